@@ -1,0 +1,8 @@
+"""ridgeway: L2-regularized learning with exact, fast selection of the regularization strength."""
+
+from .linalg import GramStats, RidgeSpectrum
+from .linear_model import Ridge, RidgeCV
+
+__version__ = "0.1.0"
+
+__all__ = ["GramStats", "Ridge", "RidgeCV", "RidgeSpectrum", "__version__"]

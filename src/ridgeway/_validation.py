@@ -1,0 +1,309 @@
+"""Every input check of ridgeway, in one place.
+
+Each function raises ``ValueError`` or ``TypeError`` with a message that names the problem
+and, where it is known, the row, the column and the fix. Kernels assume their inputs went
+through here; estimators and the command call these functions and nothing else to validate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+
+FLOAT_DTYPES = (np.float64, np.float32)
+
+
+def _column_label(j: int, feature_names: Sequence[str] | None) -> str:
+    if feature_names is not None and j < len(feature_names):
+        return f"column {feature_names[j]!r} (index {j})"
+    return f"column {j}"
+
+
+def check_finite(
+    a: np.ndarray | sp.spmatrix,
+    name: str = "X",
+    feature_names: Sequence[str] | None = None,
+) -> None:
+    """Raise ``ValueError`` naming the first row and column that holds NaN or infinity.
+
+    Parameters
+    ----------
+    a : ndarray or sparse matrix
+        Array of any shape (1-D arrays are treated as one column).
+    name : str
+        The name of the argument, used in the message.
+    feature_names : sequence of str, optional
+        Column names used in the message.
+    """
+    values = a.data if sp.issparse(a) else np.asarray(a)
+    if values.dtype.kind not in "fc":
+        return
+    with np.errstate(invalid="ignore", over="ignore"):
+        if np.isfinite(np.sum(values)):
+            return
+        if np.all(np.isfinite(values)):
+            return
+    dense = a.tocoo() if sp.issparse(a) else None
+    if dense is not None:
+        bad = np.flatnonzero(~np.isfinite(dense.data))[0]
+        row, col, value = dense.row[bad], dense.col[bad], dense.data[bad]
+    else:
+        arr = np.asarray(a)
+        idx = np.argwhere(~np.isfinite(arr.reshape(arr.shape[0], -1) if arr.ndim else arr))[0]
+        row = int(idx[0])
+        col = int(idx[1]) if len(idx) > 1 else 0
+        value = arr.reshape(arr.shape[0], -1)[row, col]
+    kind = "NaN" if np.isnan(value) else "inf"
+    count = int(np.sum(~np.isfinite(values)))
+    where = f"row {int(row)}"
+    if np.ndim(a) == 2 and np.shape(a)[1] > 1:
+        where += f", {_column_label(int(col), feature_names)}"
+    raise ValueError(
+        f"Input {name} contains {kind} (first at {where}; {count} non-finite value(s) in all). "
+        "Remove or impute missing values before fitting, e.g. with "
+        "sklearn.impute.SimpleImputer."
+    )
+
+
+def _to_float(a, name: str, dtype, copy: bool = False):
+    arr = np.asarray(a)
+    if arr.dtype.kind in "OUSV" or arr.dtype.kind == "M":
+        try:
+            arr = arr.astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"Input {name} has a non-numeric entry ({exc}). Encode categorical columns "
+                "(e.g. with sklearn.preprocessing.OneHotEncoder) before fitting."
+            ) from None
+    if arr.dtype.kind == "c":
+        raise TypeError(f"Input {name} is complex; ridgeway fits real-valued data only.")
+    if arr.dtype.kind == "b":
+        arr = arr.astype(np.float64)
+    if dtype is None:
+        target = arr.dtype if arr.dtype in FLOAT_DTYPES else np.float64
+    else:
+        target = dtype
+    return np.array(arr, dtype=target, copy=copy) if copy else arr.astype(target, copy=False)
+
+
+def check_X(
+    X,
+    *,
+    accept_sparse: bool = True,
+    dtype=None,
+    name: str = "X",
+    feature_names: Sequence[str] | None = None,
+    min_samples: int = 1,
+):
+    """Validate a feature matrix and return it as a float array or CSR/CSC matrix.
+
+    Parameters
+    ----------
+    X : array-like or sparse matrix of shape (n_samples, n_features)
+    accept_sparse : bool
+        Whether CSR/CSC input is accepted (other sparse formats are converted to CSR).
+    dtype : numpy dtype, optional
+        Force this dtype; by default float32 stays float32 and anything else becomes float64.
+    name : str
+        Name used in messages.
+    feature_names : sequence of str, optional
+        Column names used in messages.
+    min_samples : int
+        Fewest rows accepted.
+
+    Returns
+    -------
+    X : ndarray or sparse matrix, 2-D, floating
+    """
+    if sp.issparse(X):
+        if not accept_sparse:
+            raise TypeError(
+                f"Sparse input {name} is not supported here; pass a dense array "
+                "(X.toarray()) or use a solver that accepts sparse data."
+            )
+        if X.format not in ("csr", "csc"):
+            X = X.tocsr()
+        if X.dtype not in FLOAT_DTYPES or (dtype is not None and X.dtype != dtype):
+            X = X.astype(dtype or np.float64)
+    else:
+        if hasattr(X, "dtypes") and hasattr(X, "columns"):
+            non_numeric = [str(c) for c, t in zip(X.columns, X.dtypes) if t.kind not in "biuf"]
+            if non_numeric:
+                raise ValueError(
+                    f"Input {name} has non-numeric column(s) {non_numeric}. Encode them "
+                    "(e.g. OneHotEncoder) or drop them before fitting."
+                )
+        X = _to_float(X, name, dtype)
+        if X.ndim == 1:
+            raise ValueError(
+                f"Expected a 2-D array for {name}, got a 1-D array of shape {X.shape}. "
+                "Reshape your data with X.reshape(-1, 1) for a single feature or "
+                "X.reshape(1, -1) for a single sample."
+            )
+        if X.ndim != 2:
+            raise ValueError(f"Expected a 2-D array for {name}, got {X.ndim} dimensions.")
+    n, p = X.shape
+    if n == 0:
+        raise ValueError(f"Input {name} is empty: found 0 sample(s) (shape {X.shape}).")
+    if p == 0:
+        raise ValueError(f"Input {name} has 0 feature(s) (shape {X.shape}); need at least 1.")
+    if n < min_samples:
+        raise ValueError(
+            f"Input {name} has n_samples = {n} (1 sample is too few); at least "
+            f"{min_samples} samples are needed to fit."
+        )
+    check_finite(X, name, feature_names)
+    return X
+
+
+def check_y(y, n_samples: int, *, dtype=np.float64, name: str = "y", multi_output: bool = True):
+    """Validate a numeric target: finite, of length ``n_samples``, 1-D or 2-D.
+
+    Returns
+    -------
+    y : ndarray of shape (n_samples,) or (n_samples, n_targets)
+    """
+    if y is None:
+        raise ValueError(f"This estimator requires {name} to be passed, but {name} is None.")
+    if sp.issparse(y):
+        y = y.toarray()
+    y = _to_float(y, name, dtype)
+    if y.ndim == 0:
+        raise ValueError(f"Input {name} must be an array, got the scalar {y!r}.")
+    if y.ndim == 2 and y.shape[1] == 1 and not multi_output:
+        y = y[:, 0]
+    if y.ndim > 2 or (y.ndim == 2 and not multi_output):
+        raise ValueError(f"Input {name} must be 1-D, got shape {y.shape}.")
+    if y.shape[0] != n_samples:
+        raise ValueError(
+            f"Found input variables with inconsistent numbers of samples: X has {n_samples} "
+            f"row(s) but {name} has {y.shape[0]}."
+        )
+    if y.ndim == 2 and y.shape[1] == 0:
+        raise ValueError(f"Input {name} has 0 target columns.")
+    check_finite(y, name)
+    return y
+
+
+def check_sample_weight(sample_weight, n_samples: int, dtype=np.float64) -> np.ndarray:
+    """Return sample weights as a float array of length ``n_samples``.
+
+    ``None`` gives ones; a scalar is broadcast. Weights must be finite and non-negative with a
+    positive sum.
+    """
+    if sample_weight is None:
+        return np.ones(n_samples, dtype=dtype)
+    if isinstance(sample_weight, Real):
+        sw = np.full(n_samples, float(sample_weight), dtype=dtype)
+    else:
+        sw = _to_float(sample_weight, "sample_weight", dtype)
+        if sw.ndim != 1:
+            raise ValueError(f"sample_weight must be 1-D, got shape {sw.shape}.")
+        if sw.shape[0] != n_samples:
+            raise ValueError(
+                f"sample_weight.shape == ({sw.shape[0]},), expected ({n_samples},): one weight "
+                "per sample."
+            )
+    if not np.all(np.isfinite(sw)):
+        row = int(np.flatnonzero(~np.isfinite(sw))[0])
+        raise ValueError(f"sample_weight contains a non-finite value (NaN or inf) at row {row}.")
+    if np.any(sw < 0):
+        row = int(np.flatnonzero(sw < 0)[0])
+        raise ValueError(f"Negative values in sample_weight are invalid (row {row}: {sw[row]}).")
+    if not np.sum(sw) > 0:
+        raise ValueError("sample_weight sums to zero: at least one sample needs a positive weight.")
+    return sw
+
+
+def check_alpha(alpha, n_targets: int | None = None, name: str = "alpha") -> np.ndarray:
+    """Return a non-negative finite penalty as a float64 array (scalar -> shape (1,)).
+
+    Parameters
+    ----------
+    alpha : float or array-like
+        One value, or one value per target.
+    n_targets : int, optional
+        If given, an array ``alpha`` must have this length.
+    """
+    if isinstance(alpha, (str, bytes)) or alpha is None:
+        raise TypeError(f"{name} must be a non-negative number, got {alpha!r}.")
+    try:
+        arr = np.asarray(alpha, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a non-negative number, got {alpha!r}.") from None
+    arr = np.atleast_1d(arr)
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"{name} must be a scalar or a 1-D array, got shape {np.shape(alpha)}.")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite, got {alpha!r}.")
+    if np.any(arr < 0):
+        raise ValueError(f"{name} must be non-negative, got {alpha!r}.")
+    if n_targets is not None and arr.size not in (1, n_targets):
+        raise ValueError(
+            f"Number of targets and number of penalties do not correspond: {name} has "
+            f"{arr.size} value(s) but y has {n_targets} target(s). Pass one {name} or one "
+            "per target."
+        )
+    return arr
+
+
+def check_alphas(alphas, name: str = "alphas") -> np.ndarray:
+    """Validate a grid of candidate penalties: 1-D, finite, non-negative, not empty."""
+    arr = check_alpha(alphas, name=name)
+    return arr
+
+
+def check_penalty_factor(penalty_factor, n_features: int) -> np.ndarray | None:
+    """Validate per-feature penalty factors (glmnet's ``penalty.factor``): non-negative, finite."""
+    if penalty_factor is None:
+        return None
+    pf = check_alpha(penalty_factor, name="penalty_factor")
+    if pf.size == 1:
+        pf = np.full(n_features, pf[0])
+    if pf.size != n_features:
+        raise ValueError(
+            f"penalty_factor has {pf.size} value(s) but X has {n_features} feature(s); give "
+            "one non-negative factor per feature."
+        )
+    return pf
+
+
+def check_int(value, name: str, minimum: int = 1) -> int:
+    """Check that ``value`` is an integer of at least ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise TypeError(f"{name} must be an integer, got {value!r}.")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}.")
+    return int(value)
+
+
+def check_choice(value, name: str, choices: Sequence[str]) -> str:
+    """Check that ``value`` is one of ``choices`` and say which ones exist otherwise."""
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {sorted(choices)}, got {value!r}.")
+    return value
+
+
+def constant_columns(X, atol: float = 0.0) -> np.ndarray:
+    """Indices of columns whose values are all equal (zero spread)."""
+    if sp.issparse(X):
+        Xc = X.tocsc()
+        mins = Xc.min(axis=0).toarray().ravel()
+        maxs = Xc.max(axis=0).toarray().ravel()
+    else:
+        mins, maxs = np.min(X, axis=0), np.max(X, axis=0)
+    return np.flatnonzero(maxs - mins <= atol)
+
+
+def check_no_constant_columns(X, feature_names: Sequence[str] | None = None) -> None:
+    """Raise ``ValueError`` naming the constant columns (they cannot be standardized)."""
+    const = constant_columns(X)
+    if const.size:
+        labels = ", ".join(_column_label(int(j), feature_names) for j in const[:10])
+        raise ValueError(
+            f"{const.size} constant column(s) found: {labels}. A column with zero spread "
+            "carries no information and cannot be standardized; drop it."
+        )

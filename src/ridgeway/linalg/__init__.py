@@ -1,0 +1,17 @@
+"""Numerical kernels of ridgeway: numpy/scipy only, no estimators, no I/O."""
+
+from .direct import RidgeSolution, solve_dual, solve_gram, solve_refined, solve_svd
+from .gram import GramStats
+from .iterative import solve_iterative
+from .spectral import RidgeSpectrum
+
+__all__ = [
+    "GramStats",
+    "RidgeSolution",
+    "RidgeSpectrum",
+    "solve_dual",
+    "solve_gram",
+    "solve_iterative",
+    "solve_refined",
+    "solve_svd",
+]

@@ -1,0 +1,308 @@
+"""Choosing the regularization strength: alpha grids, CV splitting and selection rules.
+
+Shared by every ``...CV`` estimator of ridgeway (ridge and the GLMs), so that "min" and "1se"
+mean the same thing everywhere and a grid is built one way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._validation import check_choice
+from .linalg.gram import GramStats
+from .linalg.spectral import RidgeSpectrum
+
+SELECTION_RULES = ("min", "1se")
+
+
+def log_grid(alpha_min: float, alpha_max: float, n_alphas: int = 100) -> np.ndarray:
+    """``n_alphas`` log-spaced values from ``alpha_max`` down to ``alpha_min`` (descending)."""
+    return np.geomspace(alpha_max, alpha_min, n_alphas)
+
+
+def df_alpha_grid(eigenvalues: np.ndarray, n_alphas: int = 100, tail: float = 0.01) -> np.ndarray:
+    """A data-driven ridge grid that spans effective degrees of freedom from ~rank to ~0.
+
+    With ``d_j`` the eigenvalues of the (weighted, centered) gram ``X'SX``, the effective degrees
+    of freedom are ``df(alpha) = sum_j d_j / (d_j + alpha)``. The grid runs log-spaced from
+
+    * ``alpha_max = sum_j d_j / tail``, where ``df <= tail`` (all coefficients shrunk ~to 0),
+    * ``alpha_min = tail * min_j d_j`` over the non-zero eigenvalues, where every direction keeps
+      at least ``1 / (1 + tail)`` of its least-squares size, so ``df >= rank / (1 + tail)``.
+
+    ``alpha_min`` is floored at ``1e-12 * max_j d_j`` so the grid stays in the range float64 can
+    resolve. Returned in decreasing order, as a path is walked.
+
+    Parameters
+    ----------
+    eigenvalues : ndarray
+        Eigenvalues of the centered gram (or squared singular values of centered X).
+    n_alphas : int
+        Length of the grid.
+    tail : float
+        How close to the ends (df = rank and df = 0) the grid reaches.
+    """
+    d = np.asarray(eigenvalues, dtype=np.float64)
+    d_max = float(np.max(d)) if d.size else 0.0
+    if d_max <= 0:
+        return log_grid(1e-3, 1e3, n_alphas)
+    positive = d[d > d_max * 1e-12]
+    alpha_max = float(np.sum(positive)) / tail
+    alpha_min = max(tail * float(np.min(positive)), 1e-12 * d_max)
+    return log_grid(alpha_min, alpha_max, n_alphas)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Result of applying a selection rule to a CV curve.
+
+    Attributes
+    ----------
+    index : int
+        Position of the chosen alpha in the grid.
+    best_index : int
+        Position of the best mean score (equals ``index`` for ``rule="min"``).
+    threshold : float
+        For ``"1se"``: the best mean score minus (or plus) one standard error.
+    """
+
+    index: int
+    best_index: int
+    threshold: float
+
+
+def select_alpha(
+    alphas: np.ndarray,
+    mean_score: np.ndarray,
+    std_error: np.ndarray | None = None,
+    *,
+    rule: str = "min",
+    greater_is_better: bool = False,
+) -> Selection:
+    """Pick an alpha from a CV curve by the minimum rule or glmnet's one-standard-error rule.
+
+    ``"min"`` takes the best mean score (the smallest alpha among exact ties). ``"1se"`` takes the
+    *largest* alpha whose mean score is within one standard error of the best one, where the
+    standard error is that of the best alpha (glmnet's ``lambda.1se``: ``cvsd = sd / sqrt(K)``).
+
+    Parameters
+    ----------
+    alphas : ndarray of shape (n_alphas,)
+    mean_score : ndarray of shape (n_alphas,)
+        Mean CV score per alpha (a loss if ``greater_is_better`` is False).
+    std_error : ndarray of shape (n_alphas,), optional
+        Standard error of the mean score per alpha; required for ``"1se"``.
+    rule : {"min", "1se"}
+    greater_is_better : bool
+        Whether larger scores are better (scikit-learn scorers) or smaller (losses).
+    """
+    check_choice(rule, "selection", SELECTION_RULES)
+    alphas = np.asarray(alphas, dtype=np.float64)
+    loss = -np.asarray(mean_score, dtype=np.float64) if greater_is_better else np.asarray(
+        mean_score, dtype=np.float64
+    )
+    if not np.any(np.isfinite(loss)):
+        raise ValueError("Every CV score is non-finite; cannot select alpha.")
+    loss = np.where(np.isfinite(loss), loss, np.inf)
+    best_value = np.min(loss)
+    ties = np.flatnonzero(loss == best_value)
+    best = int(ties[np.argmin(alphas[ties])])
+    if rule == "min":
+        return Selection(best, best, float(best_value))
+    if std_error is None:
+        raise ValueError('selection="1se" needs the standard error of the CV score.')
+    threshold = best_value + float(np.asarray(std_error)[best])
+    within = np.flatnonzero(loss <= threshold)
+    chosen = int(within[np.argmax(alphas[within])])
+    sign = -1.0 if greater_is_better else 1.0
+    return Selection(chosen, best, sign * threshold)
+
+
+def edge_warning(alphas: np.ndarray, index: int) -> str | None:
+    """A message if ``index`` is the smallest or largest alpha of the grid, else ``None``."""
+    alphas = np.asarray(alphas)
+    if alphas.size < 3:
+        return None
+    if alphas[index] == np.max(alphas):
+        return (
+            f"The chosen alpha ({alphas[index]:.4g}) is the largest of the grid: the optimum may "
+            "lie above it. Widen the grid upward, or pass alphas='auto'."
+        )
+    if alphas[index] == np.min(alphas):
+        return (
+            f"The chosen alpha ({alphas[index]:.4g}) is the smallest of the grid: the optimum may "
+            "lie below it. Widen the grid downward, or pass alphas='auto'."
+        )
+    return None
+
+
+def check_cv(cv, y=None, *, classifier: bool = False):
+    """Turn ``cv`` (int, splitter or iterable of splits) into a scikit-learn splitter.
+
+    An integer ``k`` gives ``KFold(k)`` (``StratifiedKFold(k)`` for classifiers), unshuffled, as in
+    scikit-learn.
+    """
+    from sklearn.model_selection import check_cv as _sk_check_cv
+
+    return _sk_check_cv(cv, y, classifier=classifier)
+
+
+# ---------------------------------------------------------------------------- ridge CV curves
+@dataclass(frozen=True)
+class CVCurve:
+    """Cross-validated loss of ridge over a grid of alphas (lower is better).
+
+    Attributes
+    ----------
+    alphas : ndarray of shape (n_alphas,)
+    mean : ndarray of shape (n_alphas, t)
+        Mean loss per alpha and target.
+    std_error : ndarray of shape (n_alphas, t) or None
+        Standard error of the mean loss (``std / sqrt(K)`` over folds, or over samples for LOO);
+        None for GCV, which has no sampling spread.
+    splits : ndarray of shape (K, n_alphas, t) or None
+        Per-fold losses for k-fold modes.
+    """
+
+    alphas: np.ndarray
+    mean: np.ndarray
+    std_error: np.ndarray | None
+    splits: np.ndarray | None
+
+
+def make_scorer_loss(scoring):
+    """``None`` -> None (squared error, computed in closed form); else a loss function.
+
+    The returned callable maps ``(y_true (m, t), prediction (m, t), sample_weight)`` to one
+    loss per target, ``-score`` of the scikit-learn scorer ``scoring`` (a name or callable).
+    """
+    if scoring is None:
+        return None
+    from sklearn.base import BaseEstimator, RegressorMixin
+    from sklearn.metrics import check_scoring
+
+    class FixedPrediction(RegressorMixin, BaseEstimator):
+        """Stands in for a fitted regressor whose predictions are already known."""
+
+        def __init__(self, prediction=None):
+            self.prediction = prediction
+
+        def fit(self, X, y):  # pragma: no cover - scorers never fit
+            return self
+
+        def predict(self, X):
+            return self.prediction
+
+    scorer = check_scoring(FixedPrediction(), scoring=scoring)
+
+    def loss(y_true, prediction, sample_weight=None):
+        out = np.empty(y_true.shape[1])
+        for j in range(y_true.shape[1]):
+            est = FixedPrediction(prediction[:, j])
+            out[j] = -scorer(est, np.empty((y_true.shape[0], 0)), y_true[:, j])
+        return out
+
+    return loss
+
+
+def ridge_loo_curve(
+    spectrum, X, y2, sample_weight, alphas, loss=None, projections=None
+) -> CVCurve:
+    """Exact leave-one-out curve from one ridge spectrum (see ``RidgeSpectrum.loo_blocks``).
+
+    With ``loss=None`` the loss is the weighted mean squared LOO residual and its standard
+    error is the weighted standard deviation of the squared residuals over ``sqrt(n)``.
+    """
+    alphas = np.asarray(alphas, dtype=np.float64)
+    s = sample_weight
+    if loss is None:
+        total = 0.0
+        total_sq = 0.0
+        for start, stop, resid in spectrum.loo_blocks(X, y2, s, alphas, projections=projections):
+            sq = resid**2
+            w = s[start:stop, None, None]
+            total = total + (w * sq).sum(axis=0)
+            total_sq = total_sq + (w * sq**2).sum(axis=0)
+        W = spectrum.weight_sum
+        with np.errstate(invalid="ignore", over="ignore"):
+            mean = total / W
+            var = np.maximum(total_sq / W - mean**2, 0.0)
+        mean = np.where(np.isfinite(mean), mean, np.inf)
+        return CVCurve(alphas, mean, np.sqrt(var / X.shape[0]), None)
+    pred = np.empty((X.shape[0], alphas.size, y2.shape[1]))
+    for start, stop, resid in spectrum.loo_blocks(X, y2, s, alphas, projections=projections):
+        pred[start:stop] = y2[start:stop, None, :] - resid
+    mean = np.array([loss(y2, pred[:, a, :], s) for a in range(alphas.size)])
+    return CVCurve(alphas, mean, None, None)
+
+
+def ridge_gcv_curve(spectrum, alphas) -> CVCurve:
+    """Generalized cross-validation curve (see ``RidgeSpectrum.gcv``)."""
+    alphas = np.asarray(alphas, dtype=np.float64)
+    return CVCurve(alphas, spectrum.gcv(alphas), None, None)
+
+
+class RidgeKFold:
+    """k-fold CV of ridge with one eigendecomposition per fold and no refit per alpha.
+
+    The statistics of each held-out fold are computed once; when the folds partition the rows,
+    the training statistics are the total minus the fold (``GramStats`` downdating), so X is
+    read once in all. With the default squared-error loss, each fold's held-out error for
+    every alpha comes from ``RidgeSpectrum.test_sse`` without touching the rows again; other
+    scorers predict the held-out rows.
+    """
+
+    def __init__(self, X, y2, sample_weight, splits, *, fit_intercept=True, loss=None):
+        self.loss = loss
+        self.folds = []
+        tests = [GramStats.from_arrays(X[te], y2[te], sample_weight[te]) for _, te in splits]
+        partition = _is_partition(splits, X.shape[0])
+        total = None
+        if partition:
+            for part in tests:
+                total = part if total is None else total + part
+        self.total = total
+        for (train, test), test_stats in zip(splits, tests):
+            if partition:
+                train_stats = total - test_stats
+            else:
+                train_stats = GramStats.from_arrays(X[train], y2[train], sample_weight[train])
+            spec = RidgeSpectrum.from_stats(train_stats, fit_intercept=fit_intercept)
+            rows = None if loss is None else (X[test], y2[test], sample_weight[test])
+            self.folds.append((spec, test_stats, rows))
+
+    def curve(self, alphas) -> CVCurve:
+        alphas = np.asarray(alphas, dtype=np.float64)
+        per_fold = []
+        for spec, test_stats, rows in self.folds:
+            if rows is None:
+                per_fold.append(spec.test_sse(test_stats, alphas) / test_stats.weight_sum)
+                continue
+            Xt, yt, st = rows
+            coef = spec.coef(alphas)  # (a, p, t)
+            inter = spec.intercept(alphas)
+            if coef.ndim == 2:
+                coef, inter = coef[:, :, None], inter[:, None]
+            fold = np.empty((alphas.size, yt.shape[1]))
+            for a in range(alphas.size):
+                pred = np.asarray(Xt @ coef[a]) + inter[a]
+                fold[a] = self.loss(yt, pred, st)
+            per_fold.append(fold)
+        splits = np.stack(per_fold)
+        k = splits.shape[0]
+        std = splits.std(axis=0)
+        return CVCurve(alphas, splits.mean(axis=0), std / np.sqrt(k), splits)
+
+
+def _is_partition(splits, n: int) -> bool:
+    sizes = sum(len(test) for _, test in splits)
+    if sizes != n:
+        return False
+    seen = np.zeros(n, dtype=bool)
+    for train, test in splits:
+        if len(train) + len(test) != n:
+            return False
+        seen[test] = True
+    return bool(seen.all())
