@@ -5,4 +5,8 @@ from .linear_model import Ridge, RidgeCV
 
 __version__ = "0.1.0"
 
-__all__ = ["GramStats", "Ridge", "RidgeCV", "RidgeSpectrum", "__version__"]
+#: Names of the public scikit-learn compatible estimators.
+ESTIMATORS = ("Ridge", "RidgeCV")
+
+__all__ = [
+    "ESTIMATORS","GramStats", "Ridge", "RidgeCV", "RidgeSpectrum", "__version__"]

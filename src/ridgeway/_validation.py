@@ -74,12 +74,15 @@ def _to_float(a, name: str, dtype, copy: bool = False):
         try:
             arr = arr.astype(np.float64)
         except (TypeError, ValueError) as exc:
-            raise ValueError(
+            raise type(exc)(
                 f"Input {name} has a non-numeric entry ({exc}). Encode categorical columns "
                 "(e.g. with sklearn.preprocessing.OneHotEncoder) before fitting."
             ) from None
     if arr.dtype.kind == "c":
-        raise TypeError(f"Input {name} is complex; ridgeway fits real-valued data only.")
+        raise ValueError(
+            f"Complex data not supported: input {name} is complex; ridgeway fits real-valued "
+            "data only."
+        )
     if arr.dtype.kind == "b":
         arr = arr.astype(np.float64)
     if dtype is None:
@@ -130,7 +133,8 @@ def check_X(
             X = X.astype(dtype or np.float64)
     else:
         if hasattr(X, "dtypes") and hasattr(X, "columns"):
-            non_numeric = [str(c) for c, t in zip(X.columns, X.dtypes) if t.kind not in "biuf"]
+            kinds = zip(X.columns, X.dtypes, strict=True)
+            non_numeric = [str(c) for c, t in kinds if getattr(t, "kind", "O") not in "biuf"]
             if non_numeric:
                 raise ValueError(
                     f"Input {name} has non-numeric column(s) {non_numeric}. Encode them "
@@ -149,7 +153,9 @@ def check_X(
     if n == 0:
         raise ValueError(f"Input {name} is empty: found 0 sample(s) (shape {X.shape}).")
     if p == 0:
-        raise ValueError(f"Input {name} has 0 feature(s) (shape {X.shape}); need at least 1.")
+        raise ValueError(
+            f"Input {name} has 0 feature(s) (shape=({n}, 0)) while a minimum of 1 is required."
+        )
     if n < min_samples:
         raise ValueError(
             f"Input {name} has n_samples = {n} (1 sample is too few); at least "
@@ -167,7 +173,9 @@ def check_y(y, n_samples: int, *, dtype=np.float64, name: str = "y", multi_outpu
     y : ndarray of shape (n_samples,) or (n_samples, n_targets)
     """
     if y is None:
-        raise ValueError(f"This estimator requires {name} to be passed, but {name} is None.")
+        raise ValueError(
+            f"This estimator requires y to be passed, but the target {name} is None."
+        )
     if sp.issparse(y):
         y = y.toarray()
     y = _to_float(y, name, dtype)

@@ -264,7 +264,7 @@ class RidgeKFold:
             for part in tests:
                 total = part if total is None else total + part
         self.total = total
-        for (train, test), test_stats in zip(splits, tests):
+        for (train, test), test_stats in zip(splits, tests, strict=False):
             if partition:
                 train_stats = total - test_stats
             else:

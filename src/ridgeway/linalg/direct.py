@@ -81,8 +81,9 @@ def solve_gram(
 
     The system is scaled to unit diagonal before factorizing (better pivots, and an rcond that
     measures the conditioning of the problem rather than of its units). If the matrix is not
-    positive definite (alpha = 0 with rank-deficient X) the minimum-norm solution is returned
-    through an eigendecomposition. ``rcond`` of the result is LAPACK's ``pocon`` estimate.
+    numerically positive definite (rcond below ``10 p eps``: alpha = 0 with rank-deficient X)
+    the minimum-norm solution is returned through an eigendecomposition. ``rcond`` of the
+    result is LAPACK's ``pocon`` estimate.
     """
     xx, xy, x_mean, y_mean = moments(stats, fit_intercept)
     p, t = xy.shape
@@ -98,12 +99,12 @@ def solve_gram(
         try:
             c, lower = sla.cho_factor(a_s, lower=False, check_finite=False)
             rcond, _ = sla.lapack.dpocon(c, np.abs(a_s).sum(axis=0).max())
-            if rcond < EPS:
+            if rcond < 10 * p * EPS:
                 raise np.linalg.LinAlgError
             coef[:, cols] = sla.cho_solve((c, lower), b_s, check_finite=False) / scale[:, None]
         except np.linalg.LinAlgError:
             rcond = 0.0
-            coef[:, cols] = _pinv_solve(a_s, b_s) / scale[:, None]
+            coef[:, cols] = _pinv_solve(a, xy[:, cols])  # unscaled: minimum norm of w itself
         rconds.append(float(rcond))
     return RidgeSolution(coef, y_mean - x_mean @ coef, "cholesky", None, min(rconds))
 

@@ -31,7 +31,7 @@ SPARSE_GRAM_MAX_FEATURES = 4000
 def resolve_solver(solver: str, X, penalty_factor: np.ndarray | None) -> str:
     """Turn ``solver`` into a concrete method for this X; errors name the incompatibility."""
     sparse = sp.issparse(X)
-    n, p = X.shape
+    _n, p = X.shape
     if solver == "auto":
         if sparse:
             return "cholesky" if p <= SPARSE_GRAM_MAX_FEATURES else "cg"

@@ -1,0 +1,116 @@
+"""RidgeCV: grids, selection rules, every cv mode per target, and the alpha search."""
+
+import numpy as np
+import pytest
+from sklearn.model_selection import KFold
+
+from ridgeway import RidgeCV, RidgeSpectrum
+from ridgeway.exceptions import AlphaEdgeWarning
+from tests.conftest import make_regression
+
+
+def test_default_grid_spans_df_from_rank_to_zero():
+    X, y = make_regression(100, 10, seed=1)
+    cv = RidgeCV().fit(X, y)
+    alphas, df = cv.cv_results_["alphas"], cv.cv_results_["df"]
+    assert alphas.size == 100 and np.all(np.diff(alphas) < 0)
+    assert df[-1] >= 10 / 1.01 - 1e-9 and df[0] <= 0.01 + 1e-12
+    np.testing.assert_allclose(np.diff(np.log(alphas)), np.diff(np.log(alphas))[0])
+
+
+def test_gcv_is_its_own_criterion_not_loo():
+    X, y = make_regression(60, 8, seed=2, noise=2.0)
+    alphas = np.logspace(-2, 3, 30)
+    gcv = RidgeCV(alphas=alphas, cv="gcv").fit(X, y)
+    loo = RidgeCV(alphas=alphas).fit(X, y)
+    spec = RidgeSpectrum.from_data(X, y)
+    np.testing.assert_allclose(-gcv.cv_results_["mean_test_score"], spec.gcv(alphas)[:, 0])
+    assert gcv.cv_mode_ == "gcv" and loo.cv_mode_ == "loo"
+    assert not np.allclose(gcv.cv_results_["mean_test_score"], loo.cv_results_["mean_test_score"])
+
+
+@pytest.mark.parametrize("cv", [None, "gcv", 4, KFold(3, shuffle=True, random_state=1)])
+def test_alpha_per_target_equals_separate_fits(cv):
+    X, Y = make_regression(90, 6, t=3, seed=3, noise=3.0)
+    Y[:, 2] = X[:, 0] + 0.01 * np.random.default_rng(0).normal(size=90)
+    alphas = np.logspace(-3, 3, 25)
+    joint = RidgeCV(alphas=alphas, cv=cv, alpha_per_target=True).fit(X, Y)
+    for j in range(3):
+        single = RidgeCV(alphas=alphas, cv=cv).fit(X, Y[:, j])
+        assert joint.alpha_[j] == single.alpha_
+        np.testing.assert_allclose(joint.coef_[j], single.coef_, rtol=1e-9)
+        np.testing.assert_allclose(joint.best_score_[j], single.best_score_, rtol=1e-9)
+    assert len(set(joint.alpha_)) > 1
+
+
+@pytest.mark.parametrize("cv", [None, 5])
+def test_one_standard_error_rule(cv):
+    X, y = make_regression(80, 20, seed=4, noise=4.0)
+    alphas = np.logspace(-2, 4, 40)
+    best = RidgeCV(alphas=alphas, cv=cv).fit(X, y)
+    one_se = RidgeCV(alphas=alphas, cv=cv, selection="1se").fit(X, y)
+    res = one_se.cv_results_
+    i_best = int(np.argmax(res["mean_test_score"]))
+    threshold = res["mean_test_score"][i_best] - res["sem_test_score"][i_best]
+    within = alphas[res["mean_test_score"] >= threshold]
+    assert one_se.alpha_ == within.max()
+    assert one_se.alpha_ >= best.alpha_
+    assert best.alpha_ == alphas[i_best]
+
+
+def test_edge_of_grid_warns_with_direction():
+    X, y = make_regression(60, 5, seed=5, noise=0.01)
+    with pytest.warns(AlphaEdgeWarning, match="smallest of the grid.*Widen the grid downward"):
+        RidgeCV(alphas=[10.0, 100.0, 1000.0]).fit(X, y)
+    X2, y2 = make_regression(60, 5, seed=5, noise=50.0)
+    y2 = np.random.default_rng(0).normal(size=60)
+    with pytest.warns(AlphaEdgeWarning, match="largest of the grid.*upward"):
+        RidgeCV(alphas=[1e-4, 1e-3, 1e-2]).fit(X2, y2)
+
+
+@pytest.mark.parametrize("cv", [None, 5])
+def test_auto_widens_and_refines_to_the_continuous_minimum(cv):
+    X, y = make_regression(120, 10, seed=6, noise=3.0)
+    auto = RidgeCV(alphas="auto", cv=cv).fit(X, y)
+    fine = np.geomspace(auto.alpha_ / 3, auto.alpha_ * 3, 601)
+    scan = RidgeCV(alphas=fine, cv=cv).fit(X, y)
+    assert auto.best_score_ >= scan.best_score_ - 1e-12 * abs(scan.best_score_)
+    assert abs(np.log(auto.alpha_ / scan.alpha_)) <= np.log(fine[1] / fine[0]) * 1.01
+    grid = RidgeCV(cv=cv).fit(X, y)
+    assert auto.best_score_ >= grid.best_score_
+
+
+def test_auto_widens_when_the_optimum_is_off_the_default_grid():
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(50, 5))
+    y = rng.normal(size=50)  # pure noise: the best model is the constant (alpha -> inf)
+    auto = RidgeCV(alphas="auto").fit(X, y)
+    default = RidgeCV().fit(X, y)
+    assert auto.cv_results_["alphas"].max() > default.cv_results_["alphas"].max()
+    assert auto.best_score_ >= default.best_score_
+
+
+def test_cv_results_layout():
+    X, y = make_regression(50, 4, seed=8)
+    alphas = np.logspace(-2, 2, 9)
+    res = RidgeCV(alphas=alphas, cv=3).fit(X, y).cv_results_
+    for key in ("alphas", "mean_test_score", "std_test_score", "sem_test_score", "df",
+                "split0_test_score", "split1_test_score", "split2_test_score"):
+        assert res[key].shape == (9,), key
+    folds = np.stack([res[f"split{k}_test_score"] for k in range(3)])
+    np.testing.assert_allclose(res["mean_test_score"], folds.mean(axis=0))
+    np.testing.assert_allclose(res["std_test_score"], folds.std(axis=0))
+    np.testing.assert_allclose(res["sem_test_score"], folds.std(axis=0) / np.sqrt(3))
+
+
+def test_sparse_loo_equals_dense():
+    import scipy.sparse as sp
+
+    X, y = make_regression(80, 6, seed=9)
+    X[np.abs(X) < 1.0] = 0.0
+    alphas = np.logspace(-2, 3, 20)
+    dense = RidgeCV(alphas=alphas).fit(X, y)
+    sparse = RidgeCV(alphas=alphas).fit(sp.csr_matrix(X), y)
+    assert dense.alpha_ == sparse.alpha_
+    np.testing.assert_allclose(sparse.cv_results_["mean_test_score"],
+                               dense.cv_results_["mean_test_score"], rtol=1e-8)

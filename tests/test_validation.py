@@ -1,0 +1,163 @@
+"""Bad input: one test per failure class, each asserting the message names the problem."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ridgeway import Ridge, RidgeCV
+from ridgeway._validation import check_no_constant_columns
+
+
+@pytest.fixture
+def data():
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(20, 3)), rng.normal(size=20)
+
+
+@pytest.mark.parametrize("est", [Ridge(), RidgeCV(), RidgeCV(cv=3)])
+def test_nan_in_X_names_row_and_column(est, data):
+    X, y = data
+    X[7, 2] = np.nan
+    with pytest.raises(ValueError, match=r"X contains NaN \(first at row 7, column 2"):
+        est.fit(X, y)
+
+
+def test_inf_in_X_named_by_column_name(data):
+    X, y = data
+    frame = pd.DataFrame(X, columns=["age", "bmi", "dose"])
+    frame.loc[3, "bmi"] = np.inf
+    with pytest.raises(ValueError, match=r"contains inf \(first at row 3, column 'bmi'"):
+        Ridge().fit(frame, y)
+
+
+def test_nan_in_y(data):
+    X, y = data
+    y[4] = np.nan
+    with pytest.raises(ValueError, match=r"y contains NaN \(first at row 4"):
+        Ridge().fit(X, y)
+
+
+def test_mismatched_lengths(data):
+    X, y = data
+    with pytest.raises(ValueError, match="X has 20 row.* y has 19"):
+        Ridge().fit(X, y[:-1])
+
+
+@pytest.mark.parametrize("shape", [(0, 3), (5, 0)])
+def test_empty_data(shape):
+    with pytest.raises(ValueError, match="0 sample|0 feature"):
+        Ridge().fit(np.empty(shape), np.empty(shape[0]))
+
+
+def test_single_row():
+    with pytest.raises(ValueError, match="1 sample is too few"):
+        Ridge().fit(np.ones((1, 3)), [1.0])
+
+
+@pytest.mark.parametrize("alpha", [-1.0, np.nan, np.inf, [1.0, -2.0]])
+def test_negative_or_non_finite_alpha(alpha, data):
+    X, y = data
+    Y = np.column_stack([y, y])
+    with pytest.raises(ValueError, match="alpha must be (non-negative|finite)"):
+        Ridge(alpha=alpha).fit(X, Y)
+
+
+def test_alpha_of_wrong_length(data):
+    X, y = data
+    with pytest.raises(ValueError, match="alpha has 3 value.* y has 2 target"):
+        Ridge(alpha=[1.0, 2.0, 3.0]).fit(X, np.column_stack([y, y]))
+
+
+def test_alpha_not_a_number(data):
+    X, y = data
+    with pytest.raises(TypeError, match="alpha must be a non-negative number"):
+        Ridge(alpha="big").fit(X, y)
+
+
+@pytest.mark.parametrize("alphas", [[1.0, -1.0], [np.nan], []])
+def test_bad_alpha_grid(alphas, data):
+    X, y = data
+    with pytest.raises(ValueError, match="alphas must be"):
+        RidgeCV(alphas=alphas).fit(X, y)
+
+
+@pytest.mark.parametrize("weights,msg", [
+    (-1.0, "Negative values in sample_weight are invalid \\(row 5"),
+    (np.nan, "sample_weight contains a non-finite value .* at row 5"),
+    (np.inf, "sample_weight contains a non-finite value .* at row 5"),
+])
+def test_bad_sample_weights(weights, msg, data):
+    X, y = data
+    s = np.ones(20)
+    s[5] = weights
+    with pytest.raises(ValueError, match=msg):
+        Ridge().fit(X, y, sample_weight=s)
+
+
+def test_sample_weight_wrong_length_and_zero_sum(data):
+    X, y = data
+    with pytest.raises(ValueError, match=r"sample_weight.shape == \(3,\), expected \(20,\)"):
+        Ridge().fit(X, y, sample_weight=[1, 2, 3])
+    with pytest.raises(ValueError, match="sums to zero"):
+        Ridge().fit(X, y, sample_weight=np.zeros(20))
+
+
+def test_too_few_samples_for_folds():
+    X, y = np.random.default_rng(0).normal(size=(4, 2)), np.arange(4.0)
+    with pytest.raises(ValueError, match="n_splits=5 greater than the number of samples"):
+        RidgeCV(cv=5).fit(X, y)
+    with pytest.raises(ValueError, match="Too few samples for the folds"):
+        RidgeCV(cv=[(np.array([0]), np.array([1, 2, 3]))]).fit(X, y)
+
+
+def test_non_numeric_column_named():
+    frame = pd.DataFrame({"age": [1.0, 2.0, 3.0], "city": ["a", "b", "c"]})
+    with pytest.raises(ValueError, match=r"non-numeric column\(s\) \['city'\]"):
+        Ridge().fit(frame, [1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="non-numeric entry"):
+        Ridge().fit(np.array([["1", "x"], ["2", "3"]], dtype=object), [1.0, 2.0])
+
+
+def test_constant_column_check_names_column():
+    X = np.column_stack([np.arange(5.0), np.ones(5), np.arange(5.0) ** 2])
+    with pytest.raises(ValueError, match="1 constant column.*'dose' \\(index 1\\)"):
+        check_no_constant_columns(X, ["age", "dose", "bmi"])
+
+
+def test_constant_column_is_exact_zero_coefficient_not_nan():
+    """Ridge itself handles a constant column exactly: it is centered away (coef 0)."""
+    rng = np.random.default_rng(1)
+    X = np.column_stack([rng.normal(size=30), np.full(30, 7.0)])
+    coef = Ridge(alpha=1.0).fit(X, rng.normal(size=30)).coef_
+    assert np.all(np.isfinite(coef)) and coef[1] == 0.0
+
+
+@pytest.mark.parametrize("kwargs,msg", [
+    ({"solver": "qr"}, "solver must be one of"),
+    ({"penalty_factor": [1.0, -1.0, 1.0]}, "penalty_factor must be non-negative"),
+    ({"penalty_factor": [1.0, 1.0]}, "penalty_factor has 2 value.* 3 feature"),
+])
+def test_bad_ridge_options(kwargs, msg, data):
+    X, y = data
+    with pytest.raises(ValueError, match=msg):
+        Ridge(**kwargs).fit(X, y)
+
+
+@pytest.mark.parametrize("kwargs,msg", [
+    ({"selection": "best"}, "selection must be one of"),
+    ({"cv": "loo"}, "cv must be one of \\['gcv'\\]"),
+    ({"cv": "gcv", "selection": "1se"}, "GCV has none"),
+    ({"alphas": "wide"}, "alphas must be one of \\['auto'\\]"),
+])
+def test_bad_ridgecv_options(kwargs, msg, data):
+    X, y = data
+    with pytest.raises(ValueError, match=msg):
+        RidgeCV(**kwargs).fit(X, y)
+
+
+def test_sparse_only_solvers_say_so():
+    import scipy.sparse as sp
+
+    X = sp.random(20, 3, density=0.5, format="csr", random_state=0)
+    with pytest.raises(ValueError, match="solver='svd' needs dense X"):
+        Ridge(solver="svd").fit(X, np.ones(20))
