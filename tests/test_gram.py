@@ -110,3 +110,16 @@ def test_bad_combinations_raise():
         g - g
     with pytest.raises(ValueError, match="No batches"):
         GramStats.from_batches([])
+
+
+def test_uncentered_fast_path_is_as_accurate_as_centering():
+    """Unweighted float64 data with |mean| <= sd take X'X - n m m' (at most one bit lost)."""
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(3000, 5)) * [1, 2, 3, 4, 5] + [0.5, -1, 2, 0, 3]
+    y = rng.normal(size=3000)
+    g = GramStats.from_arrays(X, y)
+    W, xm, _, xx, xy, yy = direct_stats(X, y, np.ones(3000))
+    np.testing.assert_allclose(g.xx, xx, rtol=1e-13, atol=1e-13 * np.abs(xx).max())
+    np.testing.assert_allclose(g.xy[:, 0], xy, rtol=1e-11, atol=1e-12 * np.abs(xx).max())
+    chunked = GramStats.from_arrays(X, y, np.ones(3000))  # weights force the centered path
+    assert_stats_equal(g, chunked, rtol=1e-12)

@@ -90,6 +90,10 @@ class GramStats:
         W = float(n) if s is None else float(np.sum(s))
         x_mean = _weighted_mean(X, s, W, chunk_rows)
         y_mean = (y2.sum(axis=0) if s is None else s @ y2) / W
+        if s is None and X.dtype == np.float64:
+            fast = cls._from_uncentered(X, y2, x_mean, y_mean)
+            if fast is not None:
+                return fast
         xx = np.zeros((p, p))
         xy = np.zeros((p, y2.shape[1]))
         yy = np.zeros((y2.shape[1], y2.shape[1]))
@@ -118,6 +122,23 @@ class GramStats:
         xy -= W * np.outer(dx, dy)
         yy -= W * np.outer(dy, dy)
         return cls(n, W, x_mean + dx, y_mean + dy, _sym(xx), xy, _sym(yy))
+
+    @classmethod
+    def _from_uncentered(cls, X, y2, x_mean, y_mean) -> GramStats | None:
+        """``X'X - n m m'`` without a centered copy, when that cancels at most one bit.
+
+        The subtraction loses about ``log2(1 + m_j^2 / var_j)`` bits in column j. If a column
+        has ``m_j^2 > var_j`` this returns None and the caller centers chunk by chunk instead.
+        """
+        n = X.shape[0]
+        xx = X.T @ X
+        var = np.diag(xx) / n - x_mean**2
+        if np.any(x_mean**2 > var):
+            return None
+        xx -= n * np.outer(x_mean, x_mean)
+        yc = y2 - y_mean
+        xy = X.T @ yc - np.outer(x_mean, yc.sum(axis=0))
+        return cls(n, float(n), x_mean, y_mean, _sym(xx), xy, _sym(yc.T @ yc))
 
     @classmethod
     def _from_sparse(cls, X: sp.spmatrix, y2: np.ndarray, s: np.ndarray | None) -> GramStats:

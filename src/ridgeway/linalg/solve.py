@@ -6,9 +6,9 @@
 * dense X with n < p: ``"cholesky"`` on the n x n kernel (the dual);
 * dense X with n >= p: ``"cholesky"`` on the scaled centered gram, then an accuracy check.
   From LAPACK's condition estimate of the scaled system, the relative error of ``w`` is about
-  ``err_w = 10 eps / rcond`` and that of the intercept ``err_w |x_mean|.|w| / |b|`` (recovering
+  ``err_w = eps / rcond`` and that of the intercept ``err_w |x_mean|.|w| / |b|`` (recovering
   ``b`` from centered data cancels when the means are large). If either estimate exceeds
-  ``10^-13`` the problem is re-solved by ``"refine"`` (QR with double-double iterative
+  ``10^-12`` the problem is re-solved by ``"refine"`` (QR with double-double iterative
   refinement, :func:`ridgeway.linalg.direct.solve_refined`), which reaches the accuracy the
   float64 data allow. Well-conditioned data never pay for it.
 """
@@ -24,7 +24,7 @@ from .iterative import solve_iterative
 from .spectral import RidgeSpectrum
 
 SOLVERS = ("auto", "cholesky", "eigen", "svd", "cg", "lsqr", "refine")
-ACCURACY_TARGET = 1e-13
+ACCURACY_TARGET = 1e-12
 SPARSE_GRAM_MAX_FEATURES = 4000
 
 
@@ -68,7 +68,7 @@ def _unscale(sol: RidgeSolution, scale) -> RidgeSolution:
 def _estimated_error(sol: RidgeSolution, stats: GramStats, fit_intercept: bool) -> float:
     if sol.rcond is None or sol.rcond <= 0:
         return np.inf
-    err_w = 10 * EPS / sol.rcond
+    err_w = EPS / sol.rcond
     if not fit_intercept:
         return err_w
     shift = np.abs(stats.x_mean) @ np.abs(sol.coef)

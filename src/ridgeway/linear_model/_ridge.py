@@ -63,7 +63,7 @@ class Ridge(LinearPredictorMixin, BaseEstimator):
     solver : {"auto", "cholesky", "eigen", "svd", "cg", "lsqr", "refine"}
         ``"auto"``: Cholesky of the scaled centered gram (of the kernel when n < p, of the
         implicitly centered sparse gram for sparse X with p <= 4000, else CG), switching to
-        ``"refine"`` when LAPACK's condition estimate says the result would have fewer than 13
+        ``"refine"`` when LAPACK's condition estimate says the result would have fewer than 12
         correct digits. ``"refine"``: Householder QR with iterative refinement in double-double
         arithmetic, accurate to what the float64 data allow (NIST StRD certified values to
         14-15 digits). ``"eigen"``: eigendecomposition, primal or dual by shape. ``"svd"``: SVD
