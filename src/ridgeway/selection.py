@@ -217,6 +217,8 @@ def ridge_loo_curve(
     """
     alphas = np.asarray(alphas, dtype=np.float64)
     s = sample_weight
+    if projections is None:
+        projections = spectrum.train_projections
     if loss is None:
         total = 0.0
         total_sq = 0.0

@@ -127,3 +127,17 @@ def test_ridgecv_kfold_scores_equal_gridsearch(scoring):
         np.testing.assert_allclose(ours.cv_results_[f"split{k}_test_score"],
                                    grid.cv_results_[f"split{k}_test_score"], rtol=1e-9)
     assert ours.alpha_ == grid.best_params_["alpha"]
+
+
+@pytest.mark.filterwarnings("ignore::ridgeway.exceptions.AlphaEdgeWarning")
+@pytest.mark.parametrize("weighted", [False, True])
+def test_ridgecv_loo_wide_data_uses_the_dual(weighted):
+    rng = np.random.default_rng(11)
+    X = rng.normal(size=(40, 120))
+    y = X[:, :5] @ np.ones(5) + rng.normal(size=40)
+    s = rng.uniform(0.5, 2.0, 40) if weighted else None
+    alphas = np.logspace(-1, 4, 30)
+    ours = RidgeCV(alphas=alphas).fit(X, y, sample_weight=s)
+    ref = sk.RidgeCV(alphas=alphas).fit(X, y, sample_weight=s)
+    assert ours.alpha_ == ref.alpha_
+    np.testing.assert_allclose(ours.best_score_, ref.best_score_, rtol=1e-8)

@@ -36,7 +36,7 @@ import scipy.sparse as sp
 
 from .gram import GramStats
 
-_CHUNK_ELEMENTS = 4 * 2**20
+_CHUNK_ELEMENTS = 2**20
 
 
 def _as_2d(y: np.ndarray) -> np.ndarray:
@@ -73,6 +73,9 @@ class RidgeSpectrum:
     fit_intercept : bool
     single_target : bool
         Whether ``y`` was 1-D (outputs then drop the target axis).
+    train_projections : ndarray of shape (n, r) or None
+        ``V'x_ci`` of the training rows when they come for free (the dual with positive
+        weights: ``U diag(d)^1/2 / sqrt(s_i)``); used by leave-one-out.
     """
 
     eigenvalues: np.ndarray
@@ -85,6 +88,7 @@ class RidgeSpectrum:
     n_samples: int
     fit_intercept: bool = True
     single_target: bool = False
+    train_projections: np.ndarray | None = None
 
     @classmethod
     def from_stats(
@@ -168,7 +172,8 @@ class RidgeSpectrum:
         yc = y2 - y_mean
         q = np.sqrt(d)[:, None] * (u.T @ (root[:, None] * yc))
         yy = s @ yc**2
-        return cls(d, v, q, x_mean, y_mean, yy, W, n, fit_intercept, single)
+        proj = u * np.sqrt(d) / root[:, None] if np.all(s > 0) else None
+        return cls(d, v, q, x_mean, y_mean, yy, W, n, fit_intercept, single, proj)
 
     # ----------------------------------------------------------------- per-alpha answers
     @property
