@@ -19,6 +19,7 @@ import scipy.linalg as sla
 import scipy.sparse as sp
 
 from . import _dd
+from ._threads import small_dense
 from .gram import GramStats
 
 EPS = np.finfo(np.float64).eps
@@ -65,7 +66,8 @@ def moments(stats: GramStats, fit_intercept: bool):
 
 
 def _pinv_solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    d, v = np.linalg.eigh(a)
+    with small_dense(a.shape[0]):
+        d, v = np.linalg.eigh(a)
     keep = d > 10 * a.shape[0] * EPS * max(d[-1], 0.0)
     return v[:, keep] @ ((v[:, keep].T @ b) / d[keep, None])
 
@@ -97,11 +99,13 @@ def solve_gram(
         a_s = a / np.outer(scale, scale)
         b_s = xy[:, cols] / scale[:, None]
         try:
-            c, lower = sla.cho_factor(a_s, lower=False, check_finite=False)
-            rcond, _ = sla.lapack.dpocon(c, np.abs(a_s).sum(axis=0).max())
-            if rcond < 10 * p * EPS:
-                raise np.linalg.LinAlgError
-            coef[:, cols] = sla.cho_solve((c, lower), b_s, check_finite=False) / scale[:, None]
+            with small_dense(p):
+                c, lower = sla.cho_factor(a_s, lower=False, check_finite=False)
+                rcond, _ = sla.lapack.dpocon(c, np.abs(a_s).sum(axis=0).max())
+                if rcond < 10 * p * EPS:
+                    raise np.linalg.LinAlgError
+                solved = sla.cho_solve((c, lower), b_s, check_finite=False)
+            coef[:, cols] = solved / scale[:, None]
         except np.linalg.LinAlgError:
             rcond = 0.0
             coef[:, cols] = _pinv_solve(a, xy[:, cols])  # unscaled: minimum norm of w itself
@@ -137,8 +141,9 @@ def solve_dual(X, y2: np.ndarray, s: np.ndarray, alphas, *, fit_intercept=True) 
         try:
             if alpha <= 0:
                 raise np.linalg.LinAlgError
-            c = sla.cho_factor(K + alpha * np.eye(K.shape[0]), check_finite=False)
-            dual = sla.cho_solve(c, rhs[:, cols], check_finite=False)
+            with small_dense(K.shape[0]):
+                c = sla.cho_factor(K + alpha * np.eye(K.shape[0]), check_finite=False)
+                dual = sla.cho_solve(c, rhs[:, cols], check_finite=False)
         except np.linalg.LinAlgError:
             dual = _pinv_solve(K + alpha * np.eye(K.shape[0]), rhs[:, cols])
         u = root[:, None] * dual

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from ._threads import small_dense
 from .gram import GramStats
 
 _CHUNK_ELEMENTS = 2**20
@@ -44,7 +45,8 @@ def _as_2d(y: np.ndarray) -> np.ndarray:
 
 
 def _eig_desc(a: np.ndarray, rtol: float | None) -> tuple[np.ndarray, np.ndarray]:
-    d, v = np.linalg.eigh(a)
+    with small_dense(a.shape[0]):
+        d, v = np.linalg.eigh(a)
     d, v = d[::-1], v[:, ::-1]
     if rtol is None:
         rtol = 10 * max(a.shape) * np.finfo(np.float64).eps
