@@ -7,3 +7,7 @@ class ConvergenceWarning(UserWarning):
 
 class AlphaEdgeWarning(UserWarning):
     """The selected alpha lies on the edge of the candidate grid."""
+
+
+class SeparableDataError(ValueError):
+    """The unpenalized loss has no finite minimizer (the data are perfectly separated)."""

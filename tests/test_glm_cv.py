@@ -1,0 +1,150 @@
+"""Alpha selection for GLMs: k-fold paths, approximate leave-one-out, results layout."""
+
+import numpy as np
+import pytest
+from sklearn.metrics import log_loss
+from sklearn.model_selection import KFold
+
+from ridgeway.glm import (
+    GLMData,
+    L2Penalty,
+    LogisticLoss,
+    MultinomialLoss,
+    PoissonLoss,
+    fit_path,
+)
+from ridgeway.linear_model._glm import LogisticRegression, PoissonRegressor
+from ridgeway.linear_model._glm_cv import LinearSVCCV, LogisticRegressionCV, PoissonRegressorCV
+
+
+def logistic_data(n, p=10, n_classes=2, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p))
+    W = rng.standard_normal((p, n_classes)) * 0.6
+    y = np.argmax(X @ W + rng.gumbel(size=(n, n_classes)), axis=1)
+    return X, y
+
+
+def brute_force_loo(data, loss, alphas, scale=1.0):
+    """Mean loss of exact leave-one-out fits, one warm-started path per left-out sample."""
+    n = data.X.shape[0]
+    full = fit_path(data, loss, L2Penalty(), alphas)
+    total = np.zeros(len(alphas))
+    for i in range(n):
+        keep = np.arange(n) != i
+        path = fit_path(data.subset(keep), loss, L2Penalty(), alphas, theta0=full.theta(0))
+        one = data.subset(np.array([i]))
+        total += [loss.value(one.y, one.predictor(path.theta(a)), np.ones(1))
+                  for a in range(len(alphas))]
+    return full.alphas, scale * total / n
+
+
+@pytest.mark.parametrize(
+    "make, loss, estimator, scale",
+    [
+        (lambda: logistic_data(300), LogisticLoss(), LogisticRegressionCV, 1.0),
+        (lambda: logistic_data(300, p=5, n_classes=3), MultinomialLoss(), LogisticRegressionCV,
+         1.0),
+        ("poisson", PoissonLoss(), PoissonRegressorCV, 2.0),
+    ],
+    ids=["logistic", "multinomial", "poisson"],
+)
+def test_alo_agrees_with_brute_force_loo(make, loss, estimator, scale):
+    if make == "poisson":
+        rng = np.random.default_rng(1)
+        X = rng.standard_normal((300, 6)) * 0.5
+        y = rng.poisson(np.exp(X @ rng.standard_normal(6) * 0.5)).astype(float)
+        Y = y[:, None]
+    else:
+        X, y = make()
+        classes = np.unique(y)
+        Y = (2.0 * y - 1)[:, None] if len(classes) == 2 else np.eye(len(classes))[y]
+    alphas = np.geomspace(300, 0.3, 6)
+    alo = estimator(alphas, method="alo", cv=KFold(5)).fit(X, y)
+    _, loo = brute_force_loo(GLMData(X, Y, np.ones(len(y))), loss, alphas, scale)
+    curve = -alo.cv_results_["mean_test_score"]
+    np.testing.assert_allclose(curve, loo, rtol=0.02)
+
+
+def test_alo_pick_generalizes_like_10_fold_pick():
+    X, y = logistic_data(4300, p=20, seed=3)
+    X_train, y_train, X_test, y_test = X[:300], y[:300], X[300:], y[300:]
+    alphas = np.geomspace(1e3, 1e-2, 20)
+    alo = LogisticRegressionCV(alphas, method="alo").fit(X_train, y_train)
+    kfold = LogisticRegressionCV(alphas, cv=10).fit(X_train, y_train)
+    held_out_alo = log_loss(y_test, alo.predict_proba(X_test))
+    held_out_kfold = log_loss(y_test, kfold.predict_proba(X_test))
+    assert held_out_alo <= 1.01 * held_out_kfold
+
+
+@pytest.mark.parametrize("method", ["kfold", "alo"])
+def test_cv_results_layout_and_refit(method):
+    X, y = logistic_data(200)
+    alphas = [10.0, 0.1, 1.0]
+    cv = LogisticRegressionCV(alphas, cv=4, method=method).fit(X, y)
+    res = cv.cv_results_
+    assert set(res) == {"alphas", "mean_test_score", "std_test_score", "sem_test_score"} | {
+        f"split{k}_test_score" for k in range(4)
+    }
+    np.testing.assert_array_equal(res["alphas"], [10.0, 1.0, 0.1])
+    splits = np.array([res[f"split{k}_test_score"] for k in range(4)])
+    np.testing.assert_allclose(res["mean_test_score"], splits.mean(axis=0))
+    np.testing.assert_allclose(res["sem_test_score"], splits.std(axis=0) / 2.0)
+    assert cv.best_score_ == np.max(res["mean_test_score"])
+    assert cv.alpha_ == res["alphas"][np.argmax(res["mean_test_score"])]
+    single = LogisticRegression(cv.alpha_).fit(X, y)
+    np.testing.assert_allclose(cv.coef_, single.coef_, rtol=1e-6, atol=1e-9)
+
+
+def test_kfold_scores_equal_separate_fits():
+    X, y = logistic_data(150)
+    folds = list(KFold(3).split(X))
+    cv = LogisticRegressionCV([3.0, 0.3], cv=folds).fit(X, y)
+    for k, (train, test) in enumerate(folds):
+        for a, alpha in enumerate(cv.cv_results_["alphas"]):
+            fit = LogisticRegression(alpha).fit(X[train], y[train])
+            expected = -log_loss(y[test], fit.predict_proba(X[test]))
+            assert cv.cv_results_[f"split{k}_test_score"][a] == pytest.approx(expected, rel=1e-7)
+
+
+def test_one_standard_error_rule_picks_a_larger_alpha():
+    X, y = logistic_data(300, seed=5)
+    alphas = np.geomspace(1e3, 1e-2, 15)
+    best = LogisticRegressionCV(alphas).fit(X, y)
+    ose = LogisticRegressionCV(alphas, selection="1se").fit(X, y)
+    assert ose.alpha_ >= best.alpha_
+
+
+def test_default_grid_is_data_driven_and_decreasing():
+    X, y = logistic_data(300)
+    cv = LogisticRegressionCV(n_alphas=12).fit(X, y)
+    grid = cv.alphas_
+    assert len(grid) == 12 and np.all(np.diff(grid) < 0)
+    top = LogisticRegression(grid[0]).fit(X, y)
+    bottom = LogisticRegression(grid[-1]).fit(X, y)
+    unpenalized = LogisticRegression(0.0).fit(X, y)
+    assert np.linalg.norm(top.coef_) < 0.05 * np.linalg.norm(unpenalized.coef_)
+    assert np.linalg.norm(bottom.coef_) > 0.9 * np.linalg.norm(unpenalized.coef_)
+
+
+def test_other_scorers_and_estimators():
+    X, y = logistic_data(200, n_classes=3)
+    svc = LinearSVCCV([10.0, 1.0], cv=3).fit(X, y)
+    assert svc.alpha_ in (10.0, 1.0) and svc.coef_.shape == (3, X.shape[1])
+    acc = LogisticRegressionCV([10.0, 1.0], cv=3, scoring="accuracy", method="alo").fit(X, y)
+    assert 0 < acc.best_score_ <= 1
+    rng = np.random.default_rng(0)
+    counts = rng.poisson(np.exp(X[:, 0] * 0.5)).astype(float)
+    pois = PoissonRegressorCV([10.0, 1.0], cv=3).fit(X, counts)
+    ref = PoissonRegressor(pois.alpha_).fit(X, counts)
+    np.testing.assert_allclose(pois.coef_, ref.coef_, rtol=1e-6)
+
+
+def test_bad_cv_parameters():
+    X, y = logistic_data(60)
+    with pytest.raises(ValueError, match="method must be one of"):
+        LogisticRegressionCV(method="loo").fit(X, y)
+    with pytest.raises(ValueError, match="selection must be one of"):
+        LogisticRegressionCV(selection="max").fit(X, y)
+    with pytest.raises(ValueError, match="alphas must be non-negative"):
+        LogisticRegressionCV(alphas=[1.0, -1.0]).fit(X, y)
