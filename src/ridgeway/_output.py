@@ -1,0 +1,240 @@
+"""What the command prints (rich tables, a progress bar on a terminal) and the files it writes.
+
+Files are prepared in memory first and written only when everything succeeded, each through a
+temporary file and a rename, so a failing command leaves no partial output.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from ._fitjob import FitOutcome, Progress
+from .io import atomic_write
+
+__all__ = ["console", "prepare_outputs", "print_fit", "progress_bar", "write_files"]
+
+_SCORE_NAMES = {"ridge": ("MSE", True), "poisson": ("Poisson deviance", True),
+                "logistic": ("log-loss", True), "svm": ("accuracy", False)}
+_CONVENTIONS = ("sklearn", "sklearn_C", "glmnet", "torch_sgd", "keras", "seed_sum")
+
+
+def console() -> Console:
+    """A stdout console; 110 columns wide when not a terminal."""
+    return Console(width=None if sys.stdout.isatty() else 110, highlight=False)
+
+
+class _RichProgress(Progress):
+    def __init__(self, bar: Any):
+        self.bar = bar
+        self.task = None
+
+    def stage(self, description: str, total: int | None = None) -> None:
+        if self.task is not None:
+            self.bar.update(self.task, total=1, completed=1)
+        self.task = self.bar.add_task(description, total=total)
+
+    def advance(self, steps: int = 1) -> None:
+        if self.task is not None:
+            self.bar.advance(self.task, steps)
+
+
+@contextmanager
+def progress_bar() -> Iterator[Progress]:
+    """A rich progress bar on stderr when it is a terminal, else a silent :class:`Progress`."""
+    if not sys.stderr.isatty():
+        yield Progress()
+        return
+    from rich.progress import BarColumn, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import Progress as Bar
+
+    with Bar(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+             TimeElapsedColumn(), console=Console(file=sys.stderr), transient=True) as bar:
+        yield _RichProgress(bar)
+
+
+def fmt(x: float | None, digits: int = 4) -> str:
+    """A number with ``digits`` significant digits ('n/a' for None/NaN)."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "n/a"
+    return f"{x:.{digits}g}"
+
+
+# ------------------------------------------------------------------------------ tables
+def cv_summary(outcome: FitOutcome) -> dict[str, Any]:
+    """Chosen alpha, its CV score, spread and standard error, from ``cv_results_``."""
+    est = outcome.cv_estimator
+    res = est.cv_results_
+    alphas = np.asarray(res["alphas"])
+    idx = int(np.argmin(np.abs(np.log(alphas) - math.log(est.alpha_))))
+    name, negate = _SCORE_NAMES[outcome.kind]
+    sign = -1.0 if negate else 1.0
+    sem = res.get("sem_test_score")
+    n_splits = sum(1 for k in res if k.startswith("split"))
+    std = float(np.ravel(res["std_test_score"])[idx])
+    if sem is None and n_splits:
+        sem = np.ravel(res["std_test_score"]) / math.sqrt(n_splits)
+    return {"alpha": float(est.alpha_), "score_name": f"CV {name}",
+            "score": sign * float(est.best_score_), "std": std,
+            "sem": None if sem is None else float(np.ravel(sem)[idx]),
+            "n_alphas": len(alphas), "alpha_range": (float(alphas.min()), float(alphas.max()))}
+
+
+def alpha_table(outcome: FitOutcome) -> Table:
+    """The chosen alpha with its CV score and spread."""
+    s = cv_summary(outcome)
+    t = Table(title="Chosen regularization strength", title_justify="left")
+    for col in ("alpha", s["score_name"], "spread (SD)", "std. error", "df", "selection"):
+        t.add_column(col, justify="right")
+    rule = outcome.saved.summary.get("selection", "min")
+    t.add_row(fmt(s["alpha"]), fmt(s["score"]), fmt(s["std"]), fmt(s["sem"]),
+              fmt(outcome.df, 3) if outcome.df is not None else "n/a", rule)
+    t.caption = "df: effective degrees of freedom"
+    return t
+
+
+def cv_line(outcome: FitOutcome) -> str:
+    """One sentence on how alpha was chosen."""
+    s = cv_summary(outcome)
+    return (f"cross-validation: {outcome.cv_label}, {s['n_alphas']} alphas from "
+            f"{fmt(s['alpha_range'][0], 3)} to {fmt(s['alpha_range'][1], 3)}")
+
+
+def convention_rows(outcome: FitOutcome) -> list[tuple[str, str, str]]:
+    """(tool, value, note) of the chosen alpha in other tools' conventions."""
+    from . import conventions
+
+    loss = {"ridge": "squared", "logistic": "log"}.get(outcome.kind)
+    if loss is None:
+        return [("ridgeway / sklearn Ridge-style alpha", fmt(outcome.alpha), "")]
+    n = float(len(outcome.y_train))
+    sd_y = float(np.std(outcome.y_train)) if loss == "squared" else None
+    rows = []
+    for r in conventions.table(outcome.alpha, n=n, sd_y=sd_y, loss=loss):
+        if r.convention in _CONVENTIONS:
+            rows.append((r.tool, fmt(r.value), r.note))
+    return rows
+
+
+def conventions_table(outcome: FitOutcome) -> Table:
+    """The same alpha written for other tools."""
+    t = Table(title="The same strength in other tools' conventions", title_justify="left")
+    t.add_column("tool / parameter")
+    t.add_column("value", justify="right")
+    t.add_column("note")
+    for row in convention_rows(outcome):
+        t.add_row(*row)
+    t.caption = f"n = {len(outcome.y_train)}; on the features as fitted"
+    return t
+
+
+def gap_table(outcome: FitOutcome) -> Table:
+    """Train vs held-out metrics and the generalization gap."""
+    t = Table(title=f"Train vs held-out ({len(outcome.y_train)} / {len(outcome.y_test)} rows)",
+              title_justify="left")
+    for col in ("metric", "train", "held-out", "gap"):
+        t.add_column(col, justify="right" if col != "metric" else "left")
+    for r in outcome.gap:
+        t.add_row(r.metric, fmt(r.train), fmt(r.test), f"{r.gap:+.3g}")
+    t.caption = "gap > 0: worse held out"
+    return t
+
+
+def coefficient_rows(outcome: FitOutcome, width: int = 24) -> list[tuple[str, str, str, str]]:
+    """(feature, standardized, original-scale, bar) rows sorted by standardized magnitude."""
+    rows = outcome.coefficients
+    top = max((abs(r.standardized) for r in rows), default=0.0) or 1.0
+    out = []
+    for r in rows:
+        bar = "█" * max(0, round(width * abs(r.standardized) / top))
+        sign = "+" if r.standardized >= 0 else "-"
+        out.append((r.feature, f"{r.standardized:+.4g}", f"{r.original:+.4g}", f"{sign} {bar}"))
+    return out
+
+
+def coefficient_table(outcome: FitOutcome, limit: int = 30) -> Table:
+    """The coefficient table with a bar column."""
+    t = Table(title="Coefficients, by standardized magnitude", title_justify="left")
+    t.add_column("feature")
+    t.add_column("standardized", justify="right")
+    t.add_column("original units", justify="right")
+    t.add_column("|coef|")
+    rows = coefficient_rows(outcome)
+    for row in rows[:limit]:
+        t.add_row(*row)
+    if len(rows) > limit:
+        t.caption = f"{len(rows) - limit} smaller coefficients not shown (see report.html)"
+    elif outcome.saved.kind in ("logistic", "svm") and np.ndim(outcome.saved.estimator.coef_) == 2 \
+            and np.shape(outcome.saved.estimator.coef_)[0] > 1:
+        t.caption = "multiclass: norm of each feature's coefficients over the classes"
+    return t
+
+
+def reduction_table(outcome: FitOutcome) -> Table | None:
+    """Held-out error of L2 against no penalty and against L1."""
+    if not outcome.reductions:
+        return None
+    metric = outcome.reductions[0].metric
+    t = Table(title=f"Prediction error reduction by L2 (held-out {metric})", title_justify="left")
+    for col in ("against", "its error", "L2 error", "reduction", "note"):
+        t.add_column(col, justify="left" if col in ("against", "note") else "right")
+    for r in outcome.reductions:
+        red = "n/a" if r.reduction_pct is None else f"{r.reduction_pct:+.1f}%"
+        t.add_row(r.competitor_name, fmt(r.competitor), fmt(r.l2), red, r.note)
+    return t
+
+
+def print_fit(out: Console, outcome: FitOutcome, written: list[Path]) -> None:
+    """Print everything ``ridgeway fit`` found."""
+    est = outcome.saved
+    out.print(f"[bold]ridgeway[/bold] fit on {outcome.source}: {outcome.n_rows} rows, "
+              f"{len(outcome.feature_names)} features, target [bold]{est.target}[/bold]")
+    out.print(f"model: {outcome.decision}")
+    pre = est.preprocessor
+    out.print("preprocessing: " + ("standardized features (mean 0, SD 1 on the training rows)"
+                                   if pre.scale is not None else "raw features (--no-standardize)"))
+    for note in outcome.notes:
+        out.print(f"note: {note}")
+    out.print(cv_line(outcome))
+    out.print(alpha_table(outcome))
+    out.print(conventions_table(outcome))
+    if outcome.test_metrics:
+        out.print(gap_table(outcome))
+    out.print(coefficient_table(outcome))
+    table = reduction_table(outcome)
+    if table is not None:
+        out.print(table)
+    for path in written:
+        out.print(f"wrote {path}")
+
+
+# ------------------------------------------------------------------------------ files
+def prepare_outputs(outcome: FitOutcome, out_dir: Path, *, report: bool,
+                    progress: Progress) -> dict[str, bytes | str]:
+    """Build every output file in memory: model.json, and the report with its PNG plots."""
+    import json
+
+    files: dict[str, bytes | str] = {
+        "model.json": json.dumps(outcome.saved.to_dict(), indent=1) + "\n"}
+    if report:
+        from .report import build_report
+
+        html, images = build_report(outcome, progress=progress)
+        files["report.html"] = html
+        files.update(images)
+    return files
+
+
+def write_files(files: dict[str, bytes | str], out_dir: Path) -> list[Path]:
+    """Write the prepared files atomically into ``out_dir`` (created if needed)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return [atomic_write(out_dir / name, data) for name, data in files.items()]
+

@@ -1,0 +1,270 @@
+"""The preprocessing of the command: impute, one-hot encode, standardize, as one saved object.
+
+A :class:`Preprocessor` turns chosen columns of a pyarrow Table into one float64 matrix:
+numeric and boolean columns as they are (missing values filled with the training mean or
+median when asked), string columns one-hot encoded (one 0/1 column per category seen in
+training; unseen categories and missing values encode as all zeros), then every column
+standardized with the training mean and population standard deviation. It is written whole
+into ``model.json`` (plain numbers and strings) and applied again by ``ridgeway predict``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .io import DataError, check_columns, column_kind
+
+__all__ = ["Preprocessor"]
+
+_MAX_CATEGORIES = 100
+
+
+def _numeric(col: pa.ChunkedArray) -> np.ndarray:
+    return col.cast(pa.float64()).to_numpy()
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _check_numeric_text(name: str, values: list[str]) -> None:
+    """A text column whose values are nearly all numbers has a typo, not categories."""
+    sample = values[:10_000]
+    bad = [v for v in sample if not _is_number(v)]
+    if bad and len(bad) <= 0.25 * len(sample) and len(sample) - len(bad) >= 3:
+        raise DataError(
+            f"column {name!r} holds numbers but also text such as {bad[0]!r}; fix those "
+            f"entries (or mark them missing and use --impute), or --drop {name}."
+        )
+
+
+def _categories(name: str, col: pa.ChunkedArray) -> list[str]:
+    values = pc.unique(col.cast(pa.string())).drop_null().to_pylist()
+    _check_numeric_text(name, values)
+    if len(values) > _MAX_CATEGORIES:
+        raise DataError(
+            f"column {name!r} has {len(values)} distinct text values; one-hot encoding supports "
+            f"at most {_MAX_CATEGORIES}. Drop it with --drop {name} or encode it yourself."
+        )
+    return sorted(values)
+
+
+@dataclass
+class Preprocessor:
+    """Column-wise preprocessing fitted on the training rows.
+
+    Attributes
+    ----------
+    columns : list of str
+        Input columns in order.
+    kinds : dict
+        ``"numeric"`` or ``"categorical"`` per input column.
+    categories : dict
+        Sorted categories per categorical column.
+    fill : dict
+        Imputation value per numeric column that had missing values (empty without imputation).
+    impute : str
+        ``"none"``, ``"mean"`` or ``"median"``.
+    mean, scale : list of float or None
+        Standardization per output feature (``None`` with ``--no-standardize``).
+    """
+
+    columns: list[str]
+    kinds: dict[str, str]
+    categories: dict[str, list[str]] = field(default_factory=dict)
+    fill: dict[str, float] = field(default_factory=dict)
+    impute: str = "none"
+    mean: list[float] | None = None
+    scale: list[float] | None = None
+
+    # ----------------------------------------------------------------- construction
+    @classmethod
+    def from_table(cls, table: pa.Table, columns: list[str], *, impute: str = "none"
+                   ) -> Preprocessor:
+        """Decide the kind of each column and the categories (before any numbers are seen).
+
+        Parameters
+        ----------
+        table : pyarrow.Table
+        columns : list of str
+            Feature columns.
+        impute : {"none", "mean", "median"}
+
+        Returns
+        -------
+        Preprocessor
+        """
+        kinds, cats = {}, {}
+        for name in columns:
+            kind = column_kind(table.column(name))
+            if kind in ("numeric", "bool"):
+                kinds[name] = "numeric"
+            elif kind == "categorical":
+                kinds[name] = "categorical"
+                cats[name] = _categories(name, table.column(name))
+            else:
+                raise DataError(
+                    f"column {name!r} has type {table.column(name).type}, which ridgeway cannot "
+                    f"use as a feature; drop it with --drop {name}."
+                )
+        return cls(list(columns), kinds, cats, impute=impute)
+
+    @property
+    def feature_names(self) -> list[str]:
+        """Names of the output columns (one-hot columns as ``column=value``)."""
+        names = []
+        for c in self.columns:
+            if self.kinds[c] == "categorical":
+                names.extend(f"{c}={v}" for v in self.categories[c])
+            else:
+                names.append(c)
+        return names
+
+    @property
+    def encoded(self) -> list[str]:
+        """The categorical input columns (one-hot encoded)."""
+        return [c for c in self.columns if self.kinds[c] == "categorical"]
+
+    # ----------------------------------------------------------------- numbers
+    def _fill_values(self, table: pa.Table, rows: np.ndarray | None) -> None:
+        for name in self.columns:
+            col = table.column(name)
+            if self.kinds[name] != "numeric" or self.impute == "none":
+                continue
+            values = _numeric(col)
+            if not np.isnan(values).any():
+                continue
+            if rows is not None:
+                values = values[rows]
+            good = values[~np.isnan(values)]
+            if good.size == 0:
+                raise DataError(f"column {name!r} has no value in the training rows to impute.")
+            self.fill[name] = float(np.mean(good) if self.impute == "mean" else np.median(good))
+
+    def _encoded_columns(self, table: pa.Table, rows: np.ndarray | None
+                         ) -> Iterator[np.ndarray]:
+        """Each output column in turn (imputed, one-hot), gathered in ``rows`` order."""
+        check_columns(table, self.columns, "column (needed by the model)")
+        for name in self.columns:
+            col = table.column(name)
+            if self.kinds[name] == "numeric":
+                if column_kind(col) not in ("numeric", "bool", "null"):
+                    raise DataError(f"column {name!r} must be numeric (it was when fitted); "
+                                    f"got {col.type}.")
+                values = _numeric(col)
+                values = values if rows is None else values[rows]
+                if name in self.fill:
+                    values = np.where(np.isnan(values), self.fill[name], values)
+                yield values
+                continue
+            text = col.cast(pa.string())
+            for cat in self.categories[name]:
+                hit = pc.fill_null(pc.equal(text, cat), False).to_numpy(zero_copy_only=False)
+                yield (hit if rows is None else hit[rows]).astype(np.float64)
+
+    def encode(self, table: pa.Table, rows: np.ndarray | None = None) -> np.ndarray:
+        """Impute and one-hot encode into a new float64 matrix (Fortran order), unscaled.
+
+        Parameters
+        ----------
+        table : pyarrow.Table
+        rows : ndarray of int, optional
+            Row order to gather (e.g. a shuffled train/test order); default all rows.
+
+        Returns
+        -------
+        ndarray of shape (len(rows), n_features)
+        """
+        n = table.num_rows if rows is None else len(rows)
+        X = np.empty((n, len(self.feature_names)), order="F")
+        for j, values in enumerate(self._encoded_columns(table, rows)):
+            X[:, j] = values
+        return X
+
+    def fit_transform(self, table: pa.Table, rows: np.ndarray, n_train: int,
+                      standardize: bool = True) -> np.ndarray:
+        """Encode the rows in the given order; fit imputation and scaling on the first n_train.
+
+        Each column is standardized as it is written (one pass, no second matrix), with the
+        mean and population standard deviation of its first ``n_train`` entries.
+
+        Returns
+        -------
+        ndarray of shape (len(rows), n_features), Fortran order
+        """
+        self._fill_values(table, rows[:n_train])
+        X = np.empty((len(rows), len(self.feature_names)), order="F")
+        mean, scale = [], []
+        for j, values in enumerate(self._encoded_columns(table, rows)):
+            if standardize:
+                m = float(values[:n_train].mean())
+                s = float(values[:n_train].std())
+                s = s if s > 0 else 1.0
+                mean.append(m)
+                scale.append(s)
+                np.subtract(values, m, out=X[:, j])
+                X[:, j] /= s
+            else:
+                X[:, j] = values
+        if standardize:
+            self.mean, self.scale = mean, scale
+        return X
+
+    def _scale_inplace(self, X: np.ndarray) -> None:
+        if self.mean is None:
+            return
+        X -= np.asarray(self.mean)
+        X /= np.asarray(self.scale)
+
+    def transform(self, table: pa.Table) -> np.ndarray:
+        """Encode, impute and scale a table as fitted (all rows, input order).
+
+        Raises
+        ------
+        DataError
+            A needed column is missing, or has missing values the model cannot fill.
+        """
+        X = self.encode(table)
+        nan_cols = [self.columns[k] for k in range(len(self.columns))
+                    if self.kinds[self.columns[k]] == "numeric"
+                    and self.columns[k] not in self.fill
+                    and np.isnan(X[:, self.feature_names.index(self.columns[k])]).any()]
+        if nan_cols:
+            raise DataError(
+                f"missing values in column(s) {', '.join(map(repr, nan_cols))}, which the model "
+                "was fitted without (refit with --impute mean or median)."
+            )
+        self._scale_inplace(X)
+        return X
+
+    # ----------------------------------------------------------------- persistence
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dictionary."""
+        return {"columns": self.columns, "kinds": self.kinds, "categories": self.categories,
+                "fill": self.fill, "impute": self.impute, "mean": self.mean,
+                "scale": self.scale}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Preprocessor:
+        """Rebuild from :meth:`to_dict` output (raises ``KeyError``/``TypeError`` if malformed)."""
+        pre = cls([str(c) for c in d["columns"]], {str(k): str(v) for k, v in d["kinds"].items()},
+                  {str(k): [str(x) for x in v] for k, v in d["categories"].items()},
+                  {str(k): float(v) for k, v in d["fill"].items()}, str(d["impute"]))
+        if d["mean"] is not None:
+            pre.mean = [float(v) for v in d["mean"]]
+            pre.scale = [float(v) for v in d["scale"]]
+            if len(pre.mean) != len(pre.feature_names) or len(pre.scale) != len(pre.mean):
+                raise ValueError("scaling does not match the number of features")
+        if set(pre.kinds) != set(pre.columns):
+            raise ValueError("column kinds do not match the columns")
+        return pre

@@ -1,0 +1,228 @@
+"""One self-contained HTML report per fit: the command's tables and the plots, images embedded.
+
+:func:`build_report` returns the HTML text and the PNG files (also written next to it by the
+command). The page needs no network and no script: images are base64 ``data:`` URIs.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from typing import Any
+
+import numpy as np
+
+__all__ = ["build_report", "figures"]
+
+#: bias-variance refits use at most this many training / held-out rows
+BV_MAX_TRAIN, BV_MAX_TEST, BV_BOOTSTRAP = 10_000, 5_000, 20
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em auto;
+max-width:1100px;color:#222;padding:0 1em}
+h1{font-size:1.6em;margin-bottom:.2em} h2{font-size:1.2em;margin-top:1.6em;
+border-bottom:1px solid #ddd;padding-bottom:.2em}
+table{border-collapse:collapse;margin:.6em 0;font-size:.92em}
+th,td{border:1px solid #ddd;padding:.25em .6em;text-align:right}
+th{background:#f4f4f4} td.l,th.l{text-align:left}
+.bar{font-family:monospace;color:#1f77b4;text-align:left;white-space:pre}
+.neg{color:#d62728} .muted{color:#666;font-size:.9em}
+figure{margin:1em 0} img{max-width:100%;border:1px solid #eee}
+figcaption{color:#555;font-size:.9em}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(480px,1fr));gap:1em}
+"""
+
+
+def _png(fig: Any) -> bytes:
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=96)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _subsample(X: np.ndarray, y: np.ndarray, limit: int, seed: int):
+    if X.shape[0] <= limit:
+        return X, y
+    rows = np.sort(np.random.default_rng(seed).choice(X.shape[0], limit, replace=False))
+    return X[rows], y[rows]
+
+
+def _use_agg() -> None:
+    import sys
+
+    import matplotlib
+
+    if "matplotlib.pyplot" not in sys.modules:
+        matplotlib.use("Agg")
+
+
+def figures(outcome: Any, progress: Any = None) -> dict[str, tuple[bytes, str]]:
+    """The report's plots as PNG bytes with a caption, keyed by file name."""
+    from .. import inspection as ins
+
+    _use_agg()
+    kind, est, out = outcome.kind, outcome.cv_estimator, {}
+    negate = kind in ("ridge", "poisson", "logistic")
+    label = {"ridge": "CV MSE", "poisson": "CV Poisson deviance", "logistic": "CV log-loss",
+             "svm": "CV accuracy"}[kind]
+    disp = ins.CVCurveDisplay.from_estimator(est, score_name=label, negate=negate)
+    out["cv_curve.png"] = (_png(disp.figure_), "Mean CV score per alpha with a one-standard-"
+                           "error band; dashed: best alpha, dotted: largest alpha within one SE.")
+    coef = np.asarray(outcome.saved.estimator.coef_)
+    if coef.ndim == 1 or coef.shape[0] == 1:
+        scale = None if outcome.saved.preprocessor.scale is not None else \
+            outcome.X_train.std(axis=0)
+        disp = ins.CoefficientDisplay.from_estimator(outcome.saved.estimator,
+                                                     feature_names=outcome.feature_names,
+                                                     scale=scale)
+        out["coefficients.png"] = (_png(disp.figure_), "Coefficients on standardized features: "
+                                   "comparable by magnitude.")
+    if kind == "ridge":
+        out.update(_ridge_figures(outcome, progress))
+    elif coef.ndim == 1 or coef.shape[0] == 1:
+        out.update(_glm_path(outcome, progress))
+    l1 = [r for r in outcome.reductions if r.competitor_name.startswith("L1")
+          and r.estimator is not None]
+    if l1 and (coef.ndim == 1 or coef.shape[0] == 1):
+        disp = ins.L1L2Display.from_estimators(outcome.saved.estimator, l1[0].estimator,
+                                               feature_names=outcome.feature_names)
+        out["l1_vs_l2.png"] = (_png(disp.figure_), "L2 at its CV-best alpha against L1 at its "
+                               "own CV-best alpha: L1 zeroes features, L2 keeps and shrinks all.")
+    return out
+
+
+def _ridge_figures(outcome: Any, progress: Any) -> dict[str, tuple[bytes, str]]:
+    from .. import inspection as ins
+    from ..linalg import RidgeSpectrum
+
+    est, out = outcome.cv_estimator, {}
+    spec = _reuse_spectrum(est, len(outcome.y_train))
+    if spec is None:
+        spec = RidgeSpectrum.from_data(outcome.X_train, outcome.y_train)
+    alphas = np.asarray(est.cv_results_["alphas"])
+    disp = ins.RegularizationPathDisplay.from_spectrum(
+        spec, np.sort(alphas), feature_names=outcome.feature_names, alpha=outcome.alpha)
+    out["path.png"] = (_png(disp.figure_), "Standardized coefficients as alpha grows (solid), "
+                       "effective degrees of freedom (dashed); dotted: the chosen alpha.")
+    a = outcome.alpha
+    disp = ins.ShrinkageDisplay(spec.eigenvalues, spec.shrinkage(np.array([a / 10, a, a * 10])),
+                                np.array([a / 10, a, a * 10])).plot()
+    out["shrinkage.png"] = (_png(disp.figure_), "How much of each principal direction of the "
+                            "features survives: d/(d+alpha). Low-variance directions shrink most.")
+    if len(outcome.y_test) >= 5:
+        if progress is not None:
+            progress.stage("report: bias-variance refits", total=BV_BOOTSTRAP)
+        Xtr, ytr = _subsample(outcome.X_train, outcome.y_train, BV_MAX_TRAIN, 1)
+        Xte, yte = _subsample(outcome.X_test, outcome.y_test, BV_MAX_TEST, 2)
+        bv = ins.bias_variance(Xtr, ytr, Xte, yte, np.geomspace(a / 1e3, a * 1e3, 25),
+                               n_bootstrap=BV_BOOTSTRAP,
+                               callback=None if progress is None else progress.advance)
+        disp = ins.BiasVarianceDisplay(bv).plot()
+        sub = (f" (on a random {len(ytr)}-row subsample of the training rows)"
+               if len(ytr) < len(outcome.y_train) else "")
+        out["bias_variance.png"] = (_png(disp.figure_), f"{BV_BOOTSTRAP} bootstrap refits{sub},"
+                                    " predictions on held-out rows: variance falls and bias "
+                                    "grows with alpha; their sum tracks the held-out error.")
+    return out
+
+
+def _reuse_spectrum(estimator: Any, n_train: int) -> Any:
+    """The training-data spectrum a ``RidgeCV`` already computed, as a single-target one."""
+    import dataclasses
+
+    spec = getattr(estimator, "spectrum_", None) or getattr(estimator, "_spectrum", None)
+    if spec is None or spec.n_samples != n_train or np.shape(spec.q)[-1] != 1:
+        return None
+    return spec if spec.single_target else dataclasses.replace(spec, single_target=True)
+
+
+def _glm_path(outcome: Any, progress: Any) -> dict[str, tuple[bytes, str]]:
+    """GLM coefficient path: the single-alpha model refitted over the CV grid (subsampled)."""
+    from .. import inspection as ins
+
+    if progress is not None:
+        progress.stage("report: GLM path refits")
+    X, y = _subsample(outcome.X_train, outcome.y_train, BV_MAX_TRAIN, 3)
+    alphas = np.asarray(outcome.cv_estimator.cv_results_["alphas"])
+    disp = ins.RegularizationPathDisplay.from_refits(outcome.saved.estimator, X, y, alphas,
+                                                     feature_names=outcome.feature_names)
+    sub = f" on a {len(y)}-row subsample" if len(y) < len(outcome.y_train) else ""
+    return {"path.png": (_png(disp.figure_), f"Standardized coefficients as alpha grows, the "
+                         f"model refitted at each alpha of the CV grid{sub}; dotted: the "
+                         "chosen alpha.")}
+
+
+def _table(head: list[str], rows: list[list[str]], left: tuple[int, ...] = (0,)) -> str:
+    cls = ['class="l"' if j in left else "" for j in range(len(head))]
+    th = "".join(f"<th {c}>{html.escape(h)}</th>" for c, h in zip(cls, head, strict=False))
+    body = "".join("<tr>" + "".join(f"<td {c}>{cell}</td>" for c, cell in zip(cls, r, strict=False))
+                   + "</tr>" for r in rows)
+    return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _sections(outcome: Any) -> list[str]:
+    from .._output import coefficient_rows, convention_rows, cv_summary, fmt
+
+    e = html.escape
+    s = cv_summary(outcome)
+    parts = ["<h2>Chosen regularization strength</h2>", _table(
+        ["alpha", e(s["score_name"]), "spread (SD)", "std. error", "effective df", "CV"],
+        [[fmt(s["alpha"]), fmt(s["score"]), fmt(s["std"]), fmt(s["sem"]),
+          fmt(outcome.df, 3) if outcome.df is not None else "n/a", e(outcome.cv_label)]], (5,))]
+    parts += ["<h2>The same strength in other tools' conventions</h2>", _table(
+        ["tool / parameter", "value", "note"],
+        [[e(t), v, e(n)] for t, v, n in convention_rows(outcome)], (0, 2))]
+    if outcome.test_metrics:
+        parts += ["<h2>Train vs held-out</h2>", _table(
+            ["metric", "train", "held-out", "gap (positive: worse held out)"],
+            [[e(r.metric), fmt(r.train), fmt(r.test), f"{r.gap:+.3g}"] for r in outcome.gap])]
+    if outcome.reductions:
+        parts += ["<h2>Prediction error reduction by L2</h2>", _table(
+            ["against", f"its held-out {e(outcome.reductions[0].metric)}", "L2", "reduction",
+             "note"],
+            [[e(r.competitor_name), fmt(r.competitor), fmt(r.l2),
+              "n/a" if r.reduction_pct is None else f"{r.reduction_pct:+.1f}%", e(r.note)]
+             for r in outcome.reductions], (0, 4))]
+    rows = [[e(f), c, o, f'<span class="bar{" neg" if b.startswith("-") else ""}">'
+             f"{e(b[2:])}</span>"] for f, c, o, b in coefficient_rows(outcome)]
+    parts += ["<h2>Coefficients, by standardized magnitude</h2>",
+              _table(["feature", "standardized", "original units", "|coef|"], rows, (0, 3))]
+    return parts
+
+
+def build_report(outcome: Any, progress: Any = None) -> tuple[str, dict[str, bytes]]:
+    """The HTML report of a fit and its plots.
+
+    Parameters
+    ----------
+    outcome : ridgeway._fitjob.FitOutcome
+    progress : object with ``stage`` and ``advance``, optional
+
+    Returns
+    -------
+    html : str
+        One self-contained page (images embedded as base64 PNG).
+    images : dict
+        ``{"path.png": bytes, ...}``, the same plots as files.
+    """
+    if progress is not None:
+        progress.stage("report: plots")
+    figs = figures(outcome, progress)
+    e = html.escape
+    saved = outcome.saved
+    head = (f"<h1>ridgeway report: {e(saved.target)}</h1><p class='muted'>{e(outcome.source)}"
+            f" &middot; {outcome.n_rows} rows &middot; {len(outcome.feature_names)} features"
+            f" &middot; model: {e(outcome.decision)}</p>")
+    notes = "".join(f"<p class='muted'>note: {e(n)}</p>" for n in outcome.notes)
+    plots = "".join(
+        f"<figure><img alt='{e(name)}' src='data:image/png;base64,"
+        f"{base64.b64encode(png).decode('ascii')}'><figcaption>{e(cap)}</figcaption></figure>"
+        for name, (png, cap) in figs.items())
+    body = (head + notes + "".join(_sections(outcome))
+            + f"<h2>Plots</h2><div class='grid'>{plots}</div>")
+    page = (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>ridgeway report:"
+            f" {e(saved.target)}</title><style>{_CSS}</style></head><body>{body}</body></html>\n")
+    return page, {name: png for name, (png, _) in figs.items()}
