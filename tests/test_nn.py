@@ -73,11 +73,9 @@ def _reference_ridge(X, y, alpha):
 
 
 def _reference_logistic(X, y, alpha):
-    # TODO(lead): switch to ridgeway.LogisticRegression(alpha=alpha) once it is exported
-    # (src/ridgeway/linear_model/_glm.py is being written; not importable from ridgeway yet).
-    from sklearn.linear_model import LogisticRegression
+    from ridgeway import LogisticRegression
 
-    model = LogisticRegression(C=1.0 / alpha, tol=1e-12, max_iter=10_000).fit(X, y)
+    model = LogisticRegression(alpha=alpha, tol=1e-12).fit(X, y)
     return model.coef_.ravel(), float(model.intercept_[0])
 
 

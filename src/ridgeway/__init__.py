@@ -1,12 +1,46 @@
 """ridgeway: L2-regularized learning with exact, fast selection of the regularization strength."""
 
+from .exceptions import AlphaEdgeWarning, ConvergenceWarning, SeparableDataError
 from .linalg import GramStats, RidgeSpectrum
-from .linear_model import Ridge, RidgeCV
+from .linear_model import (
+    LinearSVC,
+    LinearSVCCV,
+    LogisticRegression,
+    LogisticRegressionCV,
+    PoissonRegressor,
+    PoissonRegressorCV,
+    Ridge,
+    RidgeCV,
+)
 
 __version__ = "0.1.0"
 
 #: Names of the public scikit-learn compatible estimators.
-ESTIMATORS = ("Ridge", "RidgeCV")
+ESTIMATORS = (
+    "Ridge",
+    "RidgeCV",
+    "LogisticRegression",
+    "LogisticRegressionCV",
+    "LinearSVC",
+    "LinearSVCCV",
+    "PoissonRegressor",
+    "PoissonRegressorCV",
+)
 
 __all__ = [
-    "ESTIMATORS","GramStats", "Ridge", "RidgeCV", "RidgeSpectrum", "__version__"]
+    "ESTIMATORS",
+    "AlphaEdgeWarning",
+    "ConvergenceWarning",
+    "GramStats",
+    "LinearSVC",
+    "LinearSVCCV",
+    "LogisticRegression",
+    "LogisticRegressionCV",
+    "PoissonRegressor",
+    "PoissonRegressorCV",
+    "Ridge",
+    "RidgeCV",
+    "RidgeSpectrum",
+    "SeparableDataError",
+    "__version__",
+]

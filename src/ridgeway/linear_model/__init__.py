@@ -1,5 +1,16 @@
 """scikit-learn compatible estimators of ridgeway."""
 
+from ._glm import LinearSVC, LogisticRegression, PoissonRegressor
+from ._glm_cv import LinearSVCCV, LogisticRegressionCV, PoissonRegressorCV
 from ._ridge import Ridge, RidgeCV
 
-__all__ = ["Ridge", "RidgeCV"]
+__all__ = [
+    "LinearSVC",
+    "LinearSVCCV",
+    "LogisticRegression",
+    "LogisticRegressionCV",
+    "PoissonRegressor",
+    "PoissonRegressorCV",
+    "Ridge",
+    "RidgeCV",
+]

@@ -36,7 +36,10 @@ def _store_solution(est, sol, y, dtype) -> None:
     est.coef_ = coef
     est.intercept_ = intercept if est.fit_intercept else np.zeros_like(intercept)
     est.solver_ = sol.solver
-    est.n_iter_ = sol.n_iter
+    if sol.solver in ("cg", "lsqr"):
+        est.n_iter_ = sol.n_iter
+    else:
+        est.n_iter_ = 1 + (sol.n_iter or 0)
 
 
 class Ridge(LinearPredictorMixin, BaseEstimator):
@@ -82,7 +85,9 @@ class Ridge(LinearPredictorMixin, BaseEstimator):
     intercept_ : float or ndarray of shape (n_targets,)
     solver_ : str
         The method actually used.
-    n_iter_ : int or None
+    n_iter_ : int or ndarray of int
+        Iterations of ``cg``/``lsqr``; for a direct solver, 1 (the factorization) plus the
+        number of refinement sweeps.
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Only when X had string column names.
