@@ -148,3 +148,13 @@ def test_bad_cv_parameters():
         LogisticRegressionCV(selection="max").fit(X, y)
     with pytest.raises(ValueError, match="alphas must be non-negative"):
         LogisticRegressionCV(alphas=[1.0, -1.0]).fit(X, y)
+
+
+def test_scalar_sample_weight_equals_no_weight_with_alpha_scaled():
+    # weights c * 1 scale the data term by c: the same fit as alpha / c without weights
+    X, y = logistic_data(150)
+    alphas = [8.0, 2.0, 0.5]
+    weighted = LogisticRegressionCV([a * 2.0 for a in alphas], cv=3).fit(X, y, sample_weight=2.0)
+    plain = LogisticRegressionCV(alphas, cv=3).fit(X, y)
+    assert weighted.alpha_ == 2.0 * plain.alpha_
+    np.testing.assert_allclose(weighted.coef_, plain.coef_, rtol=1e-6, atol=1e-9)

@@ -47,7 +47,7 @@ def test_path_lines_are_ridge_coefficients_and_df(data):
     X, y = data
     est = RidgeCV().fit(X, y)
     disp = RegularizationPathDisplay.from_estimator(est, X, y)
-    alphas = est.cv_results_["alphas"]
+    alphas = np.sort(est.cv_results_["alphas"])
     spec = RidgeSpectrum.from_data(X, y)
     assert len(disp.lines_) == X.shape[1]
     for j, line in enumerate(disp.lines_):
@@ -70,7 +70,11 @@ def test_cv_curve_marks_min_and_one_se(data):
     assert disp.alpha_min == pytest.approx(est.alpha_)
     assert disp.alpha_1se == pytest.approx(est_1se.alpha_)
     assert disp.alpha_1se >= disp.alpha_min
-    np.testing.assert_array_equal(disp.line_.get_ydata(), -est.cv_results_["mean_test_score"])
+    order = np.argsort(est.cv_results_["alphas"])
+    np.testing.assert_array_equal(disp.line_.get_xdata(), est.cv_results_["alphas"][order])
+    np.testing.assert_array_equal(disp.line_.get_ydata(),
+                                  -est.cv_results_["mean_test_score"][order])
+    assert np.all(np.diff(disp.line_.get_xdata()) > 0)
     assert disp.min_line_.get_xdata()[0] == pytest.approx(est.alpha_)
     assert disp.se_line_.get_xdata()[0] == pytest.approx(est_1se.alpha_)
 

@@ -89,6 +89,18 @@ def test_missing_values_listed_or_imputed(tmp_path):
                                       [2, 5, 0, 1]])
 
 
+def test_imputation_covers_columns_complete_at_fit_time(tmp_path):
+    train = pa.table({"a": [1.0, None, 3.0, 4.0], "b": [1.0, 2.0, 3.0, 6.0]})
+    pre = Preprocessor.from_table(train, ["a", "b"], impute="mean")
+    pre.fit_transform(train, np.arange(4), 4, standardize=False)
+    new = pa.table({"a": [None, 2.0], "b": [None, 5.0]})
+    np.testing.assert_allclose(pre.transform(new), [[8 / 3, 3.0], [2.0, 5.0]])
+    strict = Preprocessor.from_table(train.drop_columns(["a"]), ["b"])
+    strict.fit_transform(train.drop_columns(["a"]), np.arange(4), 4, standardize=False)
+    with pytest.raises(DataError, match=r"missing values in column\(s\) 'b'.*--impute"):
+        strict.transform(pa.table({"b": [None, 1.0]}))
+
+
 def test_preprocessor_standardizes_with_training_rows_only(tmp_path):
     table = pa.table({"a": [1.0, 2.0, 3.0, 100.0], "b": ["u", "v", "u", "w"]})
     pre = Preprocessor.from_table(table, ["a", "b"])

@@ -125,6 +125,11 @@ def test_fit_collects_penalty_and_attached_regularizers():
              progress=False)
     torch.testing.assert_close(m3.weight, m2.weight)
     assert h3.penalty[-1] == pytest.approx(0.2 * float(m3.weight.detach()) ** 2)
+    # ... and overrides the optimizer's global weight_decay (not added to it)
+    m5 = L2(0.2).attach(_zero_linear())
+    fit(m5, (X, y), loss=nn.MSELoss(), optimizer="sgd", lr=0.1, weight_decay=5.0, epochs=100,
+        progress=False)
+    torch.testing.assert_close(m5.weight, m2.weight)
     # a ready L2Penalty object (e.g. with a reference) is used as given
     m4 = _zero_linear()
     ref = {"weight": torch.full((1, 1), 2.0, dtype=torch.float64)}

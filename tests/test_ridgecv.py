@@ -114,3 +114,18 @@ def test_sparse_loo_equals_dense():
     assert dense.alpha_ == sparse.alpha_
     np.testing.assert_allclose(sparse.cv_results_["mean_test_score"],
                                dense.cv_results_["mean_test_score"], rtol=1e-8)
+
+
+@pytest.mark.parametrize("cv", [None, 4])
+def test_scorer_uses_the_sample_weights(cv):
+    rng = np.random.default_rng(21)
+    X = rng.normal(size=(120, 6))
+    y = X @ rng.normal(size=6) + rng.normal(size=120)
+    s = rng.uniform(0.1, 5.0, 120)
+    alphas = np.logspace(-2, 3, 30)
+    native = RidgeCV(alphas=alphas, cv=cv).fit(X, y, sample_weight=s)
+    scored = RidgeCV(alphas=alphas, cv=cv, scoring="neg_mean_squared_error").fit(
+        X, y, sample_weight=s)
+    np.testing.assert_allclose(scored.cv_results_["mean_test_score"],
+                               native.cv_results_["mean_test_score"], rtol=1e-9)
+    assert scored.alpha_ == native.alpha_

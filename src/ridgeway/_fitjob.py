@@ -386,7 +386,7 @@ def _compare(outcome: FitOutcome, options: FitOptions, progress: Progress) -> No
             outcome.y_test)
     progress.stage("unregularized fit")
     est = outcome.cv_estimator
-    spectrum = getattr(est, "spectrum_", None) or getattr(est, "_spectrum", None)
+    spectrum = getattr(est, "_spectrum", None)
     outcome.reductions.append(error_reduction_unregularized(*args, spectrum=spectrum))
     if options.extras:
         progress.stage("L1 at its CV-best alpha")

@@ -77,14 +77,11 @@ def cv_summary(outcome: FitOutcome) -> dict[str, Any]:
     idx = int(np.argmin(np.abs(np.log(alphas) - math.log(est.alpha_))))
     name, negate = _SCORE_NAMES[outcome.kind]
     sign = -1.0 if negate else 1.0
-    sem = res.get("sem_test_score")
-    n_splits = sum(1 for k in res if k.startswith("split"))
     std = float(np.ravel(res["std_test_score"])[idx])
-    if sem is None and n_splits:
-        sem = np.ravel(res["std_test_score"]) / math.sqrt(n_splits)
+    sem = float(np.ravel(res["sem_test_score"])[idx])
     return {"alpha": float(est.alpha_), "score_name": f"CV {name}",
             "score": sign * float(est.best_score_), "std": std,
-            "sem": None if sem is None else float(np.ravel(sem)[idx]),
+            "sem": None if np.isnan(sem) else sem,
             "n_alphas": len(alphas), "alpha_range": (float(alphas.min()), float(alphas.max()))}
 
 

@@ -142,8 +142,8 @@ class Preprocessor:
             if self.kinds[name] != "numeric" or self.impute == "none":
                 continue
             values = _numeric(col)
-            if not np.isnan(values).any():
-                continue
+            # every numeric column gets a fill value, so that a model fitted with --impute also
+            # imputes values missing at predict time in columns that were complete at fit time
             if rows is not None:
                 values = values[rows]
             good = values[~np.isnan(values)]

@@ -158,8 +158,8 @@ def check_X(
         )
     if n < min_samples:
         raise ValueError(
-            f"Input {name} has n_samples = {n} (1 sample is too few); at least "
-            f"{min_samples} samples are needed to fit."
+            f"Input {name} has n_samples = {n}{' (1 sample is too few)' if n == 1 else ''}; "
+            f"at least {min_samples} samples are needed to fit."
         )
     check_finite(X, name, feature_names)
     return X

@@ -201,7 +201,8 @@ def make_scorer_loss(scoring):
         out = np.empty(y_true.shape[1])
         for j in range(y_true.shape[1]):
             est = FixedPrediction(prediction[:, j])
-            out[j] = -scorer(est, np.empty((y_true.shape[0], 0)), y_true[:, j])
+            kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
+            out[j] = -scorer(est, np.empty((y_true.shape[0], 0)), y_true[:, j], **kwargs)
         return out
 
     return loss

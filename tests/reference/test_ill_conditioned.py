@@ -60,3 +60,21 @@ def test_alpha_to_zero_is_continuous():
     coef, _ = exact_ridge(X, y, 1e-14)
     assert rel_err(near_zero, coef) < 1e-9
     assert rel_err(near_zero, at_zero) < 1e-6
+
+
+def test_only_the_targets_that_need_it_are_refined():
+    # Large column means: recovering an intercept near zero from centered data cancels, so
+    # that target is refined; the target with a large intercept keeps the Cholesky solution.
+    rng = np.random.default_rng(3)
+    X = 1e3 + rng.normal(size=(80, 3))
+    w = np.array([1.0, -2.0, 0.5])
+    Y = np.column_stack([5e3 + X @ w + 0.01 * rng.normal(size=80), X @ w + 1e-6])
+    model = Ridge(alpha=0.0).fit(X, Y)
+    assert model.solver_ == "cholesky+refine"
+    for j in range(2):
+        coef, b = exact_ridge(X, Y[:, j], 0.0)
+        assert rel_err(model.coef_[j], coef) < 1e-10
+        assert abs(model.intercept_[j] - b) <= 1e-10 * abs(b)
+        single = Ridge(alpha=0.0).fit(X, Y[:, j])
+        assert single.solver_ == ("cholesky" if j == 0 else "refine")
+        np.testing.assert_allclose(model.coef_[j], single.coef_, rtol=1e-12)

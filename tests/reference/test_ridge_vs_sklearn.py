@@ -143,3 +143,30 @@ def test_ridgecv_loo_wide_data_uses_the_dual(weighted):
     # ridgeway reports the weighted mean sum(s e^2) / sum(s); scikit-learn sum(s e^2) / n
     scale = 1.0 if s is None else s.sum() / len(s)
     np.testing.assert_allclose(ours.best_score_ * scale, ref.best_score_, rtol=1e-8)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-8)
+    assert ours.solver_ == "eigen-dual"
+
+
+def test_ridgecv_wide_per_target_alpha_equals_ridge_per_target():
+    rng = np.random.default_rng(12)
+    X = rng.normal(size=(30, 90)) + 2.0
+    Y = X[:, :3] @ rng.normal(size=(3, 3)) * [1.0, 0.1, 10.0] + rng.normal(size=(30, 3))
+    cv = RidgeCV(alphas=np.logspace(-2, 3, 25), alpha_per_target=True).fit(X, Y)
+    ref = sk.Ridge(alpha=cv.alpha_).fit(X, Y)
+    np.testing.assert_allclose(cv.coef_, ref.coef_, rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(cv.intercept_, ref.intercept_, rtol=1e-8)
+
+
+def test_sparse_float32_wide_equals_dense_float64():
+    rng = np.random.default_rng(13)
+    dense = rng.normal(size=(30, 80)) * (rng.random((30, 80)) < 0.3)
+    dense[:, 0] += 1e4
+    dense = dense.astype(np.float32)
+    y = dense[:, 1:4].astype(np.float64) @ [1.0, -1.0, 2.0] + rng.normal(size=30)
+    ours = Ridge(alpha=1e-3).fit(sp.csr_matrix(dense), y)
+    ref = sk.Ridge(alpha=1e-3).fit(dense.astype(np.float64), y)
+    assert ours.coef_.dtype == np.float32
+    atol = 1e-6 * np.abs(ref.coef_).max()
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-5, atol=atol)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-5)

@@ -162,7 +162,17 @@ def alo_predictor(obj: Objective, theta: Array) -> Array:
         for m in range(k, K):
             Q[:, k, m] = Q[:, m, k] = np.einsum("ij,ij->i", Z[k], Z[m])
     lhs = np.eye(K)[None] - Q @ A
-    return eta + np.linalg.solve(lhs, (Q @ G[:, :, None]))[:, :, 0]
+    rhs = Q @ G[:, :, None]
+    try:
+        step = np.linalg.solve(lhs, rhs)[:, :, 0]
+    except np.linalg.LinAlgError:
+        step = np.full(eta.shape, np.nan)
+    bad = ~np.all(np.isfinite(step), axis=1)
+    if bad.any():
+        # leverage 1 in some direction (the fit interpolates the sample): the pseudo-inverse
+        # keeps the correction finite, as the clamp does for one output
+        step[bad] = (np.linalg.pinv(lhs[bad]) @ rhs[bad])[:, :, 0]
+    return eta + step
 
 
 def null_model_curvature(data: GLMData, loss: Any, max_dense: int = 2000) -> Array:

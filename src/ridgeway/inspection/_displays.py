@@ -100,7 +100,7 @@ class RegularizationPathDisplay:
         """
         spec = _spectrum(X, y, getattr(estimator, "fit_intercept", True))
         if alphas is None and hasattr(estimator, "cv_results_"):
-            alphas = np.asarray(estimator.cv_results_["alphas"])
+            alphas = np.sort(np.asarray(estimator.cv_results_["alphas"]))
         names = feature_names if feature_names is not None else getattr(
             estimator, "feature_names_in_", None)
         return cls.from_spectrum(spec, alphas, feature_names=names, alpha=_alpha_of(estimator),
@@ -189,9 +189,10 @@ class CVCurveDisplay:
         ``negate=True`` plots ``-score`` (e.g. MSE instead of negative MSE).
         """
         res = estimator.cv_results_
-        alphas = np.asarray(res["alphas"], dtype=float)
-        mean = np.asarray(res["mean_test_score"], dtype=float)
-        sem = _standard_error(res)
+        order = np.argsort(np.asarray(res["alphas"], dtype=float))
+        alphas = np.asarray(res["alphas"], dtype=float)[order]
+        mean = np.asarray(res["mean_test_score"], dtype=float)[order]
+        sem = np.asarray(res["sem_test_score"], dtype=float)[order]
         best = select_alpha(alphas, mean, sem, rule="min", greater_is_better=True)
         one_se = None
         if np.all(np.isfinite(sem)):
@@ -224,14 +225,6 @@ class CVCurveDisplay:
         ax.legend(fontsize="small")
         self.ax_, self.figure_ = ax, ax.figure
         return self
-
-
-def _standard_error(res: dict) -> np.ndarray:
-    if "sem_test_score" in res:
-        return np.asarray(res["sem_test_score"], dtype=float)
-    k = sum(1 for key in res if key.startswith("split") and key.endswith("_test_score"))
-    std = np.asarray(res["std_test_score"], dtype=float)
-    return std / np.sqrt(k) if k else np.full_like(std, np.nan)
 
 
 @dataclass

@@ -119,6 +119,14 @@ def _centered_weighted(X, s, fit_intercept):
     return x_mean, W
 
 
+def centered_rows(X: np.ndarray, x_mean: np.ndarray, root: np.ndarray) -> np.ndarray:
+    """``S^1/2 (X - 1 x_mean')`` as one new float64 array (no second temporary)."""
+    Xc = np.subtract(X, x_mean, dtype=np.float64)
+    if not np.all(root == 1.0):
+        Xc *= root[:, None]
+    return Xc
+
+
 def solve_dual(X, y2: np.ndarray, s: np.ndarray, alphas, *, fit_intercept=True) -> RidgeSolution:
     """Dual (kernel) solve for n < p: ``w = X_c'S^1/2 (K + alpha I)^-1 S^1/2 y_c``.
 
@@ -129,12 +137,14 @@ def solve_dual(X, y2: np.ndarray, s: np.ndarray, alphas, *, fit_intercept=True) 
     y_mean = s @ y2 / W if fit_intercept else np.zeros(y2.shape[1])
     root = np.sqrt(s)
     if sp.issparse(X):
+        X = X.astype(np.float64, copy=False)
         a = np.asarray(X @ x_mean).ravel()
         K = np.asarray((X @ X.T).toarray()) - a[:, None] - a[None, :] + x_mean @ x_mean
         K = root[:, None] * K * root[None, :]
     else:
-        Xc = (X - x_mean) * root[:, None]
+        Xc = centered_rows(X, x_mean, root)
         K = Xc @ Xc.T
+        del Xc
     rhs = root[:, None] * (y2 - y_mean)
     coef = np.empty((X.shape[1], y2.shape[1]))
     for alpha, cols in _alpha_groups(alphas, y2.shape[1]):

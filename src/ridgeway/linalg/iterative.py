@@ -85,6 +85,11 @@ def solve_iterative(
                                 iter_lim=max_iter)
                 coef[:, j] = out[0] / scale
                 iters = max(iters, int(out[2]))
+                if out[1] == 7:  # istop 7: the iteration limit was reached
+                    warnings.warn(
+                        f"LSQR did not reach tol={tol:g} in {int(out[2])} iterations; increase "
+                        "max_iter or use solver='cholesky'.", ConvergenceWarning, stacklevel=3,
+                    )
             else:
                 normal = spla.LinearOperator(
                     (p, p), matvec=lambda v, a=alpha: op.rmatvec(op.matvec(v)) + a * pf * v,

@@ -65,17 +65,18 @@ def _unscale(sol: RidgeSolution, scale) -> RidgeSolution:
                          sol.rcond)
 
 
-def _estimated_error(sol: RidgeSolution, stats: GramStats, fit_intercept: bool) -> float:
+def _estimated_error(sol: RidgeSolution, stats: GramStats, fit_intercept: bool) -> np.ndarray:
+    """Estimated relative error of each target's coefficients and intercept, shape (t,)."""
+    t = sol.coef.shape[1]
     if sol.rcond is None or sol.rcond <= 0:
-        return np.inf
-    err_w = EPS / sol.rcond
+        return np.full(t, np.inf)
+    err_w = np.full(t, EPS / sol.rcond)
     if not fit_intercept:
         return err_w
     shift = np.abs(stats.x_mean) @ np.abs(sol.coef)
     with np.errstate(divide="ignore", invalid="ignore"):
-        err_b = err_w * shift / np.abs(sol.intercept)
-    err_b = np.where(shift == 0, 0.0, err_b)
-    return float(max(err_w, np.max(err_b)))
+        err_b = np.where(shift == 0, 0.0, err_w * shift / np.abs(sol.intercept))
+    return np.maximum(err_w, err_b)
 
 
 def _solve_eigen(X, y2, s, alphas, penalty_factor, fit_intercept) -> RidgeSolution:
@@ -86,14 +87,7 @@ def _solve_eigen(X, y2, s, alphas, penalty_factor, fit_intercept) -> RidgeSoluti
         )
     Xs, scale = _scaled(X, penalty_factor)
     spec = RidgeSpectrum.from_data(Xs, y2, s, fit_intercept=fit_intercept)
-    alphas = np.broadcast_to(alphas, (y2.shape[1],))
-    coef = np.empty((X.shape[1], y2.shape[1]))
-    intercept = np.empty(y2.shape[1])
-    for j, alpha in enumerate(alphas):
-        coef[:, j] = spec.coef([alpha])[0][:, j]
-        intercept[j] = spec.intercept([alpha])[0][j]
-    mode = "eigen-primal" if X.shape[0] >= X.shape[1] else "eigen-dual"
-    return _unscale(RidgeSolution(coef, intercept, mode), scale)
+    return _unscale(spec.solution(alphas), scale)
 
 
 def solve_ridge(
@@ -149,12 +143,25 @@ def solve_ridge(
         stats = GramStats.from_arrays(X, y2, sample_weight)
     sol = solve_gram(stats, alphas, penalty_factor, fit_intercept=fit_intercept)
     if solver == "auto" and not sp.issparse(X):
-        if _estimated_error(sol, stats, fit_intercept) > ACCURACY_TARGET:
-            refined = solve_refined(np.asarray(X, dtype=np.float64), y2, sample_weight, alphas,
-                                    penalty_factor, fit_intercept=fit_intercept)
+        need = np.flatnonzero(_estimated_error(sol, stats, fit_intercept) > ACCURACY_TARGET)
+        if need.size:
+            cols_alpha = alphas if np.size(alphas) == 1 else np.asarray(alphas)[need]
+            refined = solve_refined(np.asarray(X, dtype=np.float64), y2[:, need],
+                                    sample_weight, cols_alpha, penalty_factor,
+                                    fit_intercept=fit_intercept)
             if refined is not None:
-                return refined
+                return _merge(sol, refined, need)
     return sol
+
+
+def _merge(sol: RidgeSolution, refined: RidgeSolution, cols: np.ndarray) -> RidgeSolution:
+    """``sol`` with the targets ``cols`` replaced by ``refined``'s."""
+    if cols.size == sol.coef.shape[1]:
+        return refined
+    coef, intercept = sol.coef.copy(), np.array(sol.intercept, dtype=np.float64, copy=True)
+    coef[:, cols] = refined.coef
+    intercept[cols] = refined.intercept
+    return RidgeSolution(coef, intercept, "cholesky+refine", refined.n_iter, sol.rcond)
 
 
 def _refine_or_fallback(X, y2, s, alphas, penalty_factor, fit_intercept) -> RidgeSolution:

@@ -35,13 +35,10 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._threads import small_dense
-from .gram import GramStats
+from .direct import RidgeSolution, centered_rows
+from .gram import GramStats, _as_2d
 
 _CHUNK_ELEMENTS = 2**20
-
-
-def _as_2d(y: np.ndarray) -> np.ndarray:
-    return y[:, None] if y.ndim == 1 else y
 
 
 def _eig_desc(a: np.ndarray, rtol: float | None) -> tuple[np.ndarray, np.ndarray]:
@@ -62,8 +59,8 @@ class RidgeSpectrum:
     ----------
     eigenvalues : ndarray of shape (r,)
         Non-zero eigenvalues ``d`` of the centered weighted gram, descending.
-    eigenvectors : ndarray of shape (p, r)
-        The matching eigenvectors ``V``.
+    basis : ndarray of shape (p, r) or None
+        The matching eigenvectors ``V`` (see ``eigenvectors``); None in the dual until needed.
     q : ndarray of shape (r, t)
         ``V' X_c' S y_c``.
     x_mean, y_mean : ndarray
@@ -78,10 +75,14 @@ class RidgeSpectrum:
     train_projections : ndarray of shape (n, r) or None
         ``V'x_ci`` of the training rows when they come for free (the dual with positive
         weights: ``U diag(d)^1/2 / sqrt(s_i)``); used by leave-one-out.
+    dual_basis : tuple (X, B) or None
+        In the dual, ``V = X_c' B`` with ``B = S^1/2 U diag(d)^-1/2`` (n x r). Products
+        ``V z`` for a few columns ``z`` are then two matrix-vector passes over X; the p x r
+        matrix ``V`` (a p n r product) is formed only when a method needs all of it.
     """
 
     eigenvalues: np.ndarray
-    eigenvectors: np.ndarray
+    basis: np.ndarray | None
     q: np.ndarray
     x_mean: np.ndarray
     y_mean: np.ndarray
@@ -91,6 +92,29 @@ class RidgeSpectrum:
     fit_intercept: bool = True
     single_target: bool = False
     train_projections: np.ndarray | None = None
+    dual_basis: tuple | None = None
+
+    @property
+    def eigenvectors(self) -> np.ndarray:
+        """``V`` of shape (p, r), formed from ``dual_basis`` on first use in the dual."""
+        if self.basis is None:
+            object.__setattr__(self, "basis", self._v_times(None))
+        return self.basis
+
+    def _v_times(self, z: np.ndarray | None) -> np.ndarray:
+        """``V z`` (``V`` itself for ``z=None``) without forming ``V`` when it is not there."""
+        if self.basis is not None:
+            return self.basis if z is None else self.basis @ z
+        X, B = self.dual_basis
+        Bz = B if z is None else B @ z
+        return np.asarray(X.T @ Bz) - np.outer(self.x_mean, Bz.sum(axis=0))
+
+    def _vt_times(self, x: np.ndarray) -> np.ndarray:
+        """``V' x`` for one vector ``x`` of length p."""
+        if self.basis is not None:
+            return x @ self.basis
+        X, B = self.dual_basis
+        return (np.asarray(X @ x).ravel() - self.x_mean @ x) @ B
 
     @classmethod
     def from_stats(
@@ -161,21 +185,21 @@ class RidgeSpectrum:
         else:
             x_mean, y_mean = np.zeros(X.shape[1]), np.zeros(y2.shape[1])
         if sp.issparse(X):
+            X = X.astype(np.float64, copy=False)
             a = np.asarray(X @ x_mean).ravel()
             K = np.asarray((X @ X.T).toarray()) - a[:, None] - a[None, :] + x_mean @ x_mean
             K = root[:, None] * K * root[None, :]
         else:
-            Xc = (np.asarray(X, dtype=np.float64) - x_mean) * root[:, None]
+            Xc = centered_rows(X, x_mean, root)
             K = Xc @ Xc.T
+            del Xc
         d, u = _eig_desc(0.5 * (K + K.T), rtol)
-        ur = u * root[:, None]
-        v = np.asarray(X.T @ ur) - np.outer(x_mean, ur.sum(axis=0))
-        v /= np.sqrt(d)
+        basis = u * (root[:, None] / np.sqrt(d))
         yc = y2 - y_mean
         q = np.sqrt(d)[:, None] * (u.T @ (root[:, None] * yc))
         yy = s @ yc**2
         proj = u * np.sqrt(d) / root[:, None] if np.all(s > 0) else None
-        return cls(d, v, q, x_mean, y_mean, yy, W, n, fit_intercept, single, proj)
+        return cls(d, None, q, x_mean, y_mean, yy, W, n, fit_intercept, single, proj, (X, basis))
 
     # ----------------------------------------------------------------- per-alpha answers
     @property
@@ -193,15 +217,33 @@ class RidgeSpectrum:
     def coef(self, alphas) -> np.ndarray:
         """Coefficients, shape (n_alphas, p) for 1-D y, else (n_alphas, p, t)."""
         g = self._g(alphas)  # (r, a)
-        z = g.T[:, :, None] * self.q[None, :, :]  # (a, r, t)
-        return self._squeeze(np.einsum("pr,art->apt", self.eigenvectors, z))
+        z = g[:, :, None] * self.q[:, None, :]  # (r, a, t)
+        r, a, t = z.shape
+        w = self._v_times(z.reshape(r, a * t)).reshape(-1, a, t)  # (p, a, t)
+        return self._squeeze(np.moveaxis(w, 1, 0))
 
     def intercept(self, alphas) -> np.ndarray:
         """Intercepts ``y_mean - x_mean.w``, shape (n_alphas,) or (n_alphas, t)."""
-        xv = self.x_mean @ self.eigenvectors  # (r,)
+        xv = self._vt_times(self.x_mean)  # (r,)
         g = self._g(alphas)
         b = self.y_mean[None, :] - (g.T * xv[None, :]) @ self.q
         return self._squeeze(b)
+
+    def solution(self, alphas) -> RidgeSolution:
+        """Coefficients (p, t) and intercepts (t,) at one alpha per target (or one for all)."""
+        t = self.q.shape[1]
+        alphas = np.broadcast_to(np.asarray(alphas, dtype=np.float64), (t,))
+        coef = np.empty((self.x_mean.shape[0], t))
+        intercept = np.empty(t)
+        xv = self._vt_times(self.x_mean)
+        for value in np.unique(alphas):
+            cols = np.flatnonzero(alphas == value)
+            g = self._g([value])[:, 0]  # (r,)
+            z = g[:, None] * self.q[:, cols]
+            coef[:, cols] = self._v_times(z)
+            intercept[cols] = self.y_mean[cols] - xv @ z
+        return RidgeSolution(coef, intercept,
+                             "eigen-dual" if self.dual_basis is not None else "eigen-primal")
 
     def df(self, alphas) -> np.ndarray:
         """Effective degrees of freedom ``sum_j d_j / (d_j + alpha)``, shape (n_alphas,)."""
@@ -272,17 +314,6 @@ class RidgeSpectrum:
             with np.errstate(divide="ignore", invalid="ignore"):
                 resid /= (1.0 - h)[:, :, None]
             yield start, stop, resid
-
-    def loo_mse(self, X, y, sample_weight=None, alphas=None) -> np.ndarray:
-        """Weighted mean squared LOO residual ``sum_i s_i e_loo_i^2 / W``, shape (n_alphas, t)."""
-        total = 0.0
-        for start, stop, resid in self.loo_blocks(X, y, sample_weight, alphas):
-            sq = resid**2
-            if sample_weight is not None:
-                sq *= sample_weight[start:stop, None, None]
-            total = total + sq.sum(axis=0)
-        with np.errstate(invalid="ignore"):
-            return np.where(np.isnan(total), np.inf, total / self.weight_sum)
 
     def test_sse(self, test: GramStats, alphas, out: np.ndarray | None = None) -> np.ndarray:
         """Weighted squared error on held-out rows given only their ``GramStats``.

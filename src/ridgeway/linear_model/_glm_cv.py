@@ -27,7 +27,8 @@ import numpy as np
 from sklearn.base import is_classifier
 from sklearn.metrics import check_scoring
 
-from .._validation import check_alphas, check_choice, check_int
+from .._validation import check_alphas, check_choice, check_int, check_sample_weight
+from ..exceptions import AlphaEdgeWarning
 from ..glm import GLMData, L2Penalty, Objective, alo_predictor, fit_path, resolve_solver
 from ..glm.path import null_model_curvature
 from ..selection import check_cv, df_alpha_grid, edge_warning, log_grid, select_alpha
@@ -51,7 +52,8 @@ def default_alphas(data: GLMData, loss, n_alphas: int) -> np.ndarray:
     d = null_model_curvature(data, loss, max_dense=_MAX_DENSE)
     if data.is_sparse or data.n_features > _MAX_DENSE:
         top = float(np.sum(np.maximum(d, 0)))
-        return log_grid(top * 1e-6, top / 0.01, n_alphas) if top > 0 else log_grid(1e-3, 1e3)
+        return log_grid(top * 1e-6, top / 0.01, n_alphas) if top > 0 else log_grid(
+            1e-3, 1e3, n_alphas)
     return df_alpha_grid(d, n_alphas=n_alphas, tail=0.01)
 
 
@@ -82,7 +84,7 @@ class GLMCVMixin:
         )
         alphas = self._grid(datas[0], losses[0])
         folds = list(check_cv(self.cv, y, classifier=is_classifier(self)).split(X, y))
-        weight = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
+        weight = None if sample_weight is None else check_sample_weight(sample_weight, len(y))
         if self.scoring == self._native_scoring and len(problems) == 1:
             score_fn = self._loss_scorer(losses[0], datas[0].y, weight)
         else:
@@ -173,7 +175,7 @@ class GLMCVMixin:
         self.best_score_ = float(mean[choice.index])
         message = edge_warning(alphas, choice.index)
         if message is not None and self.alphas is None:
-            warnings.warn(message, UserWarning, stacklevel=3)
+            warnings.warn(message, AlphaEdgeWarning, stacklevel=3)
 
     def _refit(self, X, y, sample_weight, datas, losses, paths) -> None:
         """Fit at ``alpha_`` on all data (reusing the full-data path of ``method="alo"``)."""
@@ -323,6 +325,9 @@ class PoissonRegressorCV(GLMCVMixin, PoissonRegressor):
 
     For each candidate alpha the model minimizes
     ``sum_i s_i (y_i log(y_i/mu_i) - y_i + mu_i) + alpha/2 ||w||^2``, ``mu_i = exp(eta_i)``.
+
+    Parameters
+    ----------
     """
 
     __doc__ += _CV_PARAMS_DOC

@@ -234,14 +234,21 @@ class RidgeCV(LinearPredictorMixin, BaseEstimator):
         if isinstance(self.alphas, str):
             grid, curve = _widen(grid, curve, evaluate, self.alpha_per_target)
         chosen, best_loss = self._select(curve, evaluate)
-        sol = solve_ridge(X, y2, sw, np.atleast_1d(chosen), solver="auto",
-                          fit_intercept=self.fit_intercept, stats=stats)
+        if mode != "kfold" and stats is None:
+            # n < p: the kernel eigendecomposition already solves every alpha (as accurately
+            # as a Cholesky of K + alpha I would, with the same conditioning).
+            sol = self._spectrum.solution(np.atleast_1d(chosen))
+        else:
+            sol = solve_ridge(X, y2, sw, np.atleast_1d(chosen), solver="auto",
+                              fit_intercept=self.fit_intercept, stats=stats)
         _store_solution(self, sol, y, X.dtype)
         self.alpha_ = chosen if self.alpha_per_target and y.ndim == 2 else float(
             np.atleast_1d(chosen)[0])
         self.best_score_ = -best_loss if np.ndim(best_loss) else -float(best_loss)
         self.cv_mode_ = mode
         self.cv_results_ = self._results(curve, eigenvalues, stats, y2)
+        if self._spectrum.basis is None:
+            self._spectrum = None  # a dual spectrum refers to X: do not keep X alive
         return self
 
     # -------------------------------------------------------------------- helpers of fit

@@ -140,8 +140,12 @@ def _make_optimizer(
         )
     # Decoupled AdamW decays by lr_t * wd per step; with wd = weight_decay / lr_max the decay
     # per step is (lr_t / lr_max) * weight_decay, independent of the choice of lr_max.
-    plan = decay_plan(model, weight_decay, exclude=exclude, per_layer=per_layer,
-                      use_attached=False)
+    # Parameters with an attached L2(l) are penalized by the penalty term (coupled, 2*l) and
+    # nowhere else: the attached strength overrides the optimizer's global decay for them.
+    plan = [
+        replace(e, strength=0.0) if e.reason.endswith("attached: 2*l") else e
+        for e in decay_plan(model, weight_decay, exclude=exclude, per_layer=per_layer)
+    ]
     if independent_decay:
         plan = [replace(e, strength=e.strength / lr) for e in plan]
     groups = [

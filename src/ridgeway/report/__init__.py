@@ -133,7 +133,7 @@ def _reuse_spectrum(estimator: Any, n_train: int) -> Any:
     """The training-data spectrum a ``RidgeCV`` already computed, as a single-target one."""
     import dataclasses
 
-    spec = getattr(estimator, "spectrum_", None) or getattr(estimator, "_spectrum", None)
+    spec = getattr(estimator, "_spectrum", None)
     if spec is None or spec.n_samples != n_train or np.shape(spec.q)[-1] != 1:
         return None
     return spec if spec.single_target else dataclasses.replace(spec, single_target=True)
