@@ -59,8 +59,9 @@ def timing(args, report: Report) -> None:
                  "equal", ridgeway_alpha=float(rw.alpha_), sklearn_alpha=float(sk.alpha_))
     d = max_rel_diff(rw.coef_, sk.coef_)
     report.check("coef max rel diff vs sklearn", f"{d:.2e}", None, max_rel_diff=d)
-    # LOO curves: sklearn keeps no curve by default; compare ridgeway's best score with its own
-    report.check("ridgeway best LOO MSE", f"{-rw.best_score_:.6g}", None)
+    d = abs(rw.best_score_ - sk.best_score_) / abs(sk.best_score_)
+    report.check("best LOO MSE rel diff vs sklearn", f"{d:.2e} ({-rw.best_score_:.6g})",
+                 d <= 1e-10, "<= 1e-10", max_rel_diff=d)
 
 
 def memory(args, report: Report) -> None:

@@ -106,3 +106,32 @@ def test_test_sse_from_statistics_equals_explicit_residuals():
         coef, b = ridge_closed_form(X[train], y[train], alpha, s[train])
         direct = np.sum(s[test] * (y[test] - X[test] @ coef - b) ** 2)
         assert sse[a, 0] == pytest.approx(direct, rel=1e-9)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_low_rank_alpha_basis_keeps_loo_exact(weighted):
+    # many alphas and well-separated eigenvalues: the leverages go through a low-rank basis
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(300, 60)) + 2.0
+    Y = X @ rng.normal(size=(60, 2)) * 0.3 + rng.normal(size=(300, 2))
+    s = rng.uniform(0.5, 2.0, 300) if weighted else np.ones(300)
+    alphas = np.logspace(-1, 3, 80)
+    spec = RidgeSpectrum.from_data(X, Y, s)
+    left, right = spec.alpha_basis(alphas)
+    assert left.shape[1] <= 20
+    g = 1.0 / (spec.eigenvalues[:, None] + alphas[None, :])
+    assert np.max(np.abs(left @ right - g) / g) <= 1e-13
+    loo = np.concatenate([r for _, _, r in spec.loo_blocks(X, Y, s, alphas, chunk_rows=40)])
+    for k in (0, 39, 79):
+        for j in range(2):
+            ref = brute_force_loo(X, Y[:, j], alphas[k], s)
+            np.testing.assert_allclose(loo[:, k, j], ref, rtol=1e-10, atol=1e-12)
+
+
+def test_alpha_basis_declines_when_the_rank_is_not_low():
+    spec = RidgeSpectrum.from_data(*make_regression(200, 12))
+    assert spec.alpha_basis(np.logspace(-3, 3, 6)) is None  # too few alphas to gain
+    d = np.logspace(-10, 10, 60)  # eigenvalues spread over the alphas: no low rank
+    wide = RidgeSpectrum(d, np.eye(60), np.ones((60, 1)), np.zeros(60), np.zeros(1),
+                         np.ones(1), 100.0, 100)
+    assert wide.alpha_basis(np.logspace(-10, 10, 60)) is None

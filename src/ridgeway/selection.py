@@ -224,10 +224,10 @@ def ridge_loo_curve(
         total = 0.0
         total_sq = 0.0
         for start, stop, resid in spectrum.loo_blocks(X, y2, s, alphas, projections=projections):
-            sq = resid**2
-            w = s[start:stop, None, None]
-            total = total + (w * sq).sum(axis=0)
-            total_sq = total_sq + (w * sq**2).sum(axis=0)
+            sq = np.square(resid, out=resid)
+            w = s[start:stop]
+            total = total + np.tensordot(w, sq, axes=1)
+            total_sq = total_sq + np.tensordot(w, np.square(sq, out=sq), axes=1)
         W = spectrum.weight_sum
         with np.errstate(invalid="ignore", over="ignore"):
             mean = total / W

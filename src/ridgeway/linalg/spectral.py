@@ -279,10 +279,37 @@ class RidgeSpectrum:
 
     def projections(self, X_rows) -> np.ndarray:
         """``t_i = V'(x_i - x_mean)`` for a block of rows (dense or sparse)."""
-        if sp.issparse(X_rows):
-            return np.asarray(X_rows @ self.eigenvectors) - self.x_mean @ self.eigenvectors
-        rows = np.asarray(X_rows, dtype=np.float64)
-        return rows @ self.eigenvectors - self.x_mean @ self.eigenvectors
+        V = self.eigenvectors
+        out = np.asarray(X_rows @ V) if sp.issparse(X_rows) else np.asarray(
+            X_rows, dtype=np.float64) @ V
+        out -= self.x_mean @ V
+        return out
+
+    def alpha_basis(self, alphas, max_rel_error: float = 1e-13):
+        """``1 / (d_j + alpha_k) = (A B)_jk`` of low rank k, or None.
+
+        The matrix of inverse shifted eigenvalues (r x n_alphas) is numerically of low rank
+        when the eigenvalues and the alphas are separated (often 10-15 for 100 alphas). Its
+        truncated SVD, after scaling rows and columns to a unit maximum, is accepted only if
+        every entry is reproduced to ``max_rel_error`` relative (checked, not assumed). Since the leverages
+        ``sum_j t_ij^2 / (d_j + alpha)`` have non-negative terms, they inherit that relative
+        accuracy, which is that of the matrix products themselves. The rank must also be low
+        enough that ``(T**2 A) B`` costs less than ``T**2 G``.
+        """
+        g = self._g(alphas)
+        r, a = g.shape
+        limit = int(0.6 * r * a / (r + a))  # rank below which the two products are cheaper
+        if limit < 8 or not np.all(np.isfinite(g)):
+            return None
+        row = 1.0 / g.max(axis=1)
+        col = 1.0 / (g * row[:, None]).max(axis=0)
+        with small_dense(a):
+            u, sv, vt = np.linalg.svd(g * row[:, None] * col[None, :], full_matrices=False)
+        for k in range(8, min(limit, sv.size) + 1, 4):
+            left, right = (u[:, :k] * sv[:k]) / row[:, None], vt[:k] / col[None, :]
+            if np.max(np.abs(left @ right - g) / g) <= max_rel_error:
+                return left, right
+        return None
 
     def loo_blocks(self, X, y, sample_weight=None, alphas=None, chunk_rows=None,
                    projections=None):
@@ -291,28 +318,39 @@ class RidgeSpectrum:
         ``e_loo`` has shape (rows, n_alphas, t): ``(y_i - yhat_i) / (1 - h_i)``. Rows with full
         leverage (``h_i = 1``, possible only at alpha = 0) give infinite residuals.
         ``projections`` may hold ``self.projections(X)`` computed once, to skip that cost when
-        the same data are scored for many alpha batches.
+        the same data are scored for many alpha batches. The blocks are fresh arrays that the
+        caller may overwrite.
         """
         alphas = np.atleast_1d(np.asarray(alphas, dtype=np.float64))
         y2 = _as_2d(np.asarray(y, dtype=np.float64))
         n, t = y2.shape
-        g = self._g(alphas)  # (r, a)
-        zq = (g[:, :, None] * self.q[:, None, :]).reshape(self.rank, -1)  # (r, a*t)
+        if sample_weight is not None and np.all(sample_weight == 1.0):
+            sample_weight = None
+        basis = self.alpha_basis(alphas)
+        g, right = (self._g(alphas), None) if basis is None else basis  # g: (r, k)
+        zq = (g[:, :, None] * self.q[:, None, :]).reshape(self.rank, -1)  # (r, k*t)
         if chunk_rows is None:
             chunk_rows = max(64, _CHUNK_ELEMENTS // max(alphas.size * t, self.rank, 1))
         for start in range(0, n, chunk_rows):
             stop = min(start + chunk_rows, n)
             tc = (self.projections(X[start:stop]) if projections is None
                   else projections[start:stop])
-            s = 1.0 if sample_weight is None else sample_weight[start:stop, None]
-            h = (tc**2) @ g
-            h *= s
-            if self.fit_intercept:
-                h += s / self.weight_sum
-            pred = (tc @ zq).reshape(stop - start, alphas.size, t)
-            resid = (y2[start:stop] - self.y_mean)[:, None, :] - pred
+            h = np.square(tc) @ g
+            pred = (tc @ zq).reshape(stop - start, -1, t)
+            if right is not None:
+                h = h @ right
+                pred = np.matmul(right.T, pred)  # (rows, a, t)
+            if sample_weight is None:
+                if self.fit_intercept:
+                    h += 1.0 / self.weight_sum
+            else:
+                s = sample_weight[start:stop, None]
+                h *= s
+                if self.fit_intercept:
+                    h += s / self.weight_sum
+            resid = np.subtract((y2[start:stop] - self.y_mean)[:, None, :], pred, out=pred)
             with np.errstate(divide="ignore", invalid="ignore"):
-                resid /= (1.0 - h)[:, :, None]
+                resid /= np.subtract(1.0, h, out=h)[:, :, None]
             yield start, stop, resid
 
     def test_sse(self, test: GramStats, alphas, out: np.ndarray | None = None) -> np.ndarray:
