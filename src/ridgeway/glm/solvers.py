@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 import numpy as np
+import scipy.linalg
 import scipy.optimize
 from threadpoolctl import ThreadpoolController
 
@@ -202,9 +203,13 @@ def inverse_factor(H: Array) -> Array:
     """``L^{-1}`` for the Cholesky factor ``L`` of ``H``, so that ``H^{-1} g = M' (M g)``.
 
     Reused for several (chord) steps, each then costs two small matrix-vector products
-    instead of two triangular solves through LAPACK.
+    instead of two triangular solves through LAPACK. The inverse of the triangle
+    (``dtrtri``, p^3/3 flops) costs a fifth of a general solve against the identity.
     """
-    return np.linalg.solve(cholesky(H), np.eye(len(H)))
+    inv, info = scipy.linalg.lapack.dtrtri(cholesky(H), lower=1)
+    if info != 0:
+        raise np.linalg.LinAlgError("The Cholesky factor of the Hessian is singular.")
+    return inv
 
 
 @dataclass(frozen=True)
