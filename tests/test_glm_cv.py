@@ -5,6 +5,7 @@ import pytest
 from sklearn.metrics import log_loss
 from sklearn.model_selection import KFold
 
+from ridgeway.exceptions import AlphaEdgeWarning
 from ridgeway.glm import (
     GLMData,
     L2Penalty,
@@ -158,3 +159,9 @@ def test_scalar_sample_weight_equals_no_weight_with_alpha_scaled():
     plain = LogisticRegressionCV(alphas, cv=3).fit(X, y)
     assert weighted.alpha_ == 2.0 * plain.alpha_
     np.testing.assert_allclose(weighted.coef_, plain.coef_, rtol=1e-6, atol=1e-9)
+
+
+def test_user_grid_edge_warns_like_ridgecv():
+    X, y = logistic_data(200)
+    with pytest.warns(AlphaEdgeWarning, match="smallest of the grid"):
+        LogisticRegressionCV([1e5, 1e4, 1e3], cv=3).fit(X, y)

@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from ._preprocess import Preprocessor
+from .exceptions import AlphaEdgeWarning, ConvergenceWarning
 from .inspection import (
     coefficient_table,
     error_reduction_l1,
@@ -355,8 +356,8 @@ def run_fit(options: FitOptions, progress: Progress | None = None) -> FitOutcome
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         est.fit(X_train, y_train)
-    notes = [str(w.message) for w in caught if "alpha" in str(w.message).lower()
-             or "grid" in str(w.message).lower()] + d.notes
+    notes = [str(w.message) for w in caught
+             if issubclass(w.category, (AlphaEdgeWarning, ConvergenceWarning))] + d.notes
     if options.cv is None and method == "alo":
         notes.append(f"more than {GLM_ALO_ROWS} training rows: approximate leave-one-out "
                      "instead of 5 folds (--cv 5 to force k-fold)")

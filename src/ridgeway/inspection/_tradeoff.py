@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from ..exceptions import ConvergenceWarning
 from ..linalg import RidgeSpectrum
 
 __all__ = ["BiasVariance", "ErrorReduction", "bias_variance", "error_reduction_l1",
@@ -166,7 +167,7 @@ def error_reduction_unregularized(kind: str, l2_error: float, metric: str, X_tra
             est = cls(alpha=0.0).fit(X_train, y_train)
         except (ValueError, np.linalg.LinAlgError, FloatingPointError) as exc:
             return _reduction("unregularized", metric, l2_error, None, f"fit failed: {exc}")
-    diverged = any("converge" in str(w.message).lower() for w in caught)
+    diverged = any(issubclass(w.category, ConvergenceWarning) for w in caught)
     if kind != "ridge" and (diverged or np.linalg.norm(est.coef_) > 1e6):
         return _reduction("unregularized", metric, l2_error, None,
                           "does not exist (separable classes or no convergence)")
@@ -204,11 +205,11 @@ def error_reduction_l1(kind: str, l2_error: float, metric: str, X_train, y_train
         rows = np.random.default_rng(random_state).choice(X_train.shape[0], max_rows,
                                                           replace=False)
         X_train, y_train = X_train[rows], y_train[rows]
-    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.exceptions import ConvergenceWarning as SklearnConvergenceWarning
     from sklearn.linear_model import LassoCV, LogisticRegressionCV
 
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", SklearnConvergenceWarning)
         warnings.simplefilter("ignore", FutureWarning)
         if kind == "ridge":
             est = LassoCV(cv=5, alphas=50, precompute=True,

@@ -285,16 +285,27 @@ class RidgeSpectrum:
         out -= self.x_mean @ V
         return out
 
-    def alpha_basis(self, alphas, max_rel_error: float = 1e-13):
+    def alpha_basis(self, alphas, max_rel_error: float = 1e-13
+                    ) -> tuple[np.ndarray, np.ndarray] | None:
         """``1 / (d_j + alpha_k) = (A B)_jk`` of low rank k, or None.
 
         The matrix of inverse shifted eigenvalues (r x n_alphas) is numerically of low rank
         when the eigenvalues and the alphas are separated (often 10-15 for 100 alphas). Its
         truncated SVD, after scaling rows and columns to a unit maximum, is accepted only if
-        every entry is reproduced to ``max_rel_error`` relative (checked, not assumed). Since the leverages
-        ``sum_j t_ij^2 / (d_j + alpha)`` have non-negative terms, they inherit that relative
-        accuracy, which is that of the matrix products themselves. The rank must also be low
-        enough that ``(T**2 A) B`` costs less than ``T**2 G``.
+        every entry is reproduced to ``max_rel_error`` relative (checked, not assumed). Since
+        the leverages ``sum_j t_ij^2 / (d_j + alpha)`` have non-negative terms, they inherit
+        that relative accuracy, which is that of the matrix products themselves. The rank must
+        also be low enough that ``(T**2 A) B`` costs less than ``T**2 G``.
+
+        Parameters
+        ----------
+        alphas : array-like of shape (n_alphas,)
+        max_rel_error : float
+            Largest accepted relative error of any entry.
+
+        Returns
+        -------
+        (A, B) : ndarrays of shape (r, k) and (k, n_alphas), or None
         """
         g = self._g(alphas)
         r, a = g.shape

@@ -174,7 +174,7 @@ class GLMCVMixin:
         self.alpha_ = float(alphas[choice.index])
         self.best_score_ = float(mean[choice.index])
         message = edge_warning(alphas, choice.index)
-        if message is not None and self.alphas is None:
+        if message is not None:
             warnings.warn(message, AlphaEdgeWarning, stacklevel=3)
 
     def _refit(self, X, y, sample_weight, datas, losses, paths) -> None:
