@@ -127,6 +127,17 @@ def centered_rows(X: np.ndarray, x_mean: np.ndarray, root: np.ndarray) -> np.nda
     return Xc
 
 
+def weighted_kernel(X, x_mean: np.ndarray, root: np.ndarray) -> np.ndarray:
+    """``K = S^1/2 X_c X_c' S^1/2`` (n x n, float64); sparse X is centered implicitly."""
+    if not sp.issparse(X):
+        Xc = centered_rows(X, x_mean, root)
+        return Xc @ Xc.T
+    X = X.astype(np.float64, copy=False)
+    a = np.asarray(X @ x_mean).ravel()
+    K = np.asarray((X @ X.T).toarray()) - a[:, None] - a[None, :] + x_mean @ x_mean
+    return root[:, None] * K * root[None, :]
+
+
 def solve_dual(X, y2: np.ndarray, s: np.ndarray, alphas, *, fit_intercept=True) -> RidgeSolution:
     """Dual (kernel) solve for n < p: ``w = X_c'S^1/2 (K + alpha I)^-1 S^1/2 y_c``.
 
@@ -136,15 +147,7 @@ def solve_dual(X, y2: np.ndarray, s: np.ndarray, alphas, *, fit_intercept=True) 
     x_mean, W = _centered_weighted(X, s, fit_intercept)
     y_mean = s @ y2 / W if fit_intercept else np.zeros(y2.shape[1])
     root = np.sqrt(s)
-    if sp.issparse(X):
-        X = X.astype(np.float64, copy=False)
-        a = np.asarray(X @ x_mean).ravel()
-        K = np.asarray((X @ X.T).toarray()) - a[:, None] - a[None, :] + x_mean @ x_mean
-        K = root[:, None] * K * root[None, :]
-    else:
-        Xc = centered_rows(X, x_mean, root)
-        K = Xc @ Xc.T
-        del Xc
+    K = weighted_kernel(X, x_mean, root)
     rhs = root[:, None] * (y2 - y_mean)
     coef = np.empty((X.shape[1], y2.shape[1]))
     for alpha, cols in _alpha_groups(alphas, y2.shape[1]):

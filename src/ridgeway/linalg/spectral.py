@@ -35,7 +35,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._threads import small_dense
-from .direct import RidgeSolution, centered_rows
+from .direct import RidgeSolution, weighted_kernel
 from .gram import GramStats, _as_2d
 
 _CHUNK_ELEMENTS = 2**20
@@ -186,13 +186,7 @@ class RidgeSpectrum:
             x_mean, y_mean = np.zeros(X.shape[1]), np.zeros(y2.shape[1])
         if sp.issparse(X):
             X = X.astype(np.float64, copy=False)
-            a = np.asarray(X @ x_mean).ravel()
-            K = np.asarray((X @ X.T).toarray()) - a[:, None] - a[None, :] + x_mean @ x_mean
-            K = root[:, None] * K * root[None, :]
-        else:
-            Xc = centered_rows(X, x_mean, root)
-            K = Xc @ Xc.T
-            del Xc
+        K = weighted_kernel(X, x_mean, root)
         d, u = _eig_desc(0.5 * (K + K.T), rtol)
         basis = u * (root[:, None] / np.sqrt(d))
         yc = y2 - y_mean
