@@ -260,6 +260,9 @@ class RidgeKFold:
     def __init__(self, X, y2, sample_weight, splits, *, fit_intercept=True, loss=None):
         self.loss = loss
         self.folds = []
+        if X.shape[1] > min(len(train) for train, _ in splits):
+            self._init_dual(X, y2, sample_weight, splits, fit_intercept)
+            return
         tests = [GramStats.from_arrays(X[te], y2[te], sample_weight[te]) for _, te in splits]
         partition = _is_partition(splits, X.shape[0])
         total = None
@@ -276,6 +279,16 @@ class RidgeKFold:
             rows = None if loss is None else (X[test], y2[test], sample_weight[test])
             self.folds.append((spec, test_stats, rows))
 
+    def _init_dual(self, X, y2, sample_weight, splits, fit_intercept) -> None:
+        """Wide data (p > training rows): one n_train x n_train kernel eigendecomposition per
+        fold; held-out rows are projected through the kernel, no p x p matrix is formed."""
+        self.total = None
+        for train, test in splits:
+            spec = RidgeSpectrum.from_data(X[train], y2[train], sample_weight[train],
+                                           fit_intercept=fit_intercept, mode="dual")
+            proj = spec.projections(X[test])
+            self.folds.append((spec, proj, (X[test], y2[test], sample_weight[test])))
+
     def curve(self, alphas) -> CVCurve:
         alphas = np.asarray(alphas, dtype=np.float64)
         per_fold = []
@@ -284,6 +297,10 @@ class RidgeKFold:
                 per_fold.append(spec.test_sse(test_stats, alphas) / test_stats.weight_sum)
                 continue
             Xt, yt, st = rows
+            if isinstance(test_stats, np.ndarray):  # dual: held-out projections
+                fold = _held_out_loss(spec, test_stats, yt, st, alphas, self.loss)
+                per_fold.append(fold)
+                continue
             coef = spec.coef(alphas)  # (a, p, t)
             inter = spec.intercept(alphas)
             if coef.ndim == 2:
@@ -297,6 +314,19 @@ class RidgeKFold:
         k = splits.shape[0]
         std = splits.std(axis=0)
         return CVCurve(alphas, splits.mean(axis=0), std / np.sqrt(k), splits)
+
+
+def _held_out_loss(spec, proj, yt, st, alphas, loss) -> np.ndarray:
+    """Loss of every alpha on held-out rows with projections ``proj``, shape (n_alphas, t)."""
+    g = spec._g(alphas)  # (r, a)
+    out = np.empty((alphas.size, yt.shape[1]))
+    for a in range(alphas.size):
+        pred = proj @ (g[:, a, None] * spec.q) + spec.y_mean
+        if loss is None:
+            out[a] = st @ (yt - pred) ** 2 / st.sum()
+        else:
+            out[a] = loss(yt, pred, st)
+    return out
 
 
 def _is_partition(splits, n: int) -> bool:

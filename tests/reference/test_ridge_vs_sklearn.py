@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import sklearn.linear_model as sk
+from sklearn.metrics import r2_score
 from sklearn.model_selection import GridSearchCV, KFold
 
 from ridgeway import Ridge, RidgeCV
@@ -170,3 +171,35 @@ def test_sparse_float32_wide_equals_dense_float64():
     atol = 1e-6 * np.abs(ref.coef_).max()
     np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-5, atol=atol)
     np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-5)
+
+
+@pytest.mark.parametrize("scoring", [None, "r2"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_ridgecv_kfold_wide_data_equals_gridsearch(scoring, weighted):
+    # p > n: one kernel eigendecomposition per fold, never a p x p matrix
+    rng = np.random.default_rng(14)
+    X = rng.normal(size=(60, 300)) + rng.normal(scale=2.0, size=300)
+    y = X[:, :10] @ rng.normal(size=10) + rng.normal(size=60)
+    s = rng.uniform(0.5, 2.0, 60) if weighted else None
+    alphas = np.logspace(0, 4, 20)
+    folds = KFold(4, shuffle=True, random_state=0)
+    ours = RidgeCV(alphas=alphas, cv=folds, scoring=scoring).fit(X, y, sample_weight=s)
+    if s is None:
+        grid = GridSearchCV(sk.Ridge(), {"alpha": alphas}, cv=folds,
+                            scoring=scoring or "neg_mean_squared_error").fit(X, y)
+        np.testing.assert_allclose(ours.cv_results_["mean_test_score"],
+                                   grid.cv_results_["mean_test_score"], rtol=1e-9)
+        assert ours.alpha_ == grid.best_params_["alpha"]
+    else:  # weighted held-out scores: compare with refits by hand
+        for k, (train, test) in enumerate(folds.split(X)):
+            for a in (0, 10, 19):
+                ref = sk.Ridge(alpha=alphas[a]).fit(X[train], y[train], sample_weight=s[train])
+                pred = ref.predict(X[test])
+                if scoring is None:
+                    want = -np.average((y[test] - pred) ** 2, weights=s[test])
+                else:
+                    want = r2_score(y[test], pred, sample_weight=s[test])
+                got = ours.cv_results_[f"split{k}_test_score"][a]
+                np.testing.assert_allclose(got, want, rtol=1e-9)
+    ref = sk.Ridge(alpha=ours.alpha_).fit(X, y, sample_weight=s)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-8, atol=1e-12)

@@ -273,6 +273,18 @@ class RidgeSpectrum:
 
     def projections(self, X_rows) -> np.ndarray:
         """``t_i = V'(x_i - x_mean)`` for a block of rows (dense or sparse)."""
+        if self.basis is None:
+            # dual: (rows - x_mean) X_c' B through the m x n kernel block, V never formed
+            X, B = self.dual_basis
+            rows = X_rows if sp.issparse(X_rows) else np.asarray(X_rows, dtype=np.float64)
+            a = np.asarray(X @ self.x_mean).ravel()  # (n,)
+            kr = np.asarray(rows @ X.T)
+            if sp.issparse(kr):
+                kr = kr.toarray()
+            kr = np.asarray(kr, dtype=np.float64)
+            kr -= a[None, :]
+            kr -= (np.asarray(rows @ self.x_mean).ravel() - self.x_mean @ self.x_mean)[:, None]
+            return kr @ B
         V = self.eigenvectors
         out = np.asarray(X_rows @ V) if sp.issparse(X_rows) else np.asarray(
             X_rows, dtype=np.float64) @ V

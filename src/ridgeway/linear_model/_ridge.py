@@ -234,7 +234,7 @@ class RidgeCV(LinearPredictorMixin, BaseEstimator):
         if isinstance(self.alphas, str):
             grid, curve = _widen(grid, curve, evaluate, self.alpha_per_target)
         chosen, best_loss = self._select(curve, evaluate)
-        if mode != "kfold" and stats is None:
+        if self._spectrum.dual_basis is not None:
             # n < p: the kernel eigendecomposition already solves every alpha (as accurately
             # as a Cholesky of K + alpha I would, with the same conditioning).
             sol = self._spectrum.solution(np.atleast_1d(chosen))
@@ -263,8 +263,10 @@ class RidgeCV(LinearPredictorMixin, BaseEstimator):
                 )
             kfold = RidgeKFold(X, y2, sw, splits, fit_intercept=self.fit_intercept, loss=loss)
             stats = kfold.total
-            ref = stats if stats is not None else GramStats.from_arrays(X, y2, sw)
-            spec = RidgeSpectrum.from_stats(ref, fit_intercept=self.fit_intercept)
+            if stats is not None:
+                spec = RidgeSpectrum.from_stats(stats, fit_intercept=self.fit_intercept)
+            else:
+                spec = RidgeSpectrum.from_data(X, y2, sw, fit_intercept=self.fit_intercept)
             self._spectrum = spec
             return kfold.curve, spec.eigenvalues, stats
         stats = GramStats.from_arrays(X, y2, sw) if X.shape[0] >= X.shape[1] else None
