@@ -143,9 +143,10 @@ class Ridge(LinearPredictorMixin, BaseEstimator):
 class RidgeCV(LinearPredictorMixin, BaseEstimator):
     """Ridge regression with alpha chosen by exact LOO, GCV or k-fold CV, over a whole grid.
 
-    The objective is that of :class:`Ridge`. Every candidate alpha is scored from one
-    eigendecomposition (LOO, GCV) or one per fold (k-fold, by downdating ``GramStats``), never by
-    refitting per alpha.
+    For each candidate alpha the objective is that of :class:`Ridge`,
+    ``1/2 sum_i s_i (y_i - x_i.w - b)^2 + alpha/2 ||w||^2``. Every candidate alpha is scored
+    from one eigendecomposition (LOO, GCV) or one per fold (k-fold, by downdating
+    ``GramStats``), never by refitting per alpha.
 
     Parameters
     ----------
