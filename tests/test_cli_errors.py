@@ -42,6 +42,10 @@ CASES = {
         lambda t: ["fit", _write(t, "m.csv", GOOD.replace("1,2,x", "1,,x").replace(
             "3,5,x", ",5,x")), "-t", "y"],
         "missing values in 2 column(s): a (1), b (1)"),
+    "constant column": (
+        lambda t: ["fit", _write(t, "k.csv", "a,k,y\n" + "".join(
+            f"{i},3,{i % 3}\n" for i in range(12))), "-t", "y"],
+        "constant column(s) on the training rows: 'k' (always 3)"),
     "bad --cv": (lambda t: ["fit", _write(t, "g.csv", GOOD), "-t", "y", "--cv", "gcv",
                             "--model", "poisson"], "--cv gcv is for ridge only"),
 }

@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from ridgeway._preprocess import Preprocessor
@@ -101,6 +101,19 @@ def test_imputation_covers_columns_complete_at_fit_time(tmp_path):
         strict.transform(pa.table({"b": [None, 1.0]}))
 
 
+def test_constant_training_columns_are_named_errors():
+    table = pa.table({"a": [1.0, 2.0, 3.0, 4.0], "k": [7.0, 7.0, 7.0, 1.0],
+                      "c": ["u", "u", "u", "v"]})
+    pre = Preprocessor.from_table(table, ["a", "k", "c"])
+    with pytest.raises(DataError, match=r"constant column\(s\) on the training rows: 'k' "
+                                        r"\(always 7\), 'c' \(always 'u'\).*--drop"):
+        pre.fit_transform(table, np.arange(4), 3)
+    # a level seen only outside the training rows is not an error (its column is all zero)
+    ok = Preprocessor.from_table(table, ["a", "c"])
+    X = ok.fit_transform(table, np.array([3, 0, 1, 2]), 3)
+    assert np.all(np.isfinite(X))
+
+
 def test_preprocessor_standardizes_with_training_rows_only(tmp_path):
     table = pa.table({"a": [1.0, 2.0, 3.0, 100.0], "b": ["u", "v", "u", "w"]})
     pre = Preprocessor.from_table(table, ["a", "b"])
@@ -171,6 +184,9 @@ def test_saved_preprocessing_reproduces_the_training_matrix(n, seed, n_train, st
                       "c": rng.choice(["p", "q", "r"], size=n)})
     pre = Preprocessor.from_table(table, ["a", "b", "c"])
     rows = rng.permutation(n)
+    train = rows[:n_train]
+    assume(len(set(table["b"].to_numpy()[train])) > 1)  # a constant column is an error
+    assume(len(set(table["c"].to_pylist()[i] for i in train)) > 1)
     X = pre.fit_transform(table, rows, n_train, standardize=standardize)
     again = Preprocessor.from_dict(pre.to_dict()).transform(table)
     np.testing.assert_array_equal(again[rows], X)

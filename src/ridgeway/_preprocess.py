@@ -120,15 +120,20 @@ class Preprocessor:
         return cls(list(columns), kinds, cats, impute=impute)
 
     @property
-    def feature_names(self) -> list[str]:
-        """Names of the output columns (one-hot columns as ``column=value``)."""
-        names = []
+    def sources(self) -> list[tuple[str, Any]]:
+        """``(input column, category level or None)`` of each output column."""
+        out: list[tuple[str, Any]] = []
         for c in self.columns:
             if self.kinds[c] == "categorical":
-                names.extend(f"{c}={v}" for v in self.categories[c])
+                out.extend((c, v) for v in self.categories[c])
             else:
-                names.append(c)
-        return names
+                out.append((c, None))
+        return out
+
+    @property
+    def feature_names(self) -> list[str]:
+        """Names of the output columns (one-hot columns as ``column=value``)."""
+        return [c if v is None else f"{c}={v}" for c, v in self.sources]
 
     @property
     def encoded(self) -> list[str]:
@@ -204,18 +209,31 @@ class Preprocessor:
         """
         self._fill_values(table, rows[:n_train])
         X = np.empty((len(rows), len(self.feature_names)), order="F")
-        mean, scale = [], []
+        mean, scale, constant, sources = [], [], [], self.sources
         for j, values in enumerate(self._encoded_columns(table, rows)):
+            train = values[:n_train]
+            column, level = sources[j]
+            if train.size and train.min() == train.max():
+                if level is None:
+                    constant.append(f"{column!r} (always {train[0]:g})")
+                elif train[0] == 1.0:  # one category level on every training row
+                    constant.append(f"{column!r} (always {level!r})")
             if standardize:
-                m = float(values[:n_train].mean())
-                s = float(values[:n_train].std())
-                s = s if s > 0 else 1.0
+                m = float(train.mean())
+                s = float(train.std())
+                s = s if s > 0 else 1.0  # a level absent from the training rows: all zeros
                 mean.append(m)
                 scale.append(s)
                 np.subtract(values, m, out=X[:, j])
                 X[:, j] /= s
             else:
                 X[:, j] = values
+        if constant:
+            raise DataError(
+                f"constant column(s) on the training rows: {', '.join(constant)}. A column "
+                "without spread carries no information and cannot be standardized; remove it "
+                "with --drop."
+            )
         if standardize:
             self.mean, self.scale = mean, scale
         return X
