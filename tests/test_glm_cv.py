@@ -5,6 +5,13 @@ import pytest
 from sklearn.metrics import log_loss
 from sklearn.model_selection import KFold
 
+from ridgeway import (
+    LinearSVCCV,
+    LogisticRegression,
+    LogisticRegressionCV,
+    PoissonRegressor,
+    PoissonRegressorCV,
+)
 from ridgeway.exceptions import AlphaEdgeWarning
 from ridgeway.glm import (
     GLMData,
@@ -14,8 +21,6 @@ from ridgeway.glm import (
     PoissonLoss,
     fit_path,
 )
-from ridgeway.linear_model._glm import LogisticRegression, PoissonRegressor
-from ridgeway.linear_model._glm_cv import LinearSVCCV, LogisticRegressionCV, PoissonRegressorCV
 
 
 def logistic_data(n, p=10, n_classes=2, seed=0):

@@ -7,8 +7,8 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ridgeway import LinearSVC, LogisticRegression, PoissonRegressor
 from ridgeway.exceptions import ConvergenceWarning, SeparableDataError
-from ridgeway.linear_model._glm import LinearSVC, LogisticRegression, PoissonRegressor
 
 
 def binary_data(n=120, p=4, seed=0):

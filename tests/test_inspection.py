@@ -177,7 +177,7 @@ def test_ridge_beats_unregularized_with_50_features_and_150_samples():
 
 
 def test_glm_path_from_refits_equals_single_fits():
-    from ridgeway.linear_model._glm import LogisticRegression
+    from ridgeway import LogisticRegression
 
     rng = np.random.default_rng(5)
     X = rng.normal(size=(150, 4))

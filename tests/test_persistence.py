@@ -8,9 +8,8 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from ridgeway import RidgeCV
+from ridgeway import LogisticRegression, RidgeCV
 from ridgeway._preprocess import Preprocessor
-from ridgeway.linear_model._glm import LogisticRegression
 from ridgeway.persistence import (
     FORMAT_VERSION,
     ModelFileError,

@@ -253,8 +253,7 @@ def _cv_estimator(kind: str, options: FitOptions, cv: Any, method: str) -> Any:
 
 def _final(kind: str, est: Any) -> Any:
     """The single-alpha estimator holding the CV estimator's final fit."""
-    from .linear_model import Ridge
-    from .linear_model._glm import LinearSVC, LogisticRegression, PoissonRegressor
+    from .linear_model import LinearSVC, LogisticRegression, PoissonRegressor, Ridge
 
     cls = {"ridge": Ridge, "logistic": LogisticRegression, "svm": LinearSVC,
            "poisson": PoissonRegressor}[kind]

@@ -12,7 +12,7 @@ import sklearn.linear_model as sk
 import sklearn.svm as sksvm
 from scipy.special import expit, softmax
 
-from ridgeway.linear_model._glm import LinearSVC, LogisticRegression, PoissonRegressor
+from ridgeway import LinearSVC, LogisticRegression, PoissonRegressor
 
 SOLVERS = ["newton-cholesky", "newton-cg", "lbfgs"]
 
