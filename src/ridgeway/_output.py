@@ -19,6 +19,7 @@ from rich.table import Table
 
 from ._fitjob import FitOutcome, Progress
 from .io import atomic_write
+from .persistence import model_json
 
 __all__ = ["console", "prepare_outputs", "print_fit", "progress_bar", "write_files"]
 
@@ -214,13 +215,10 @@ def print_fit(out: Console, outcome: FitOutcome, written: list[Path]) -> None:
 
 
 # ------------------------------------------------------------------------------ files
-def prepare_outputs(outcome: FitOutcome, out_dir: Path, *, report: bool,
+def prepare_outputs(outcome: FitOutcome, *, report: bool,
                     progress: Progress) -> dict[str, bytes | str]:
     """Build every output file in memory: model.json, and the report with its PNG plots."""
-    import json
-
-    files: dict[str, bytes | str] = {
-        "model.json": json.dumps(outcome.saved.to_dict(), indent=1) + "\n"}
+    files: dict[str, bytes | str] = {"model.json": model_json(outcome.saved)}
     if report:
         from .report import build_report
 

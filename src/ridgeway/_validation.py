@@ -295,23 +295,3 @@ def check_choice(value, name: str, choices: Sequence[str]) -> str:
     return value
 
 
-def constant_columns(X, atol: float = 0.0) -> np.ndarray:
-    """Indices of columns whose values are all equal (zero spread)."""
-    if sp.issparse(X):
-        Xc = X.tocsc()
-        mins = Xc.min(axis=0).toarray().ravel()
-        maxs = Xc.max(axis=0).toarray().ravel()
-    else:
-        mins, maxs = np.min(X, axis=0), np.max(X, axis=0)
-    return np.flatnonzero(maxs - mins <= atol)
-
-
-def check_no_constant_columns(X, feature_names: Sequence[str] | None = None) -> None:
-    """Raise ``ValueError`` naming the constant columns (they cannot be standardized)."""
-    const = constant_columns(X)
-    if const.size:
-        labels = ", ".join(_column_label(int(j), feature_names) for j in const[:10])
-        raise ValueError(
-            f"{const.size} constant column(s) found: {labels}. A column with zero spread "
-            "carries no information and cannot be standardized; drop it."
-        )

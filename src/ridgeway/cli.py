@@ -101,8 +101,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     options = _fit_options(args)
     with _output.progress_bar() as progress:
         outcome = run_fit(options, progress)
-        files = _output.prepare_outputs(outcome, args.out, report=not args.no_report,
-                                        progress=progress)
+        files = _output.prepare_outputs(outcome, report=not args.no_report, progress=progress)
     written = _output.write_files(files, args.out)
     _output.print_fit(console, outcome, written)
     return 0

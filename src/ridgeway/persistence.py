@@ -138,6 +138,11 @@ class SavedModel:
                 "summary": self.summary}
 
 
+def model_json(model: SavedModel) -> str:
+    """The text of a model file: plain JSON (no code, no pickle), with a format version."""
+    return json.dumps(model.to_dict(), indent=1, allow_nan=True) + "\n"
+
+
 def save_model(model: SavedModel, path: str | os.PathLike) -> Path:
     """Write ``model`` as JSON, atomically.
 
@@ -150,8 +155,7 @@ def save_model(model: SavedModel, path: str | os.PathLike) -> Path:
     -------
     pathlib.Path
     """
-    text = json.dumps(model.to_dict(), indent=1, allow_nan=True)
-    return atomic_write(path, text + "\n")
+    return atomic_write(path, model_json(model))
 
 
 def _check_header(doc: Any, path: Path) -> None:

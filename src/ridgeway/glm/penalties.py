@@ -78,13 +78,6 @@ class L2Penalty:
         """``alpha * Gamma' Gamma v`` for ``v`` of shape ``(n_features, n_outputs)``."""
         return self.alpha * self._apply_gram(v)
 
-    def hessian_block(self, n_features: int) -> Array:
-        """``alpha * Gamma' Gamma`` as a dense ``(n_features, n_features)`` matrix."""
-        gram = self._gram
-        if gram is None:
-            return self.alpha * np.eye(n_features)
-        return self.alpha * (np.diag(gram) if gram.ndim == 1 else gram)
-
     def add_to_diagonal(self, hessian: Array, n_features: int) -> None:
         """Add ``alpha * Gamma' Gamma`` to the leading block of ``hessian`` in place."""
         gram = self._gram
