@@ -113,10 +113,12 @@ def solve_gram(
     return RidgeSolution(coef, y_mean - x_mean @ coef, "cholesky", None, min(rconds))
 
 
-def _centered_weighted(X, s, fit_intercept):
+def weighted_means(X, y2: np.ndarray, s: np.ndarray, fit_intercept: bool):
+    """``(x_mean, y_mean, W)``: weighted means (zeros without an intercept), ``W = sum s``."""
     W = float(np.sum(s))
-    x_mean = np.asarray(s @ X).ravel() / W if fit_intercept else np.zeros(X.shape[1])
-    return x_mean, W
+    if not fit_intercept:
+        return np.zeros(X.shape[1]), np.zeros(y2.shape[1]), W
+    return np.asarray(s @ X).ravel() / W, s @ y2 / W, W
 
 
 def centered_rows(X: np.ndarray, x_mean: np.ndarray, root: np.ndarray) -> np.ndarray:
@@ -144,8 +146,7 @@ def solve_dual(X, y2: np.ndarray, s: np.ndarray, alphas, *, fit_intercept=True) 
     ``K = S^1/2 X_c X_c' S^1/2`` is n x n; a constant alpha per target group. Requires alpha > 0
     (alpha = 0 falls back to the pseudo-inverse, i.e. minimum-norm least squares).
     """
-    x_mean, W = _centered_weighted(X, s, fit_intercept)
-    y_mean = s @ y2 / W if fit_intercept else np.zeros(y2.shape[1])
+    x_mean, y_mean, _ = weighted_means(X, y2, s, fit_intercept)
     root = np.sqrt(s)
     K = weighted_kernel(X, x_mean, root)
     rhs = root[:, None] * (y2 - y_mean)
@@ -175,8 +176,7 @@ def solve_svd(X, y2, s, alphas, penalty_factor=None, *, fit_intercept=True) -> R
             "solver='svd' needs strictly positive penalty factors; use solver='cholesky' for "
             "unpenalized features."
         )
-    x_mean, W = _centered_weighted(X, s, fit_intercept)
-    y_mean = s @ y2 / W if fit_intercept else np.zeros(y2.shape[1])
+    x_mean, y_mean, _ = weighted_means(X, y2, s, fit_intercept)
     root = np.sqrt(s)
     scale = np.ones(X.shape[1]) if penalty_factor is None else np.sqrt(penalty_factor)
     A = ((X - x_mean) * root[:, None]) / scale

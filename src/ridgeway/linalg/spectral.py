@@ -35,7 +35,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._threads import small_dense
-from .direct import RidgeSolution, weighted_kernel
+from .direct import RidgeSolution, weighted_kernel, weighted_means
 from .gram import GramStats, _as_2d
 
 _CHUNK_ELEMENTS = 2**20
@@ -177,13 +177,8 @@ class RidgeSpectrum:
     def _dual(cls, X, y2, sample_weight, fit_intercept, single, rtol) -> RidgeSpectrum:
         n = X.shape[0]
         s = np.ones(n) if sample_weight is None else np.asarray(sample_weight, np.float64)
-        W = float(np.sum(s))
+        x_mean, y_mean, W = weighted_means(X, y2, s, fit_intercept)
         root = np.sqrt(s)
-        if fit_intercept:
-            x_mean = np.asarray(s @ X).ravel() / W
-            y_mean = s @ y2 / W
-        else:
-            x_mean, y_mean = np.zeros(X.shape[1]), np.zeros(y2.shape[1])
         if sp.issparse(X):
             X = X.astype(np.float64, copy=False)
         K = weighted_kernel(X, x_mean, root)
