@@ -253,8 +253,9 @@ class RidgeKFold:
     The statistics of each held-out fold are computed once; when the folds partition the rows,
     the training statistics are the total minus the fold (``GramStats`` downdating), so X is
     read once in all. With the default squared-error loss, each fold's held-out error for
-    every alpha comes from ``RidgeSpectrum.test_sse`` without touching the rows again; other
-    scorers predict the held-out rows.
+    every alpha comes from ``RidgeSpectrum.test_sse`` without touching the rows again. Other
+    scorers, and wide data (one kernel eigendecomposition per fold), project the held-out rows
+    on the fold's eigenvectors once and predict every alpha from those projections.
     """
 
     def __init__(self, X, y2, sample_weight, splits, *, fit_intercept=True, loss=None):
@@ -276,8 +277,8 @@ class RidgeKFold:
             else:
                 train_stats = GramStats.from_arrays(X[train], y2[train], sample_weight[train])
             spec = RidgeSpectrum.from_stats(train_stats, fit_intercept=fit_intercept)
-            rows = None if loss is None else (X[test], y2[test], sample_weight[test])
-            self.folds.append((spec, test_stats, rows))
+            held_out = None if loss is None else _held_out(spec, X, y2, sample_weight, test)
+            self.folds.append((spec, test_stats, held_out))
 
     def _init_dual(self, X, y2, sample_weight, splits, fit_intercept) -> None:
         """Wide data (p > training rows): one n_train x n_train kernel eigendecomposition per
@@ -286,34 +287,25 @@ class RidgeKFold:
         for train, test in splits:
             spec = RidgeSpectrum.from_data(X[train], y2[train], sample_weight[train],
                                            fit_intercept=fit_intercept, mode="dual")
-            proj = spec.projections(X[test])
-            self.folds.append((spec, proj, (X[test], y2[test], sample_weight[test])))
+            self.folds.append((spec, None, _held_out(spec, X, y2, sample_weight, test)))
 
     def curve(self, alphas) -> CVCurve:
         alphas = np.asarray(alphas, dtype=np.float64)
         per_fold = []
-        for spec, test_stats, rows in self.folds:
-            if rows is None:
+        for spec, test_stats, held_out in self.folds:
+            if held_out is None:  # squared error from the held-out fold's statistics alone
                 per_fold.append(spec.test_sse(test_stats, alphas) / test_stats.weight_sum)
-                continue
-            Xt, yt, st = rows
-            if isinstance(test_stats, np.ndarray):  # dual: held-out projections
-                fold = _held_out_loss(spec, test_stats, yt, st, alphas, self.loss)
-                per_fold.append(fold)
-                continue
-            coef = spec.coef(alphas)  # (a, p, t)
-            inter = spec.intercept(alphas)
-            if coef.ndim == 2:
-                coef, inter = coef[:, :, None], inter[:, None]
-            fold = np.empty((alphas.size, yt.shape[1]))
-            for a in range(alphas.size):
-                pred = np.asarray(Xt @ coef[a]) + inter[a]
-                fold[a] = self.loss(yt, pred, st)
-            per_fold.append(fold)
+            else:
+                per_fold.append(_held_out_loss(spec, *held_out, alphas, self.loss))
         splits = np.stack(per_fold)
         k = splits.shape[0]
         std = splits.std(axis=0)
         return CVCurve(alphas, splits.mean(axis=0), std / np.sqrt(k), splits)
+
+
+def _held_out(spec, X, y2, sample_weight, test) -> tuple:
+    """``(projections, y, weights)`` of the held-out rows, scored for every alpha later."""
+    return spec.projections(X[test]), y2[test], sample_weight[test]
 
 
 def _held_out_loss(spec, proj, yt, st, alphas, loss) -> np.ndarray:
