@@ -75,3 +75,14 @@ def ridge_closed_form(X, y, alpha, sample_weight=None, fit_intercept=True, pf=No
     if y.ndim == 1:
         return coef[:, 0], intercept[0]
     return coef.T, intercept
+
+
+@pytest.fixture(scope="module")
+def torch_one_thread():
+    """Tiny full-batch torch problems: intra-op threads only add spin overhead on 2 cores."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -20,15 +20,9 @@ def _load():
     return module
 
 
+@pytest.mark.usefixtures("torch_one_thread")
 def test_clinicalnet_example_runs(tmp_path):
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        search, test_loss, accuracy = _load().main(epochs=3, out=tmp_path, verbose=False)
-    finally:
-        torch.set_num_threads(before)
+    search, test_loss, accuracy = _load().main(epochs=3, out=tmp_path, verbose=False)
     assert len(search.weight_decays) == len(search.val_losses) == 8
     assert search.weight_decays[0] == 0.0
     assert all(len(h.epoch) == 3 for h in search.histories)

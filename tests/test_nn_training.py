@@ -21,13 +21,7 @@ from ridgeway.nn import (  # noqa: E402
     select_weight_decay,
 )
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 def _line(slope, n=40, seed=0):
