@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ._objective import GLMData, Objective
-from .solvers import FitResult, inverse_factor, small_linalg, solve
+from .solvers import FitResult, inverse_factor, solve
 
 Array = np.ndarray
 
@@ -110,8 +110,7 @@ def _predict(obj: Objective, theta: Array, curvature: Array, delta: float) -> Ar
     p = obj.data.n_features
     unit = np.zeros_like(theta)
     unit[:p] = obj.penalty.with_alpha(1.0).gradient(theta[:p])
-    with small_linalg():
-        factor = inverse_factor(obj.penalized(curvature))
+    factor = inverse_factor(obj.penalized(curvature))
     g = unit.ravel(order="F")
     return theta - delta * (factor.T @ (factor @ g)).reshape((P, K), order="F")
 
@@ -150,8 +149,7 @@ def alo_predictor(obj: Objective, theta: Array) -> Array:
     A = obj.loss.hessian(d.y, eta, d.sample_weight)
     H = obj.hessian(eta)
     P, K = d.n_params, d.n_outputs
-    with small_linalg():
-        inv_l = inverse_factor(H)
+    inv_l = inverse_factor(H)
     Z = [d.predictor(inv_l[:, k * P : (k + 1) * P].T) for k in range(K)]
     if K == 1:
         q = np.einsum("ij,ij->i", Z[0], Z[0])

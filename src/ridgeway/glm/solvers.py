@@ -14,7 +14,6 @@ Each solver minimizes ``f(theta) = sum_i s_i loss(y_i, x_i W + b) + alpha/2 ||Ga
 
 from __future__ import annotations
 
-import functools
 import warnings
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
@@ -22,9 +21,9 @@ from typing import Any, ClassVar
 import numpy as np
 import scipy.linalg
 import scipy.optimize
-from threadpoolctl import ThreadpoolController
 
 from ..exceptions import ConvergenceWarning, SeparableDataError
+from ..linalg._threads import small_dense
 from ._objective import Objective
 
 Array = np.ndarray
@@ -172,18 +171,6 @@ def _armijo(obj: Objective, state: _State, step: Array, slope: float) -> tuple[f
     return 0.0, state.eta
 
 
-@functools.lru_cache(maxsize=1)
-def _controller() -> ThreadpoolController:
-    return ThreadpoolController()
-
-
-def small_linalg():
-    """Context in which BLAS/LAPACK run on one thread: for the small ``p x p`` factorizations,
-    where waking a busy second thread costs far more than the work (milliseconds per call
-    on a loaded 2-core machine)."""
-    return _controller().limit(limits=1, user_api="blas")
-
-
 def cholesky(H: Array) -> Array:
     """Lower Cholesky factor of a symmetric positive (semi)definite matrix.
 
@@ -206,7 +193,8 @@ def inverse_factor(H: Array) -> Array:
     instead of two triangular solves through LAPACK. The inverse of the triangle
     (``dtrtri``, p^3/3 flops) costs a fifth of a general solve against the identity.
     """
-    inv, info = scipy.linalg.lapack.dtrtri(cholesky(H), lower=1)
+    with small_dense(len(H)):  # small p x p work: one thread (see ridgeway.linalg._threads)
+        inv, info = scipy.linalg.lapack.dtrtri(cholesky(H), lower=1)
     if info != 0:
         raise np.linalg.LinAlgError("The Cholesky factor of the Hessian is singular.")
     return inv
@@ -259,8 +247,7 @@ class NewtonCholesky:
                 loss_h, fresh, chol = obj.loss_hessian(state.eta, rows), True, None
             g = state.grad.ravel(order="F")
             if chol is None:
-                with small_linalg():
-                    chol = inverse_factor(obj.penalized(loss_h))
+                chol = inverse_factor(obj.penalized(loss_h))
             step = -(chol.T @ (chol @ g)).reshape((P, K), order="F")
             t, eta = _armijo(obj, state, step, float(g @ step.ravel(order="F")))
             if t == 0.0 and not (fresh and rows is None):
