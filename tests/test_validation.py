@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from ridgeway import Ridge, RidgeCV
+from ridgeway.exceptions import ConvergenceWarning
 
 
 @pytest.fixture
@@ -154,3 +155,12 @@ def test_sparse_only_solvers_say_so():
     X = sp.random(20, 3, density=0.5, format="csr", random_state=0)
     with pytest.raises(ValueError, match="solver='svd' needs dense X"):
         Ridge(solver="svd").fit(X, np.ones(20))
+
+
+@pytest.mark.parametrize(("solver", "name"), [("cg", "CG"), ("lsqr", "LSQR")])
+def test_iterative_solver_at_its_limit_warns(solver, name):
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(80, 12)) @ np.diag(np.logspace(0, 4, 12))
+    y = rng.normal(size=80)
+    with pytest.warns(ConvergenceWarning, match=f"{name} did not reach"):
+        Ridge(alpha=1e-6, solver=solver, max_iter=2, tol=1e-14).fit(X, y)
