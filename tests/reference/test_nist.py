@@ -5,7 +5,9 @@ The bound for each data set is the digits an *exact* solve of the float64 design
 built the ordinary way (powers of x in float64), as a user would.
 """
 
+import hashlib
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -13,8 +15,8 @@ import pytest
 
 from ridgeway import Ridge
 
-# the checkout sits beside shared/ (as in CI): <root>/main/tests/reference/this_file
-NIST = Path(__file__).resolve().parents[3] / "shared" / "refdata" / "nist"
+# Vendored NIST StRD files (public domain); provenance and hashes in nist/README.md.
+NIST = Path(__file__).resolve().parent / "nist"
 SETS = ["Norris", "Pontius", "NoInt1", "NoInt2", "Filip", "Longley",
         "Wampler1", "Wampler2", "Wampler3", "Wampler4", "Wampler5"]
 
@@ -61,3 +63,11 @@ def test_auto_refines_only_when_needed():
     Xw = rng.normal(size=(500, 10))
     yw = 2.0 + Xw @ rng.normal(size=10) + rng.normal(size=500)
     assert Ridge(alpha=1.0).fit(Xw, yw).solver_ == "cholesky"
+
+
+def test_vendored_files_match_their_published_hashes():
+    readme = (NIST / "README.md").read_text()
+    table = re.findall(r"^\| (\w+)\.dat \| ([0-9a-f]{64}) \|", readme, re.M)
+    assert sorted(name for name, _ in table) == sorted(SETS)
+    for name, sha in table:
+        assert hashlib.sha256((NIST / "raw" / f"{name}.dat").read_bytes()).hexdigest() == sha
