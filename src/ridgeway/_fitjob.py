@@ -8,27 +8,32 @@ numbers come from the estimators and :mod:`ridgeway.inspection`.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ._preprocess import Preprocessor
 from .exceptions import AlphaEdgeWarning, ConvergenceWarning
 from .inspection import (
+    baseline_metrics,
     coefficient_table,
     error_reduction_l1,
     error_reduction_unregularized,
     generalization_gap,
     model_metrics,
+    positive_class,
     primary_error,
 )
+from .inspection._df import glm_df
 from .io import DataError, check_columns, check_missing, column_kind, read_table
 from .persistence import SavedModel
 
-__all__ = ["FitOptions", "FitOutcome", "Progress", "parse_alphas", "parse_cv", "run_fit"]
+__all__ = ["FitOptions", "FitOutcome", "Progress", "fit_option_extras", "parse_alphas",
+           "parse_cv", "run_fit"]
 
 MODELS = ("ridge", "logistic", "poisson", "svm")
 
@@ -59,6 +64,52 @@ class FitOptions:
     impute: str = "none"
     extras: bool = True
     random_state: int = 0
+    positive: str | None = None
+    class_weight: str | None = None
+    exposure: str | None = None
+    offset: str | None = None
+    split: str = "random"
+    time_column: str | None = None
+    l1: bool = True
+    max_iter: int | None = None
+
+    def command_line(self) -> str:
+        """A ``ridgeway fit`` command line that repeats this run (every option spelled out
+        where it differs from the default, and the seed)."""
+        import shlex
+
+        words = ["ridgeway", "fit"]
+        if self.data is not None:
+            words.append(str(self.data))
+        defaults = FitOptions()
+        flags = {"target": "--target", "model": "--model", "cv": "--cv", "alphas": "--alphas",
+                 "selection": "--selection", "test_size": "--test-size", "impute": "--impute",
+                 "positive": "--positive", "class_weight": "--class-weight",
+                 "exposure": "--exposure", "offset": "--offset", "split": "--split",
+                 "time_column": "--time-column", "max_iter": "--max-iter"}
+        for name, flag in flags.items():
+            value = getattr(self, name)
+            if value is not None and value != getattr(defaults, name):
+                words += [flag, str(value)]
+        if self.drop:
+            words += ["--drop", *self.drop]
+        words += [w for w, on in (("--no-standardize", not self.standardize),
+                                  ("--no-report", not self.extras),
+                                  ("--no-l1", self.extras and not self.l1)) if on]
+        words += ["--seed", str(self.random_state)]
+        return " ".join(shlex.quote(w) for w in words)
+
+
+def fit_option_extras(args: Any) -> dict[str, Any]:
+    """The options of :class:`FitOptions` added after the first release, read from parsed
+    command-line arguments (absent ones keep their defaults)."""
+    names = ("positive", "class_weight", "exposure", "offset", "split", "time_column",
+             "max_iter")
+    out = {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
+    if getattr(args, "no_l1", False):
+        out["l1"] = False
+    known = {f.name for f in fields(FitOptions)}
+    return {k: v for k, v in out.items() if k in known}
 
 
 @dataclass
@@ -81,6 +132,16 @@ class FitOutcome:
     df: float | None
     notes: list[str] = field(default_factory=list)
     reductions: list[Any] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    positive: Any = None
+    baseline: dict[str, float] = field(default_factory=dict)
+    test_rows: np.ndarray | None = None
+    exposure_train: np.ndarray | None = None
+    exposure_test: np.ndarray | None = None
+    sample_weight: np.ndarray | None = None
+    options: FitOptions | None = None
+    cv_scheme: str = ""
+    started: str = ""
 
     @property
     def kind(self) -> str:
@@ -173,6 +234,19 @@ def _load(options: FitOptions) -> tuple[pa.Table, str, str]:
     return table, options.target, str(options.data)
 
 
+def count_like(col: pa.ChunkedArray) -> bool:
+    """Whether a numeric column looks like counts: non-negative integers, mostly small values
+    (median at most 20), right-skewed (mean above median, or many zeros)."""
+    if not (pa.types.is_integer(col.type) or pa.types.is_floating(col.type)):
+        return False
+    y = col.cast(pa.float64()).to_numpy(zero_copy_only=False)
+    y = y[np.isfinite(y)]
+    if y.size < 3 or np.any(y < 0) or np.any(y != np.round(y)):
+        return False
+    median = float(np.median(y))
+    return median <= 20 and (float(np.mean(y)) > median or float(np.mean(y == 0)) >= 0.1)
+
+
 def choose_model(table: pa.Table, target: str, requested: str | None) -> tuple[str, str]:
     """The model kind and the sentence that explains the choice."""
     col = table.column(target)
@@ -193,8 +267,10 @@ def choose_model(table: pa.Table, target: str, requested: str | None) -> tuple[s
     if n_unique == 2:
         return "logistic", (f"logistic: target {target!r} takes 2 values; "
                             "use --model ridge to treat it as a number")
-    return "ridge", (f"ridge: target {target!r} is numeric with {n_unique} distinct values; "
-                     "use --model poisson for counts")
+    hint = ("; it looks like counts (small non-negative integers, skewed): consider --model "
+            "poisson" if count_like(col) else "")
+    return "ridge", (f"ridge: target {target!r} is numeric with {n_unique} distinct values"
+                     f"{hint}")
 
 
 def _target(table: pa.Table, target: str, kind: str) -> np.ndarray:
@@ -209,19 +285,45 @@ def _target(table: pa.Table, target: str, kind: str) -> np.ndarray:
                             "counts or rates >= 0.")
         return y
     if column_kind(col) == "categorical":
-        return np.asarray(col.cast(pa.string()).to_pylist(), dtype=str)
+        return np.asarray(pc.utf8_trim_whitespace(col.cast(pa.string())).to_pylist(),
+                          dtype=str)
     y = col.cast(pa.float64()).to_numpy()
     return y.astype(np.int64) if np.all(y == np.round(y)) else y
 
 
-def _split(y: np.ndarray, test_size: float, classifier: bool, seed: int
-           ) -> tuple[np.ndarray, int]:
+def _time_order(table: pa.Table, column: str) -> np.ndarray:
+    """Row indices sorted by a time column (numbers, dates, or ISO-8601 text), stable."""
+    col = table.column(column)
+    if col.null_count:
+        raise DataError(f"--time-column {column!r} has {col.null_count} missing value(s); "
+                        "every row needs a time to be ordered.")
+    if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+        try:
+            col = pc.cast(col, pa.timestamp("ns"))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            raise DataError(f"--time-column {column!r} holds text that is not a date or time "
+                            f"(e.g. {table.column(column)[0].as_py()!r}); use ISO dates "
+                            "(2024-01-31) or numbers.") from None
+    if pa.types.is_timestamp(col.type) or pa.types.is_date(col.type):
+        col = col.cast(pa.int64()) if pa.types.is_timestamp(col.type) else \
+            col.cast(pa.date32()).cast(pa.int32())
+    return np.argsort(col.to_numpy(zero_copy_only=False), kind="stable")
+
+
+def _split(y: np.ndarray, test_size: float, classifier: bool, seed: int,
+           order: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+    """Row order (training rows first) and the number of training rows.
+
+    With ``order`` (a time order) the held-out rows are the last ``test_size`` of it.
+    """
     n = len(y)
     if not 0 <= test_size < 1:
         raise ValueError(f"--test-size must be in [0, 1), got {test_size}.")
     n_test = round(test_size * n)
     if n - n_test < 3:
         raise DataError(f"only {n} row(s): too few to fit and hold out {n_test}.")
+    if order is not None:
+        return order, n - n_test
     if n_test == 0:
         return np.random.default_rng(seed).permutation(n), n
     from sklearn.model_selection import train_test_split
@@ -233,6 +335,18 @@ def _split(y: np.ndarray, test_size: float, classifier: bool, seed: int
     return np.concatenate([train, test]), len(train)
 
 
+def _svm_score(est: Any, X: np.ndarray, y: np.ndarray, sample_weight=None) -> float:
+    """Negative mean squared hinge loss (one-vs-rest, summed over classes)."""
+    from .inspection._metrics import scores_of
+
+    classes = np.asarray(est.classes_)
+    scores, _ = scores_of(est, X)
+    margin = np.where(np.asarray(y)[:, None] == classes[None, :], 1.0, -1.0) * scores
+    hinge = np.maximum(0.0, 1.0 - margin) ** 2
+    loss = hinge[:, 1] if len(classes) == 2 else hinge.sum(axis=1)
+    return -float(np.average(loss, weights=sample_weight))
+
+
 def _cv_estimator(kind: str, options: FitOptions, cv: Any, method: str) -> Any:
     alphas = parse_alphas(options.alphas)
     if kind == "ridge":
@@ -241,14 +355,12 @@ def _cv_estimator(kind: str, options: FitOptions, cv: Any, method: str) -> Any:
         return RidgeCV(alphas=alphas, cv=cv, selection=options.selection)
     from .linear_model import _glm_cv
 
-    if isinstance(alphas, str):
-        alphas = None
     cls = {"logistic": _glm_cv.LogisticRegressionCV, "svm": _glm_cv.LinearSVCCV,
            "poisson": _glm_cv.PoissonRegressorCV}[kind]
-    scoring = {"logistic": "neg_log_loss", "svm": "accuracy",
+    scoring = {"logistic": "neg_log_loss", "svm": _svm_score,
                "poisson": "neg_mean_poisson_deviance"}[kind]
     return cls(alphas=alphas, cv=cv, scoring=scoring, selection=options.selection,
-               method="alo" if method == "alo" else "kfold")
+               method="alo" if method == "alo" else "kfold", max_iter=options.max_iter)
 
 
 def _final(kind: str, est: Any) -> Any:
@@ -264,16 +376,21 @@ def _final(kind: str, est: Any) -> Any:
     return final
 
 
-def _df(kind: str, est: Any, X: np.ndarray, y: np.ndarray) -> float | None:
-    if kind != "ridge":
-        return None
+def _df(kind: str, est: Any, final: Any, X: np.ndarray, y: np.ndarray,
+        sample_weight: np.ndarray | None) -> float | None:
     res = est.cv_results_
-    hit = np.flatnonzero(res["alphas"] == est.alpha_)
-    if hit.size:
-        return float(np.ravel(res["df"])[hit[0]])
-    from .linalg import RidgeSpectrum
+    if "df" in res:
+        hit = np.flatnonzero(np.asarray(res["alphas"]) == est.alpha_)
+        if hit.size:
+            return float(np.ravel(res["df"])[hit[0]])
+    if kind == "ridge":
+        from .linalg import RidgeSpectrum
 
-    return float(RidgeSpectrum.from_data(X, y).df(np.array([est.alpha_]))[0])
+        return float(RidgeSpectrum.from_data(X, y).df(np.array([est.alpha_]))[0])
+    fitted_df = getattr(est, "df_", None)
+    if fitted_df is not None and np.ndim(fitted_df) == 0:
+        return float(fitted_df)
+    return glm_df(kind, final, X, y, sample_weight)
 
 
 @dataclass
@@ -290,6 +407,9 @@ class _Prepared:
     y: np.ndarray
     n_train: int
     notes: list[str]
+    rows: np.ndarray
+    exposure: np.ndarray | None = None
+    positive: Any = None
 
 
 def _id_like(table: pa.Table, features: list[str]) -> list[str]:
@@ -300,35 +420,132 @@ def _id_like(table: pa.Table, features: list[str]) -> list[str]:
             and len(table.column(c).unique()) == table.num_rows]
 
 
+def _exposure(table: pa.Table, options: FitOptions, kind: str) -> tuple[np.ndarray | None,
+                                                                        str | None]:
+    """The exposure of each row (``--exposure COL``, or ``exp`` of ``--offset COL``)."""
+    name = options.exposure or options.offset
+    if name is None:
+        return None, None
+    if options.exposure and options.offset:
+        raise ValueError("give --exposure or --offset, not both (--offset is log exposure).")
+    flag = "--exposure" if options.exposure else "--offset"
+    if kind != "poisson":
+        raise ValueError(f"{flag} is for --model poisson only.")
+    check_columns(table, [name], f"column in {flag}")
+    col = table.column(name)
+    if column_kind(col) != "numeric" or col.null_count:
+        raise DataError(f"{flag} column {name!r} must be numeric with no missing value.")
+    values = col.cast(pa.float64()).to_numpy()
+    e = values if options.exposure else np.exp(values)
+    bad = np.flatnonzero(~np.isfinite(e) | (e <= 0))
+    if bad.size:
+        need = "positive" if options.exposure else "finite"
+        raise DataError(f"{flag} column {name!r} must be {need}: row {bad[0]} has "
+                        f"{values[bad[0]]!r} ({bad.size} such rows).")
+    return e, name
+
+
 def _prepare(options: FitOptions, progress: Progress) -> _Prepared:
     """Read and check the table, choose the model, split, and preprocess."""
     table, target, source = _load(options)
     check_columns(table, [target], "target column")
     check_columns(table, options.drop, "column in --drop")
-    features = [c for c in table.column_names if c != target and c not in options.drop]
-    if not features:
-        raise DataError("no feature columns left after removing the target and --drop.")
+    if options.split not in ("random", "time"):
+        raise ValueError(f"--split must be random or time, got {options.split!r}.")
+    if options.split == "time" and options.time_column is None:
+        raise ValueError("--split time needs --time-column COL (the column that orders rows).")
+    if options.time_column is not None:
+        check_columns(table, [options.time_column], "column in --time-column")
     if options.model is not None and options.model not in MODELS:
         raise ValueError(f"--model must be one of {', '.join(MODELS)}; got {options.model!r}.")
     kind, decision = choose_model(table, target, options.model)
+    exposure, exposure_col = _exposure(table, options, kind)
+    skip = {target, *options.drop, options.time_column, exposure_col}
+    features = [c for c in table.column_names if c not in skip]
+    if not features:
+        raise DataError("no feature columns left after removing the target and --drop.")
+    if options.class_weight not in (None, "none", "balanced"):
+        raise ValueError(f"--class-weight must be balanced or none, got "
+                         f"{options.class_weight!r}.")
+    if options.class_weight == "balanced" and kind not in ("logistic", "svm"):
+        raise ValueError("--class-weight balanced is for classifiers (--model logistic or svm).")
+    if options.positive is not None and kind not in ("logistic", "svm"):
+        raise ValueError("--positive is for classifiers (--model logistic or svm).")
     parse_cv(options.cv, kind)  # fail on a bad --cv before the expensive work
     y_all = _target(table, target, kind)
+    positive = None
+    if kind in ("logistic", "svm"):
+        classes = np.unique(y_all)
+        if len(classes) == 2:
+            positive = positive_class(classes, y_all, options.positive)
+        elif options.positive is not None:
+            raise ValueError(f"--positive is for two classes; the target {target!r} has "
+                             f"{len(classes)}.")
     missing = check_missing(table, features, options.impute)
     pre = Preprocessor.from_table(table, features, impute=options.impute)
+    order = _time_order(table, options.time_column) if options.split == "time" else None
     rows, n_train = _split(y_all, options.test_size, kind in ("logistic", "svm"),
-                           options.random_state)
+                           options.random_state, order)
     progress.stage("preprocessing")
     X = pre.fit_transform(table, rows, n_train, standardize=options.standardize)
     notes = [f"column {c!r} looks like an identifier (distinct integers in every row); "
              f"consider --drop {c}" for c in _id_like(table, features)]
     if pre.encoded:
         notes.append("one-hot encoded: " + ", ".join(
-            f"{c} ({len(pre.categories[c])} categories)" for c in pre.encoded))
+            f"{c} (2 levels: one 0/1 column, 1 = {pre.categories[c][1]!r})" if c in pre.binary
+            else f"{c} ({len(pre.categories[c])} categories)" for c in pre.encoded))
     if missing:
         notes.append(f"imputed ({options.impute}): " + ", ".join(
             f"{c} ({k})" for c, k in missing.items()))
+    if exposure is not None:
+        notes.append(f"exposure from column {exposure_col!r}"
+                     + (" (exp of the offset)" if options.offset else "")
+                     + ": the model fits the rate target/exposure with exposure as weight, "
+                     "i.e. log(exposure) as offset; predictions are rates per unit of exposure")
+    if options.split == "time":
+        notes.append(f"time split on {options.time_column!r}: trained on the earliest "
+                     f"{n_train} rows, held out the latest {len(rows) - n_train}")
     return _Prepared(pre, kind, decision, target, source, table.num_rows, X, y_all[rows],
-                     n_train, notes)
+                     n_train, notes, rows, None if exposure is None else exposure[rows],
+                     positive)
+
+
+#: held-out performance above these is "near perfect" (a leakage warning)
+LEAK_R2, LEAK_AUC, LEAK_ACCURACY = 0.99, 0.995, 0.99
+
+
+def _balanced_weights(y: np.ndarray) -> np.ndarray:
+    """scikit-learn's ``class_weight="balanced"`` as sample weights: ``n / (k * n_c)``."""
+    classes, idx, counts = np.unique(y, return_inverse=True, return_counts=True)
+    return (len(y) / (len(classes) * counts))[idx]
+
+
+def _convergence_note(messages: list[str], options: FitOptions) -> str:
+    current = f"--max-iter {options.max_iter}" if options.max_iter else "the solver's default"
+    larger = 2 * options.max_iter if options.max_iter else 5000
+    return (f"the solver stopped at its iteration limit in {len(messages)} fit(s) of the CV "
+            f"path (the CV scores there are close to, not at, the optimum; {current}); raise "
+            f"the limit with --max-iter {larger} if the chosen alpha is near those fits")
+
+
+def _edge_notes(est: Any, df: float | None, X: np.ndarray, kind: str) -> list[str]:
+    alphas = np.asarray(est.cv_results_["alphas"], dtype=float)
+    alpha = float(est.alpha_)
+    if alpha == alphas.max():
+        return [f"the chosen alpha ({alpha:.4g}) is the largest tried: the optimum may lie above"
+                " it; rerun with --alphas auto (widens the grid) or list larger values with "
+                "--alphas"]
+    if alpha != alphas.min():
+        return []
+    rank = np.linalg.matrix_rank(X - X.mean(axis=0)) if X.size else 0
+    coef = np.atleast_2d(np.asarray(est.coef_))
+    rank = rank * coef.shape[0] if kind in ("logistic", "svm") and coef.shape[0] > 1 else rank
+    if df is not None and rank and df >= 0.95 * rank:
+        return [f"CV prefers almost no penalty: the best alpha ({alpha:.4g}) is the smallest "
+                f"tried, where the model keeps df = {df:.3g} of {rank} (rank); with this many "
+                "rows per feature regularization changes little (--alphas auto explores lower)"]
+    return [f"the chosen alpha ({alpha:.4g}) is the smallest tried: the optimum may lie below "
+            "it; rerun with --alphas auto (widens the grid) or list smaller values with --alphas"]
 
 
 def run_fit(options: FitOptions, progress: Progress | None = None) -> FitOutcome:
@@ -344,31 +561,78 @@ def run_fit(options: FitOptions, progress: Progress | None = None) -> FitOutcome
     -------
     FitOutcome
     """
+    from datetime import UTC, datetime
+
+    started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     progress = progress or Progress()
     progress.stage("reading data")
     d = _prepare(options, progress)
     kind, k = d.kind, d.n_train
     X_train, y_train, X_test, y_test = d.X[:k], d.y[:k], d.X[k:], d.y[k:]
+    if options.split == "time" and options.cv is None:
+        options = _with(options, cv="5")
     cv, method, cv_label = parse_cv(options.cv, kind, k)
+    scheme = _cv_scheme(kind, method, cv, options)
+    if options.split == "time" and method == "kfold":
+        from sklearn.model_selection import TimeSeriesSplit
+
+        cv = TimeSeriesSplit(n_splits=int(cv))
+        cv_label = f"{int(cv.n_splits)} forward (time-ordered) folds"
     progress.stage(f"selecting alpha ({cv_label})")
     est = _cv_estimator(kind, options, cv, method)
+    weight, y_fit = None, y_train
+    if d.exposure is not None:
+        weight, y_fit = d.exposure[:k], y_train / d.exposure[:k]
+    elif options.class_weight == "balanced":
+        weight = _balanced_weights(y_train)
+    edge = convergence = 0
+    conv_messages: list[str] = []
     with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        est.fit(X_train, y_train)
-    notes = [str(w.message) for w in caught
-             if issubclass(w.category, (AlphaEdgeWarning, ConvergenceWarning))] + d.notes
+        warnings.simplefilter("always", AlphaEdgeWarning)
+        warnings.simplefilter("always", ConvergenceWarning)
+        est.fit(X_train, y_fit, **({} if weight is None else {"sample_weight": weight}))
+    for w in caught:
+        if issubclass(w.category, AlphaEdgeWarning):
+            edge += 1
+        elif issubclass(w.category, ConvergenceWarning):
+            convergence += 1
+            conv_messages.append(str(w.message))
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    final = _final(kind, est)
+    df = _df(kind, est, final, X_train, y_fit, weight)
+    notes = list(d.notes)
+    if edge:
+        notes += _edge_notes(est, df, X_train, kind)
+    if convergence:
+        notes.append(_convergence_note(conv_messages, options))
     if options.cv is None and method == "alo":
         notes.append(f"more than {GLM_ALO_ROWS} training rows: approximate leave-one-out "
                      "instead of 5 folds (--cv 5 to force k-fold)")
-    final = _final(kind, est)
+    if options.class_weight == "balanced":
+        notes.append("class weights: balanced (each class weighs n / (classes x its count) in "
+                     "the fit and in the CV score)")
     summary = {"alpha": float(est.alpha_), "cv": cv_label, "selection": options.selection,
                "n_train": int(k)}
+    if d.positive is not None:
+        summary["positive"] = _jsonable(d.positive)
+    if d.exposure is not None:
+        summary["exposure"] = options.exposure or options.offset
+        summary["exposure_kind"] = "exposure" if options.exposure else "log_offset"
+    e_tr = None if d.exposure is None else d.exposure[:k]
+    e_te = None if d.exposure is None else d.exposure[k:]
+    metrics = {"positive": d.positive} if kind in ("logistic", "svm") else {}
     outcome = FitOutcome(
         SavedModel(d.pre, final, d.target, kind, summary), est, d.source, d.n_rows,
         d.decision, cv_label, d.pre.feature_names, X_train, y_train, X_test, y_test,
-        model_metrics(kind, final, X_train, y_train),
-        model_metrics(kind, final, X_test, y_test) if len(y_test) else {},
-        _df(kind, est, X_train, y_train), notes)
+        model_metrics(kind, final, X_train, y_train, exposure=e_tr, **metrics),
+        model_metrics(kind, final, X_test, y_test, exposure=e_te, **metrics)
+        if len(y_test) else {}, df, notes, positive=d.positive, test_rows=d.rows[k:],
+        exposure_train=e_tr, exposure_test=e_te, sample_weight=weight, options=options,
+        cv_scheme=scheme, started=started)
+    if kind in ("logistic", "svm") and len(y_test):
+        outcome.baseline = baseline_metrics(kind, final.classes_, y_train, y_test, **metrics)
+    outcome.warnings += _one_class_warning(outcome) + _leakage_warning(outcome, d.pre)
     summary["train_metrics"] = outcome.train_metrics
     summary["test_metrics"] = outcome.test_metrics
     if len(y_test):
@@ -376,10 +640,135 @@ def run_fit(options: FitOptions, progress: Progress | None = None) -> FitOutcome
     return outcome
 
 
+def _with(options: FitOptions, **changes: Any) -> FitOptions:
+    import dataclasses
+
+    return dataclasses.replace(options, **changes)
+
+
+def _jsonable(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _cv_scheme(kind: str, method: str, cv: Any, options: FitOptions) -> str:
+    """How the CV folds are formed, in words."""
+    if method in ("loo", "gcv", "alo"):
+        return {"loo": "exact leave-one-out: every training row is held out once",
+                "gcv": "generalized cross-validation (a rotation-invariant approximation of "
+                       "leave-one-out)",
+                "alo": "approximate leave-one-out from one fit on all training rows"}[method]
+    if options.split == "time":
+        return (f"{cv} forward folds in time order: each fold trains on the rows before it "
+                "(scikit-learn TimeSeriesSplit)")
+    strat = "stratified " if kind in ("logistic", "svm") else ""
+    return f"{cv} {strat}folds of consecutive rows of the shuffled training set (no reshuffle)"
+
+
+def _one_class_warning(outcome: FitOutcome) -> list[str]:
+    """A warning when the model predicts one class for (almost) every row."""
+    if outcome.kind not in ("logistic", "svm"):
+        return []
+    held = len(outcome.y_test) > 0
+    X, y = (outcome.X_test, outcome.y_test) if held else (outcome.X_train, outcome.y_train)
+    pred = outcome.saved.estimator.predict(X)
+    labels, counts = np.unique(pred, return_counts=True)
+    top = labels[np.argmax(counts)]
+    share, actual = counts.max() / len(pred), float(np.mean(y == top))
+    if share < 0.99 or actual >= 0.99:
+        return []
+    where = "held-out" if held else "training"
+    metrics = outcome.test_metrics if held else outcome.train_metrics
+    auc = metrics.get("roc_auc")
+    auc_text = f" Its ranking is still measured by ROC AUC ({auc:.3f})." if auc else ""
+    return [f"the model predicts {top!r} for {100 * share:.1f}% of the {where} rows, which are "
+            f"{100 * actual:.1f}% {top!r}: it finds (almost) none of the other class(es), and "
+            f"its accuracy is no better than always saying {top!r}.{auc_text} Try --class-weight"
+            " balanced, or use its probabilities with a threshold other than 0.5."]
+
+
+def _leakage_warning(outcome: FitOutcome, pre: Preprocessor) -> list[str]:
+    """A warning when held-out performance is near perfect, naming the features behind it."""
+    m = outcome.test_metrics
+    if not m:
+        return []
+    base_error = 1.0 - outcome.baseline.get("accuracy", 0.0)
+    accuracy = m.get("accuracy")
+    if outcome.kind in ("ridge", "poisson") and m.get("r2", 0.0) > LEAK_R2:
+        name, value = "R^2", m["r2"]
+    elif m.get("roc_auc", 0.0) > LEAK_AUC:
+        name, value = "ROC AUC", m["roc_auc"]
+    elif accuracy is not None and accuracy >= LEAK_ACCURACY and \
+            1.0 - accuracy < 0.2 * base_error:
+        name, value = "accuracy", accuracy
+    else:
+        return []
+    carriers = _leaky_features(outcome)
+    columns = []
+    for feat in carriers:
+        col = pre.sources[outcome.feature_names.index(feat)][0] if feat in \
+            outcome.feature_names else feat
+        if col not in columns:
+            columns.append(col)
+    described = ", ".join(f"{f!r} ({why})" for f, why in carriers.items())
+    drop = " ".join(_quote(c) for c in columns)
+    return [f"held-out {name} = {value:.4f} is near perfect: check for leakage (a feature "
+            f"computed from the target, or only known after it). It is carried by {described}."
+            f" If those are not available when predicting, refit with --drop {drop}."]
+
+
+def _quote(name: str) -> str:
+    import shlex
+
+    return shlex.quote(name)
+
+
+def _leaky_features(outcome: FitOutcome, top: int = 3) -> dict[str, str]:
+    """The features that alone explain the target best on the training rows (single-feature
+    R^2 for regression, single-feature ROC AUC for binary targets), or else the features with
+    the largest share of the squared standardized coefficients."""
+    X, y = outcome.X_train, outcome.y_train
+    names = outcome.feature_names
+    scores: dict[str, str] = {}
+    sd = X.std(axis=0)
+    ok = sd > 0
+    if outcome.kind in ("ridge", "poisson"):
+        yc = y - y.mean()
+        r = np.zeros(X.shape[1])
+        r[ok] = ((X[:, ok] - X[:, ok].mean(axis=0)).T @ yc) / (len(y) * sd[ok] * (yc.std() or 1))
+        r2 = r ** 2
+        for j in np.argsort(-r2)[:top]:
+            if r2[j] >= 0.5:
+                scores[names[j]] = f"alone R^2 {r2[j]:.3f}"
+    elif outcome.positive is not None:
+        from sklearn.metrics import roc_auc_score
+
+        target = y == outcome.positive
+        auc = np.array([roc_auc_score(target, X[:, j]) if ok[j] else 0.5
+                        for j in range(X.shape[1])])
+        strength = np.maximum(auc, 1 - auc)
+        for j in np.argsort(-strength)[:top]:
+            if strength[j] >= 0.9:
+                scores[names[j]] = f"alone ROC AUC {strength[j]:.3f}"
+    if scores:
+        return scores
+    coef = np.atleast_2d(np.asarray(outcome.saved.estimator.coef_, dtype=float))
+    std = coef if outcome.saved.preprocessor.scale is not None else coef * sd
+    share = (std ** 2).sum(axis=0)
+    share = share / (share.sum() or 1.0)
+    order = np.argsort(-share)
+    total = 0.0
+    for j in order[:top]:
+        scores[names[j]] = f"{100 * share[j]:.0f}% of the squared standardized coefficients"
+        total += share[j]
+        if total >= 0.8:
+            break
+    return scores
+
+
 def _compare(outcome: FitOutcome, options: FitOptions, progress: Progress) -> None:
     kind = outcome.kind
     metric = primary_error(kind)
-    if metric not in outcome.test_metrics:
+    if metric not in outcome.test_metrics or outcome.exposure_train is not None:
         return
     err = outcome.test_metrics[metric]
     args = (kind, err, metric, outcome.X_train, outcome.y_train, outcome.X_test,
@@ -387,7 +776,8 @@ def _compare(outcome: FitOutcome, options: FitOptions, progress: Progress) -> No
     progress.stage("unregularized fit")
     est = outcome.cv_estimator
     spectrum = getattr(est, "_spectrum", None)
-    outcome.reductions.append(error_reduction_unregularized(*args, spectrum=spectrum))
-    if options.extras:
-        progress.stage("L1 at its CV-best alpha")
-        outcome.reductions.append(error_reduction_l1(*args))
+    outcome.reductions.append(error_reduction_unregularized(*args, spectrum=spectrum,
+                                                            positive=outcome.positive))
+    if options.extras and options.l1:
+        progress.stage("L1 at its CV-best strength")
+        outcome.reductions.append(error_reduction_l1(*args, positive=outcome.positive))

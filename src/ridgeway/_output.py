@@ -7,6 +7,7 @@ temporary file and a rename, so a failing command leaves no partial output.
 from __future__ import annotations
 
 import math
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +16,7 @@ from typing import Any
 
 import numpy as np
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from ._fitjob import FitOutcome, Progress
@@ -24,13 +26,28 @@ from .persistence import model_json
 __all__ = ["console", "prepare_outputs", "print_fit", "progress_bar", "write_files"]
 
 _SCORE_NAMES = {"ridge": ("MSE", True), "poisson": ("Poisson deviance", True),
-                "logistic": ("log-loss", True), "svm": ("accuracy", False)}
-_CONVENTIONS = ("sklearn", "sklearn_C", "glmnet", "torch_sgd", "keras", "seed_sum")
+                "logistic": ("log-loss", True), "svm": ("squared hinge loss", True)}
+#: (convention, loss) rows of the conventions table per model kind
+_CONVENTIONS = {
+    "ridge": ("squared", ("sklearn", "glmnet", "glum", "torch_sgd", "keras", "seed_sum")),
+    "logistic": ("log", ("sklearn_C", "glmnet", "glum", "torch_sgd", "keras", "seed_sum")),
+    "poisson": ("poisson", ("sklearn_glm", "glmnet", "glum", "torch_sgd", "keras")),
+    "svm": ("squared_hinge", ("sklearn_C",)),
+}
+#: longest feature or category name shown in tables and plots
+MAX_LABEL = 60
 
 
 def console() -> Console:
-    """A stdout console; 110 columns wide when not a terminal."""
-    return Console(width=None if sys.stdout.isatty() else 110, highlight=False)
+    """A stdout console; on a pipe ``$COLUMNS`` wide, or 110 columns without it."""
+    width = None if sys.stdout.isatty() or os.environ.get("COLUMNS", "").isdigit() else 110
+    return Console(width=width, highlight=False)
+
+
+def short(label: str, limit: int = MAX_LABEL) -> str:
+    """A label cut to ``limit`` characters (with an ellipsis) for display."""
+    label = str(label)
+    return label if len(label) <= limit else label[:limit - 1] + "…"
 
 
 class _RichProgress(Progress):
@@ -95,8 +112,18 @@ def alpha_table(outcome: FitOutcome) -> Table:
     rule = outcome.saved.summary.get("selection", "min")
     t.add_row(fmt(s["alpha"]), fmt(s["score"]), fmt(s["std"]), fmt(s["sem"]),
               fmt(outcome.df, 3) if outcome.df is not None else "n/a", rule)
-    t.caption = "df: effective degrees of freedom"
+    t.caption = ("df: effective degrees of freedom (trace of the hat matrix"
+                 + (" of the last IRLS step" if outcome.kind != "ridge" else "") + ")")
     return t
+
+
+def selection_rule(outcome: FitOutcome) -> str:
+    """The rule that picked alpha, in words."""
+    name = cv_summary(outcome)["score_name"]
+    if outcome.saved.summary.get("selection", "min") == "1se":
+        return (f"the largest alpha whose mean {name} is within one standard error of the best "
+                "(--selection 1se)")
+    return f"the alpha with the best mean {name} (--selection min)"
 
 
 def cv_line(outcome: FitOutcome) -> str:
@@ -110,15 +137,28 @@ def convention_rows(outcome: FitOutcome) -> list[tuple[str, str, str]]:
     """(tool, value, note) of the chosen alpha in other tools' conventions."""
     from . import conventions
 
-    loss = {"ridge": "squared", "logistic": "log"}.get(outcome.kind)
-    if loss is None:
-        return [("ridgeway / sklearn Ridge-style alpha", fmt(outcome.alpha), "")]
-    n = float(len(outcome.y_train))
+    loss, names = _CONVENTIONS[outcome.kind]
+    multiclass = np.ndim(outcome.saved.estimator.coef_) == 2 and \
+        np.shape(outcome.saved.estimator.coef_)[0] > 1
+    rows_n = float(len(outcome.y_train))
+    weight = outcome.sample_weight
+    n = rows_n if weight is None else float(np.sum(weight))
     sd_y = float(np.std(outcome.y_train)) if loss == "squared" else None
-    rows = []
-    for r in conventions.table(outcome.alpha, n=n, sd_y=sd_y, loss=loss):
-        if r.convention in _CONVENTIONS:
-            rows.append((r.tool, fmt(r.value), r.note))
+    rows = [("ridgeway alpha", fmt(outcome.alpha), "")]
+    for name in names:
+        if multiclass and name == "glum":
+            continue  # glum has no multinomial family
+        offset = outcome.exposure_train is not None and name in ("glmnet", "glum")
+        r = conventions.table(outcome.alpha, n=rows_n if offset else n, sd_y=sd_y, loss=loss)
+        row = next(x for x in r if x.convention == name)
+        note = row.note
+        if offset:
+            note = "; ".join(filter(None, [note, "with offset = log(exposure), counts as y"]))
+        elif outcome.exposure_train is not None:
+            note = "; ".join(filter(None, [note, "y/exposure with sample_weight = exposure"]))
+        if name == "sklearn_C" and outcome.kind == "svm":
+            note = "; ".join(filter(None, [note, "liblinear also penalizes the intercept"]))
+        rows.append((row.tool, fmt(row.value), note))
     return rows
 
 
@@ -130,19 +170,59 @@ def conventions_table(outcome: FitOutcome) -> Table:
     t.add_column("note")
     for row in convention_rows(outcome):
         t.add_row(*row)
-    t.caption = f"n = {len(outcome.y_train)}; on the features as fitted"
+    n = len(outcome.y_train)
+    if outcome.sample_weight is not None:
+        t.caption = (f"n = sum of the weights ({fmt(float(np.sum(outcome.sample_weight)))}; "
+                     f"{n} rows); on the features as fitted")
+    else:
+        t.caption = f"n = {n}; on the features as fitted"
     return t
 
 
+def baseline_label(outcome: FitOutcome) -> str:
+    """Column title of the majority-class baseline."""
+    counts = {c: int(np.sum(outcome.y_train == c)) for c in np.unique(outcome.y_train)}
+    return f"always {short(str(max(counts, key=counts.get)), 20)!r}"
+
+
+def gap_rows(outcome: FitOutcome) -> list[list[str]]:
+    """(metric, train, held-out, gap[, baseline]) rows of the train vs held-out table."""
+    rows = []
+    for r in outcome.gap:
+        row = [r.metric, fmt(r.train), fmt(r.test), f"{r.gap:+.3g}"]
+        if outcome.baseline:
+            row.append(fmt(outcome.baseline.get(r.metric)))
+        rows.append(row)
+    return rows
+
+
+def positive_line(outcome: FitOutcome) -> str | None:
+    """The positive class and its base rate (binary classifiers)."""
+    if outcome.positive is None:
+        return None
+    pos = outcome.positive
+    rate = float(np.mean(outcome.y_train == pos))
+    held = (f", {100 * float(np.mean(outcome.y_test == pos)):.1f}% of held-out rows"
+            if len(outcome.y_test) else "")
+    return (f"positive class: {str(pos)!r} (base rate {100 * rate:.1f}% of training rows{held});"
+            " precision, recall, F1, ROC AUC and PR AUC are of this class (--positive LABEL to "
+            "change)")
+
+
 def gap_table(outcome: FitOutcome) -> Table:
-    """Train vs held-out metrics and the generalization gap."""
+    """Train vs held-out metrics, the generalization gap, and the majority-class baseline."""
     t = Table(title=f"Train vs held-out ({len(outcome.y_train)} / {len(outcome.y_test)} rows)",
               title_justify="left")
-    for col in ("metric", "train", "held-out", "gap"):
+    cols = ["metric", "train", "held-out", "gap"]
+    if outcome.baseline:
+        cols.append(baseline_label(outcome))
+    for col in cols:
         t.add_column(col, justify="right" if col != "metric" else "left")
-    for r in outcome.gap:
-        t.add_row(r.metric, fmt(r.train), fmt(r.test), f"{r.gap:+.3g}")
-    t.caption = "gap > 0: worse held out"
+    for row in gap_rows(outcome):
+        t.add_row(*row)
+    t.caption = "gap > 0: worse held out" + (
+        f"; {cols[-1]}: the majority-class baseline on the held-out rows"
+        if outcome.baseline else "")
     return t
 
 
@@ -150,11 +230,18 @@ def coefficient_rows(outcome: FitOutcome, width: int = 24) -> list[tuple[str, st
     """(feature, standardized, original-scale, bar) rows sorted by standardized magnitude."""
     rows = outcome.coefficients
     top = max((abs(r.standardized) for r in rows), default=0.0) or 1.0
+    coef = np.asarray(outcome.saved.estimator.coef_)
+    norms = coef.ndim == 2 and coef.shape[0] > 1  # multiclass: norms carry no sign
     out = []
     for r in rows:
         bar = "█" * max(0, round(width * abs(r.standardized) / top))
+        if norms:
+            out.append((short(r.feature), f"{r.standardized:.4g}", f"{r.original:.4g}",
+                        f"  {bar}"))
+            continue
         sign = "+" if r.standardized >= 0 else "-"
-        out.append((r.feature, f"{r.standardized:+.4g}", f"{r.original:+.4g}", f"{sign} {bar}"))
+        out.append((short(r.feature), f"{r.standardized:+.4g}", f"{r.original:+.4g}",
+                    f"{sign} {bar}"))
     return out
 
 
@@ -200,25 +287,78 @@ def print_fit(out: Console, outcome: FitOutcome, written: list[Path]) -> None:
     out.print("preprocessing: " + ("standardized features (mean 0, SD 1 on the training rows)"
                                    if pre.scale is not None else "raw features (--no-standardize)"))
     for note in outcome.notes:
-        out.print(f"note: {note}")
+        out.print(f"note: {note}", markup=False)
     out.print(cv_line(outcome))
+    out.print(f"alpha chosen as {selection_rule(outcome)}; folds: {outcome.cv_scheme}",
+              markup=False)
     out.print(alpha_table(outcome))
     out.print(conventions_table(outcome))
+    line = positive_line(outcome)
+    if line:
+        out.print(line, markup=False)
     if outcome.test_metrics:
         out.print(gap_table(outcome))
     out.print(coefficient_table(outcome))
     table = reduction_table(outcome)
     if table is not None:
         out.print(table)
+    for warning in outcome.warnings:
+        out.print(f"[bold red]warning:[/bold red] {escape(warning)}")
     for path in written:
         out.print(f"wrote {path}")
 
 
 # ------------------------------------------------------------------------------ files
+def fit_csv_files(outcome: FitOutcome) -> dict[str, bytes]:
+    """``cv_curve.csv`` (alpha, mean / SD / SE of the CV score, df if known, each fold) and,
+    with held-out rows, ``heldout_predictions.csv`` (input row number from 0, actual value,
+    prediction, and class probabilities or scores)."""
+    from ._commands import predictions_csv
+    from .inspection._metrics import scores_of
+
+    res = outcome.cv_estimator.cv_results_
+    order = np.argsort(np.asarray(res["alphas"], dtype=float))
+    name, negate = _SCORE_NAMES[outcome.kind]
+    sign = -1.0 if negate else 1.0
+    key = name.replace(" ", "_").replace("-", "_")
+    curve = {"alpha": np.asarray(res["alphas"], dtype=float)[order],
+             f"mean_{key}": sign * np.ravel(res["mean_test_score"])[order],
+             "std": np.ravel(res["std_test_score"])[order],
+             "std_error": np.ravel(res["sem_test_score"])[order]}
+    if "df" in res and np.size(res["df"]) == len(order):
+        curve["df"] = np.ravel(res["df"])[order]
+    folds = sorted((k for k in res if k.startswith("split") and k.endswith("_test_score")),
+                   key=lambda k: int(k[5:-11]))
+    for k in folds:
+        if np.size(res[k]) == len(order):
+            curve[f"fold{int(k[5:-11])}_{key}"] = sign * np.ravel(res[k])[order]
+    files = {"cv_curve.csv": predictions_csv(curve)}
+    if len(outcome.y_test) and outcome.test_rows is not None:
+        est = outcome.saved.estimator
+        cols: dict[str, np.ndarray] = {"row": np.asarray(outcome.test_rows),
+                                       "actual": np.asarray(outcome.y_test)}
+        pred = est.predict(outcome.X_test)
+        if outcome.exposure_test is not None:
+            cols["exposure"] = outcome.exposure_test
+            cols["prediction"] = pred * outcome.exposure_test
+        else:
+            cols["prediction"] = pred
+        if outcome.kind in ("logistic", "svm"):
+            scores, proba = scores_of(est, outcome.X_test)
+            prefix = "p_" if proba else "score_"
+            for k, c in enumerate(est.classes_):
+                if proba or len(est.classes_) > 2 or k == 1:
+                    cols[f"{prefix}{c}"] = scores[:, k]
+        files["heldout_predictions.csv"] = predictions_csv(cols)
+    return files
+
+
+
 def prepare_outputs(outcome: FitOutcome, *, report: bool,
                     progress: Progress) -> dict[str, bytes | str]:
     """Build every output file in memory: model.json, and the report with its PNG plots."""
     files: dict[str, bytes | str] = {"model.json": model_json(outcome.saved)}
+    files.update(fit_csv_files(outcome))
     if report:
         from .report import build_report
 

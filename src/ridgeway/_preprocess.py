@@ -3,7 +3,9 @@
 A :class:`Preprocessor` turns chosen columns of a pyarrow Table into one float64 matrix:
 numeric and boolean columns as they are (missing values filled with the training mean or
 median when asked), string columns one-hot encoded (one 0/1 column per category seen in
-training; unseen categories and missing values encode as all zeros), then every column
+training; unseen categories and missing values encode as all zeros; level names are trimmed of
+surrounding whitespace; a complete column with exactly two levels becomes one 0/1 column, 1 for
+the second level in sorted order), then every column
 standardized with the training mean and population standard deviation. It is written whole
 into ``model.json`` (plain numbers and strings) and applied again by ``ridgeway predict``.
 """
@@ -48,8 +50,12 @@ def _check_numeric_text(name: str, values: list[str]) -> None:
         )
 
 
+def _text(col: pa.ChunkedArray) -> pa.ChunkedArray:
+    return pc.utf8_trim_whitespace(col.cast(pa.string()))
+
+
 def _categories(name: str, col: pa.ChunkedArray) -> list[str]:
-    values = pc.unique(col.cast(pa.string())).drop_null().to_pylist()
+    values = pc.unique(_text(col)).drop_null().to_pylist()
     _check_numeric_text(name, values)
     if len(values) > _MAX_CATEGORIES:
         raise DataError(
@@ -75,6 +81,9 @@ class Preprocessor:
         Imputation value per numeric column that had missing values (empty without imputation).
     impute : str
         ``"none"``, ``"mean"`` or ``"median"``.
+    binary : list of str
+        Categorical columns with two levels and no missing value, encoded as one 0/1 column
+        (1 = the second of their sorted categories).
     mean, scale : list of float or None
         Standardization per output feature (``None`` with ``--no-standardize``).
     """
@@ -86,6 +95,7 @@ class Preprocessor:
     impute: str = "none"
     mean: list[float] | None = None
     scale: list[float] | None = None
+    binary: list[str] = field(default_factory=list)
 
     # ----------------------------------------------------------------- construction
     @classmethod
@@ -117,7 +127,13 @@ class Preprocessor:
                     f"column {name!r} has type {table.column(name).type}, which ridgeway cannot "
                     f"use as a feature; drop it with --drop {name}."
                 )
-        return cls(list(columns), kinds, cats, impute=impute)
+        binary = [c for c, v in cats.items() if len(v) == 2 and not table.column(c).null_count]
+        return cls(list(columns), kinds, cats, impute=impute, binary=binary)
+
+    def levels(self, column: str) -> list[str]:
+        """The category levels that get an output column (the second one only if binary)."""
+        cats = self.categories[column]
+        return cats[1:] if column in self.binary else cats
 
     @property
     def sources(self) -> list[tuple[str, Any]]:
@@ -125,7 +141,7 @@ class Preprocessor:
         out: list[tuple[str, Any]] = []
         for c in self.columns:
             if self.kinds[c] == "categorical":
-                out.extend((c, v) for v in self.categories[c])
+                out.extend((c, v) for v in self.levels(c))
             else:
                 out.append((c, None))
         return out
@@ -172,8 +188,8 @@ class Preprocessor:
                     values = np.where(np.isnan(values), self.fill[name], values)
                 yield values
                 continue
-            text = col.cast(pa.string())
-            for cat in self.categories[name]:
+            text = _text(col)
+            for cat in self.levels(name):
                 hit = pc.fill_null(pc.equal(text, cat), False).to_numpy(zero_copy_only=False)
                 yield (hit if rows is None else hit[rows]).astype(np.float64)
 
@@ -216,8 +232,9 @@ class Preprocessor:
             if train.size and train.min() == train.max():
                 if level is None:
                     constant.append(f"{column!r} (always {train[0]:g})")
-                elif train[0] == 1.0:  # one category level on every training row
-                    constant.append(f"{column!r} (always {level!r})")
+                elif train[0] == 1.0 or column in self.binary:  # one level on every row
+                    seen = level if train[0] == 1.0 else self.categories[column][0]
+                    constant.append(f"{column!r} (always {seen!r})")
             if standardize:
                 m = float(train.mean())
                 s = float(train.std())
@@ -270,14 +287,15 @@ class Preprocessor:
         """A JSON-ready dictionary."""
         return {"columns": self.columns, "kinds": self.kinds, "categories": self.categories,
                 "fill": self.fill, "impute": self.impute, "mean": self.mean,
-                "scale": self.scale}
+                "scale": self.scale, "binary": self.binary}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Preprocessor:
         """Rebuild from :meth:`to_dict` output (raises ``KeyError``/``TypeError`` if malformed)."""
         pre = cls([str(c) for c in d["columns"]], {str(k): str(v) for k, v in d["kinds"].items()},
                   {str(k): [str(x) for x in v] for k, v in d["categories"].items()},
-                  {str(k): float(v) for k, v in d["fill"].items()}, str(d["impute"]))
+                  {str(k): float(v) for k, v in d["fill"].items()}, str(d["impute"]),
+                  binary=[str(c) for c in d.get("binary", [])])
         if d["mean"] is not None:
             pre.mean = [float(v) for v in d["mean"]]
             pre.scale = [float(v) for v in d["scale"]]

@@ -12,12 +12,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 from . import _commands, _output
-from ._fitjob import MODELS, FitOptions, run_fit
+from ._fitjob import MODELS, FitOptions, fit_option_extras, run_fit
 
 __all__ = ["main"]
 
@@ -51,6 +50,22 @@ def _add_fit_options(p: argparse.ArgumentParser, *, demo: bool) -> None:
     p.add_argument("--no-report", action="store_true",
                    help="skip the report, the plots and the L1 comparison (fastest)")
     p.add_argument("--seed", type=int, default=0, help="random seed of the split")
+    p.add_argument("--positive", metavar="LABEL",
+                   help="positive class of a binary target (default: a label such as 1, Yes, "
+                        "True, Bad or default if there is one, else the minority class)")
+    p.add_argument("--class-weight", choices=("balanced", "none"),
+                   help="balanced: weigh each class by n / (classes x its count)")
+    p.add_argument("--exposure", metavar="COL",
+                   help="Poisson: exposure of each row (time, area...); the model fits rates")
+    p.add_argument("--offset", metavar="COL", help="Poisson: log of the exposure")
+    p.add_argument("--split", choices=("random", "time"),
+                   help="held-out rows: random (default) or the most recent (--time-column)")
+    p.add_argument("--time-column", metavar="COL",
+                   help="orders the rows for --split time (not used as a feature)")
+    p.add_argument("--no-l1", action="store_true",
+                   help="skip the L1 comparison of the report (its costliest part)")
+    p.add_argument("--max-iter", type=int, metavar="N",
+                   help="iteration limit of the GLM solvers (default: theirs)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -92,7 +107,8 @@ def _fit_options(args: argparse.Namespace) -> FitOptions:
         data=getattr(args, "data", None), target=getattr(args, "target", None),
         model=args.model, cv=args.cv, alphas=args.alphas, selection=args.selection,
         test_size=args.test_size, standardize=not args.no_standardize, drop=list(args.drop),
-        impute=args.impute, extras=not args.no_report, random_state=args.seed)
+        impute=args.impute, extras=not args.no_report, random_state=args.seed,
+        **fit_option_extras(args))
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
@@ -151,9 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:
         return int(exc.code or 0)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return _COMMANDS[args.command](args)
+        return _COMMANDS[args.command](args)
     except (ValueError, TypeError, OSError, KeyError, ArithmeticError) as exc:
         print(f"ridgeway: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_ERROR

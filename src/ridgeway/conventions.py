@@ -8,7 +8,11 @@ with the canonical per-sample losses
 
 * ``loss="squared"``: ``l = 1/2 * (y - f)^2``, so ``alpha`` equals scikit-learn ``Ridge(alpha)``;
 * ``loss="log"``: ``l`` = negative log-likelihood (logistic or multinomial cross-entropy), so
-  ``alpha = 1/C`` of scikit-learn ``LogisticRegression(C)``.
+  ``alpha = 1/C`` of scikit-learn ``LogisticRegression(C)``;
+* ``loss="poisson"``: ``l = exp(f) - y f`` (the Poisson negative log-likelihood up to a
+  constant; half the unit deviance);
+* ``loss="squared_hinge"``: ``l = max(0, 1 - y f)^2`` with ``y`` in {-1, +1}, so
+  ``alpha = 1/C`` of scikit-learn ``LinearSVC(C)`` (liblinear also penalizes the intercept).
 
 Every other tool writes a positive multiple of this objective. If a tool minimizes
 ``c_data * sum_i l_i + c_pen * ||w||^2`` then its strength is ``alpha = 2 * c_pen / c_data``:
@@ -50,8 +54,22 @@ __all__ = [
     "to_alpha",
 ]
 
-_LOSSES = ("squared", "log")
-_LOSS_ALIASES = {"squared": "squared", "log": "log", "logistic": "log", "cross_entropy": "log"}
+_LOSSES = ("squared", "log", "poisson", "squared_hinge")
+_LOSS_ALIASES = {"squared": "squared", "log": "log", "logistic": "log", "cross_entropy": "log",
+                 "poisson": "poisson", "squared_hinge": "squared_hinge"}
+#: losses each convention is defined for (default: squared and log)
+_APPLIES = {
+    "ridgeway": _LOSSES,
+    "sklearn": ("squared",), "sklearn_enet": ("squared",),
+    "sklearn_C": ("squared", "log", "squared_hinge"),
+    "sklearn_sgd": ("squared", "log", "squared_hinge"),
+    "sklearn_glm": ("poisson",),
+    "glmnet": ("squared", "log", "poisson"), "glum": ("squared", "log", "poisson"),
+    "statsmodels": ("squared", "log", "poisson"),
+    "torch_sgd": ("squared", "log", "poisson"), "torch_adam": ("squared", "log", "poisson"),
+    "adamw": ("squared", "log", "poisson"), "optax": ("squared", "log", "poisson"),
+    "keras": ("squared", "log", "poisson"),
+}
 _REDUCTIONS = ("mean", "sum")
 
 
@@ -120,14 +138,20 @@ CONVENTIONS: dict[str, Convention] = {
             caveat="Defined for the squared loss only; use 'sklearn_C' for LogisticRegression."),
         Convention(
             "sklearn_C", "scikit-learn LogisticRegression / LinearSVC C",
-            "log: C * sum nll + 1/2 ||w||^2; squared: C * sum (y - f)^2 + 1/2 ||w||^2",
-            "log: alpha = 1/C; squared: alpha = 1/(2C)",
+            "log: C * sum nll + 1/2 ||w||^2; squared_hinge (LinearSVC): C * sum max(0, 1 - y f)^2"
+            " + 1/2 ||w||^2; squared: C * sum (y - f)^2 + 1/2 ||w||^2",
+            "log, squared_hinge: alpha = 1/C; squared: alpha = 1/(2C)",
             caveat="LinearSVC uses the squared hinge, which is the squared loss on the active "
             "set: scikit-learn's docs say ridge alpha corresponds to 1/(2C). liblinear also "
             "penalizes the intercept. C = inf means no penalty."),
         Convention(
             "sklearn_sgd", "scikit-learn SGDRegressor / SGDClassifier alpha (penalty='l2')",
             "1/n sum l_i + alpha/2 ||w||^2 (squared_error uses 1/2 (y-f)^2)", "alpha = n * a"),
+        Convention(
+            "sklearn_glm", "scikit-learn PoissonRegressor alpha",
+            "poisson: 1/(2n) sum d_i + alpha/2 ||w||^2 (d = unit deviance = 2 * (nll - const))",
+            "alpha = n * a", caveat="Defined for the Poisson loss only (also TweedieRegressor "
+            "with power=1, link='log')."),
         Convention(
             "sklearn_enet", "scikit-learn ElasticNet(l1_ratio=0) alpha",
             "squared: 1/(2n) sum (y - f)^2 + alpha/2 ||w||^2", "alpha = n * a",
@@ -140,9 +164,9 @@ CONVENTIONS: dict[str, Convention] = {
             "penalty per batch is alpha/m, so the strength depends on the batch size."),
         Convention(
             "glmnet", "glmnet lambda (alpha=0, i.e. ridge)",
-            "squared: 1/(2n) sum (y - f)^2 + lambda/2 ||w||^2 on y/sd_y; log: 1/n sum nll + "
-            "lambda/2 ||w||^2",
-            "squared: alpha = n * lambda / sd_y; log: alpha = n * lambda",
+            "squared: 1/(2n) sum (y - f)^2 + lambda/2 ||w||^2 on y/sd_y; log, poisson: 1/n sum "
+            "nll + lambda/2 ||w||^2",
+            "squared: alpha = n * lambda / sd_y; log, poisson: alpha = n * lambda",
             caveat="gaussian: glmnet standardizes y internally, so on the original scale the "
             "ridge term acts with lambda/sd_y (sd_y: 1/n standard deviation of y). With "
             "standardize=TRUE (default) the penalty is on sd_j * w_j: compare with ridgeway "
@@ -194,14 +218,14 @@ CONVENTIONS: dict[str, Convention] = {
             caveat="No 1/2 in the penalty: l2(l) acts like SGD weight_decay 2*l. Keras losses "
             "are batch means by default.", reduction="mean"),
         Convention(
-            "seed_sum", "the seeds' 'loss + lambda * sum w^2'",
+            "seed_sum", "textbook 'loss + lambda * sum w^2'",
             "squared: sum (y - f)^2 + lambda ||w||^2 (reduction='mean': MSE + ...); log: "
             "sum nll + lambda ||w||^2",
             "sum: squared alpha = lambda, log alpha = 2*lambda; mean: n times that",
             caveat="With the log loss this is C = 1/(2*lambda) in LogisticRegression, not "
             "1/lambda as often written.", reduction="sum"),
         Convention(
-            "seed_2m", "the seeds' 'lambda/(2m) sum w^2' (Ng's course form)",
+            "seed_2m", "textbook 'lambda/(2m) sum w^2' (Andrew Ng's course form)",
             "squared: 1/(2m) sum (y - f)^2 + lambda/(2m) ||w||^2; log: 1/m sum nll + "
             "lambda/(2m) ||w||^2", "alpha = lambda"),
     ]
@@ -209,7 +233,8 @@ CONVENTIONS: dict[str, Convention] = {
 
 
 def _torch_scale(loss: str, reduction: str, pen_half: bool) -> _Scale:
-    # c_data: squared (MSE, no 1/2) = 2 (x 1/m for mean); log = 1 (x 1/m for mean).
+    # c_data: squared (MSE, no 1/2) = 2 (x 1/m for mean); log, poisson (the nll, as PyTorch's
+    # PoissonNLLLoss(log_input=True) and Keras' Poisson) = 1 (x 1/m for mean).
     # c_pen: wd/2 (pen_half, coupled decay) or l (Keras, seeds). alpha = 2 c_pen / c_data.
     c_data = 2.0 if loss == "squared" else 1.0
     c_pen = 0.5 if pen_half else 1.0
@@ -221,8 +246,8 @@ def _scale(name: str, loss: str, reduction: str | None) -> _Scale:
     if name in ("ridgeway", "sklearn", "mlp", "seed_2m"):
         return _Scale(1.0)
     if name == "sklearn_C":
-        return _Scale(1.0 if loss == "log" else 0.5, inverse=True)
-    if name in ("sklearn_sgd", "sklearn_enet", "glum", "statsmodels"):
+        return _Scale(0.5 if loss == "squared" else 1.0, inverse=True)
+    if name in ("sklearn_sgd", "sklearn_enet", "sklearn_glm", "glum", "statsmodels"):
         return _Scale(1.0, n_power=1)
     if name in ("glmnet", "spark"):
         return _Scale(1.0, n_power=1, sd_y_power=1 if loss == "squared" else 0)
@@ -259,7 +284,13 @@ def _check_loss(loss: object, convention: Convention) -> str:
     if loss != "squared" and convention.name in ("sklearn", "sklearn_enet"):
         raise ValueError(
             f"Convention {convention.name!r} is defined for the squared loss only; for "
-            "LogisticRegression use 'sklearn_C'."
+            "LogisticRegression use 'sklearn_C', for PoissonRegressor 'sklearn_glm'."
+        )
+    applies = _APPLIES.get(convention.name, ("squared", "log"))
+    if loss not in applies:
+        raise ValueError(
+            f"Convention {convention.name!r} is not defined for loss={loss!r}; it applies to "
+            f"{', '.join(applies)}."
         )
     return loss
 

@@ -1,7 +1,8 @@
 """Diagnostics and plots of fitted ridgeway models.
 
 Tables and numbers: :func:`coefficient_table`, :func:`model_metrics`,
-:func:`generalization_gap`, :func:`bias_variance`, :func:`error_reduction_unregularized`,
+:func:`generalization_gap`, :func:`baseline_metrics`, :func:`positive_class`,
+:func:`glm_df` (effective degrees of freedom of a GLM), :func:`bias_variance`, :func:`error_reduction_unregularized`,
 :func:`error_reduction_l1`. Plots (matplotlib, scikit-learn's ``Display`` style):
 :class:`RegularizationPathDisplay`, :class:`CVCurveDisplay`, :class:`CoefficientDisplay`,
 :class:`ShrinkageDisplay`, :class:`BiasVarianceDisplay`, :class:`L1L2Display`, and the
@@ -16,12 +17,16 @@ from ._displays import (
     RegularizationPathDisplay,
     ShrinkageDisplay,
 )
+from ._df import glm_df
 from ._metrics import (
     CoefficientRow,
     GapRow,
+    baseline_metrics,
     coefficient_table,
     generalization_gap,
     model_metrics,
+    ovr_auc,
+    positive_class,
     primary_error,
 )
 from ._tradeoff import (
@@ -44,12 +49,16 @@ __all__ = [
     "L1L2Display",
     "RegularizationPathDisplay",
     "ShrinkageDisplay",
+    "baseline_metrics",
     "bias_variance",
     "coefficient_table",
     "error_reduction_l1",
     "error_reduction_unregularized",
     "generalization_gap",
+    "glm_df",
     "model_metrics",
+    "ovr_auc",
     "plot_history",
+    "positive_class",
     "primary_error",
 ]

@@ -48,6 +48,17 @@ def _alpha_of(estimator: Any) -> float | None:
     return None
 
 
+def _strength_label(penalty: str, estimator: Any) -> str:
+    """``"L1 (alpha=0.3)"``, or ``"L1 (C=2)"``, or just ``"L1"`` when the strength is unknown."""
+    alpha = _alpha_of(estimator)
+    if alpha is not None:
+        return f"{penalty} (alpha={alpha:.3g})"
+    c = getattr(estimator, "C_", getattr(estimator, "C", None))
+    if c is not None and np.size(c) == 1:
+        return f"{penalty} (C={float(np.ravel(c)[0]):.3g})"
+    return penalty
+
+
 @dataclass
 class RegularizationPathDisplay:
     """Coefficients against alpha (log scale), effective degrees of freedom on a second axis.
@@ -133,12 +144,26 @@ class RegularizationPathDisplay:
                    _alpha_of(estimator))
         return disp.plot(ax=ax)
 
-    def plot(self, ax: Any = None, *, max_legend: int = 12) -> RegularizationPathDisplay:
-        """Draw the path; returns ``self``."""
+    def plot(self, ax: Any = None, *, top_k: int = 8) -> RegularizationPathDisplay:
+        """Draw the path; returns ``self``.
+
+        The ``top_k`` features with the largest coefficient anywhere on the path get a colour
+        and a legend entry; the others are thin grey lines without a label.
+        """
         ax = _axes(ax)
-        self.lines_ = ax.plot(self.alphas, self.coefs, linewidth=1.4)
-        for line, name in zip(self.lines_, self.feature_names, strict=False):
-            line.set_label(name)
+        peak = np.max(np.abs(self.coefs), axis=0) if self.coefs.size else np.zeros(0)
+        top = set(np.argsort(-peak)[:top_k].tolist())
+        self.lines_ = []
+        rank = 0
+        for j, name in enumerate(self.feature_names):
+            if j in top:
+                (line,) = ax.plot(self.alphas, self.coefs[:, j], linewidth=1.6,
+                                  color=f"C{rank % 10}", label=name, zorder=3)
+                rank += 1
+            else:
+                (line,) = ax.plot(self.alphas, self.coefs[:, j], linewidth=0.8, color="0.75",
+                                  zorder=2)
+            self.lines_.append(line)
         ax.set_xscale("log")
         ax.axhline(0.0, color="0.6", linewidth=0.8)
         ax.set_xlabel("alpha (log scale)")
@@ -152,9 +177,10 @@ class RegularizationPathDisplay:
                                                 linestyle="--", linewidth=2.0,
                                                 label="effective df")
             self.df_ax_.set_ylabel("effective degrees of freedom (dashed)")
-        if len(self.feature_names) <= max_legend:
-            ax.legend(fontsize="small", loc="upper right", ncol=2)
-        ax.set_title("Regularization path")
+        ax.legend(fontsize="small", loc="upper right", ncol=2)
+        others = len(self.feature_names) - len(top)
+        ax.set_title("Regularization path" + (f" (top {len(top)} labelled; {others} more in "
+                                              "grey)" if others > 0 else ""))
         self.ax_, self.figure_ = ax, ax.figure
         return self
 
@@ -409,8 +435,7 @@ class L1L2Display:
         names = _names(feature_names, l2.size)
         order = np.argsort(-np.maximum(np.abs(l2), np.abs(l1)))[:max_features]
         disp = cls([names[j] for j in order], l2[order], l1[order],
-                   f"L2 (alpha={_alpha_of(l2_estimator) or 0:.3g})",
-                   f"L1 (alpha={_alpha_of(l1_estimator) or 0:.3g})")
+                   _strength_label("L2", l2_estimator), _strength_label("L1", l1_estimator))
         return disp.plot(ax=ax)
 
     @classmethod

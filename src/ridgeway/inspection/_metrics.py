@@ -14,20 +14,73 @@ from sklearn import metrics as skm
 __all__ = [
     "CoefficientRow",
     "GapRow",
+    "baseline_metrics",
     "coefficient_table",
     "generalization_gap",
     "model_metrics",
+    "ovr_auc",
+    "positive_class",
     "primary_error",
 ]
 
 #: metric name -> True when greater is better
 GREATER_IS_BETTER = {"mse": False, "r2": True, "mean_poisson_deviance": False,
-                     "log_loss": False, "accuracy": True, "f1": True, "roc_auc": True,
-                     "error_rate": False}
+                     "log_loss": False, "squared_hinge": False, "accuracy": True,
+                     "balanced_accuracy": True, "precision": True, "recall": True, "f1": True,
+                     "roc_auc": True, "pr_auc": True, "error_rate": False}
+
+#: labels taken as the positive class of a binary target (compared case-insensitively)
+POSITIVE_LABELS = ("1", "1.0", "yes", "y", "true", "bad", "default", "defaulted", "positive",
+                   "pos", "fraud", "churn", "event")
 
 
-def _regression(y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
-    return {"mse": float(skm.mean_squared_error(y, pred)), "r2": float(skm.r2_score(y, pred))}
+def positive_class(classes: Any, y: Any = None, requested: Any = None) -> Any:
+    """The positive class of a binary target.
+
+    ``requested`` (``--positive``) when given; else the one label of ``classes`` that reads as
+    an event (:data:`POSITIVE_LABELS`: 1, Yes, True, Bad, default, ...); else the minority
+    class of ``y`` (the later sorted label on a tie, or without ``y``).
+
+    Parameters
+    ----------
+    classes : array-like of two labels
+    y : array-like, optional
+        The training labels (for the minority rule).
+    requested : label or str, optional
+
+    Returns
+    -------
+    label
+        An element of ``classes``.
+    """
+    classes = list(np.asarray(classes).tolist())
+    if requested is not None:
+        for c in classes:
+            if str(c) == str(requested) or (isinstance(c, (int, float)) and not isinstance(
+                    c, bool) and _number(requested) == c):
+                return c
+        raise ValueError(f"--positive {requested!r} is not a class of the target; the classes "
+                         f"are {', '.join(map(repr, map(str, classes)))}.")
+    named = [c for c in classes if str(c).strip().lower() in POSITIVE_LABELS]
+    if len(named) == 1:
+        return named[0]
+    if y is not None:
+        counts = [int(np.sum(np.asarray(y) == c)) for c in classes]
+        if counts[0] < counts[1]:
+            return classes[0]
+    return classes[-1]
+
+
+def _number(text: Any) -> float | None:
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def _regression(y: np.ndarray, pred: np.ndarray, weight=None) -> dict[str, float]:
+    return {"mse": float(skm.mean_squared_error(y, pred, sample_weight=weight)),
+            "r2": float(skm.r2_score(y, pred, sample_weight=weight))}
 
 
 def _poisson(y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
@@ -36,28 +89,62 @@ def _poisson(y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
     return out
 
 
-def _classification(est: Any, X: np.ndarray, y: np.ndarray) -> dict[str, float]:
+def ovr_auc(y: np.ndarray, scores: np.ndarray, classes: Any) -> float:
+    """Macro one-vs-rest ROC AUC: the mean over classes of the AUC of ``scores[:, k]``.
+
+    With probabilities this is scikit-learn's ``roc_auc_score(multi_class="ovr")``; unlike it,
+    any scores (e.g. SVM decision values) are accepted, each class ranked by its own column.
+    """
+    return float(np.mean([skm.roc_auc_score(y == c, scores[:, k])
+                          for k, c in enumerate(classes)]))
+
+
+def scores_of(est: Any, X: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Class scores ``(n, n_classes)`` (binary: ``(n, 2)``) and whether they are probabilities."""
+    if hasattr(est, "predict_proba"):
+        return est.predict_proba(X), True
+    d = est.decision_function(X)
+    return (np.column_stack([-d, d]) if d.ndim == 1 else d), False
+
+
+def _classification(est: Any, X: np.ndarray, y: np.ndarray, positive: Any) -> dict[str, float]:
     classes = est.classes_
     pred = est.predict(X)
     binary = len(classes) == 2
     out: dict[str, float] = {}
-    if hasattr(est, "predict_proba"):
-        proba = est.predict_proba(X)
-        out["log_loss"] = float(skm.log_loss(y, proba, labels=classes))
-        score = proba[:, 1] if binary else proba
+    scores, proba = scores_of(est, X)
+    if proba:
+        out["log_loss"] = float(skm.log_loss(y, scores, labels=classes))
     else:
-        score = est.decision_function(X)
+        margin = np.where(y[:, None] == np.asarray(classes)[None, :], 1.0, -1.0) * scores
+        hinge = np.maximum(0.0, 1.0 - margin) ** 2
+        out["squared_hinge"] = float((hinge[:, 1] if binary else hinge.sum(axis=1)).mean())
     out["accuracy"] = float(skm.accuracy_score(y, pred))
     out["error_rate"] = 1.0 - out["accuracy"]
-    out["f1"] = float(skm.f1_score(y, pred, average="binary" if binary else "macro",
-                                   pos_label=classes[-1] if binary else 1, labels=classes))
-    if len(np.unique(y)) == len(classes) and (binary or score.ndim == 2):
-        out["roc_auc"] = float(skm.roc_auc_score(y, score, labels=None if binary else classes,
-                                                 multi_class="raise" if binary else "ovr"))
+    with np.errstate(all="ignore"):
+        out["balanced_accuracy"] = float(skm.balanced_accuracy_score(y, pred))
+    if binary:
+        pos = positive_class(classes, requested=positive) if positive is not None else \
+            positive_class(classes)
+        k = list(classes).index(pos)
+        kw = {"pos_label": pos, "average": "binary", "zero_division": 0.0}
+    else:
+        kw = {"average": "macro", "labels": classes, "zero_division": 0.0}
+    out["precision"] = float(skm.precision_score(y, pred, **kw))
+    out["recall"] = float(skm.recall_score(y, pred, **kw))
+    out["f1"] = float(skm.f1_score(y, pred, **kw))
+    if len(np.unique(y)) == len(classes):
+        if binary:
+            out["roc_auc"] = float(skm.roc_auc_score(y == pos, scores[:, k]))
+            out["pr_auc"] = float(skm.average_precision_score(y == pos, scores[:, k]))
+        else:
+            out["roc_auc"] = ovr_auc(y, scores, classes)
     return out
 
 
-def model_metrics(kind: str, est: Any, X: np.ndarray, y: np.ndarray) -> dict[str, float]:
+def model_metrics(kind: str, est: Any, X: np.ndarray, y: np.ndarray, *,
+                  positive: Any = None, exposure: np.ndarray | None = None
+                  ) -> dict[str, float]:
     """Metrics of a fitted estimator on (X, y).
 
     Parameters
@@ -65,25 +152,59 @@ def model_metrics(kind: str, est: Any, X: np.ndarray, y: np.ndarray) -> dict[str
     kind : {"ridge", "poisson", "logistic", "svm"}
     est : fitted estimator
     X, y : arrays
+    positive : label, optional
+        The positive class of a binary classifier (default: :func:`positive_class` of
+        ``classes_``).
+    exposure : ndarray, optional
+        Poisson with exposure: ``y`` are counts, the model predicts rates; metrics are on the
+        counts ``exposure * rate``.
 
     Returns
     -------
     dict
         Regression: ``mse``, ``r2`` (Poisson also ``mean_poisson_deviance``); classification:
-        ``log_loss`` (probabilistic models), ``accuracy``, ``error_rate``, ``f1`` (binary:
-        positive class the last of ``classes_``; multiclass: macro), ``roc_auc`` (one-vs-rest
-        for multiclass).
+        ``log_loss`` (probabilistic models) or ``squared_hinge`` (SVM: its mean training loss),
+        ``accuracy``, ``error_rate``, ``balanced_accuracy``, ``precision``, ``recall``, ``f1``
+        (binary: of the positive class; multiclass: macro averages), ``roc_auc`` (multiclass:
+        macro one-vs-rest, see :func:`ovr_auc`) and, binary only, ``pr_auc`` (average
+        precision of the positive class).
     """
     if kind in ("logistic", "svm"):
-        return _classification(est, X, y)
+        return _classification(est, X, np.asarray(y), positive)
     pred = est.predict(X)
+    if exposure is not None:
+        pred = pred * exposure
     return _poisson(y, pred) if kind == "poisson" else _regression(y, pred)
+
+
+def baseline_metrics(kind: str, classes: Any, y_train: np.ndarray, y: np.ndarray, *,
+                     positive: Any = None) -> dict[str, float]:
+    """Metrics of the majority-class baseline on ``y``: it predicts the most frequent training
+    class for every row, with the training class frequencies as probabilities.
+
+    Returns the keys of :func:`model_metrics` that the baseline has (no ``squared_hinge``).
+    """
+    classes = np.asarray(classes)
+    freq = np.array([np.mean(y_train == c) for c in classes])
+    freq = np.clip(freq, 1e-15, None) / np.clip(freq, 1e-15, None).sum()
+
+    class _Baseline:
+        classes_ = classes
+
+        def predict(self, X):
+            return np.full(len(X), classes[int(np.argmax(freq))])
+
+        def predict_proba(self, X):
+            return np.tile(freq, (len(X), 1))
+
+    dummy = np.zeros((len(y), 1))
+    return _classification(_Baseline(), dummy, np.asarray(y), positive)
 
 
 def primary_error(kind: str) -> str:
     """The loss used for error-reduction comparisons of a model kind."""
     return {"ridge": "mse", "poisson": "mean_poisson_deviance", "logistic": "log_loss",
-            "svm": "error_rate"}[kind]
+            "svm": "squared_hinge"}[kind]
 
 
 @dataclass(frozen=True)

@@ -119,14 +119,17 @@ def _reduction(name: str, metric: str, l2: float, other: float | None, note: str
     return ErrorReduction(name, metric, l2, other, 100.0 * (other - l2) / other, note, estimator)
 
 
-def _score(kind: str, est: Any, X: np.ndarray, y: np.ndarray, metric: str) -> float:
+def _score(kind: str, est: Any, X: np.ndarray, y: np.ndarray, metric: str,
+           positive: Any = None) -> float:
     from ._metrics import model_metrics
 
-    return model_metrics(kind, est, X, y)[metric]
+    extra = {"positive": positive} if kind in ("logistic", "svm") else {}
+    return model_metrics(kind, est, X, y, **extra)[metric]
 
 
 def error_reduction_unregularized(kind: str, l2_error: float, metric: str, X_train, y_train,
-                                  X_test, y_test, *, spectrum: Any = None) -> ErrorReduction:
+                                  X_test, y_test, *, spectrum: Any = None,
+                                  positive: Any = None) -> ErrorReduction:
     """Fit the same model with ``alpha=0`` and compare held-out errors.
 
     The unregularized logistic / SVM fit does not exist on separable data; this is detected
@@ -143,6 +146,8 @@ def error_reduction_unregularized(kind: str, l2_error: float, metric: str, X_tra
         A key of :func:`model_metrics` where smaller is better (see :func:`primary_error`).
     X_train, y_train, X_test, y_test : arrays
     spectrum : RidgeSpectrum, optional
+    positive : label, optional
+        Positive class of a binary classifier (for the metrics that need one).
 
     Returns
     -------
@@ -173,23 +178,24 @@ def error_reduction_unregularized(kind: str, l2_error: float, metric: str, X_tra
                           "does not exist (separable classes or no convergence)")
     note = "minimum-norm least squares (p >= n)" if X_train.shape[1] >= X_train.shape[0] else ""
     return _reduction("unregularized", metric, l2_error,
-                      _score(kind, est, X_test, y_test, metric), note, est)
+                      _score(kind, est, X_test, y_test, metric, positive), note, est)
 
 
 def error_reduction_l1(kind: str, l2_error: float, metric: str, X_train, y_train, X_test,
-                       y_test, *, max_rows: int = 20_000, random_state: int = 0
-                       ) -> ErrorReduction:
-    """Fit L1 at its own CV-best strength (scikit-learn) and compare held-out errors.
+                       y_test, *, max_rows: int = 20_000, random_state: int = 0,
+                       positive: Any = None) -> ErrorReduction:
+    """Fit L1 at its own CV-best strength and compare held-out errors.
 
-    Regression: ``LassoCV(cv=5, alphas=50)`` (Gram-based coordinate descent);
-    classification: ``LogisticRegressionCV`` with ``l1_ratios=(1,)`` (an L1 logistic model;
-    for the SVM the comparison is on the error rate).
-    Poisson has no L1 counterpart in scikit-learn. Training rows beyond ``max_rows`` are
+    Regression: scikit-learn ``LassoCV(cv=5, alphas=50)`` (Gram-based coordinate descent).
+    Classification: ridgeway's own warm-started proximal-gradient L1 path
+    (:func:`ridgeway.inspection._l1.l1_classifier_cv`: logistic / multinomial, or the squared
+    hinge for a binary SVM), 10 strengths, 5-fold CV on the mean loss. Poisson and the
+    multiclass SVM have no L1 counterpart here. Training rows beyond ``max_rows`` are
     subsampled.
 
     Parameters
     ----------
-    kind, l2_error, metric, X_train, y_train, X_test, y_test
+    kind, l2_error, metric, X_train, y_train, X_test, y_test, positive
         As in :func:`error_reduction_unregularized`.
     max_rows : int
     random_state : int
@@ -200,29 +206,30 @@ def error_reduction_l1(kind: str, l2_error: float, metric: str, X_train, y_train
         With the fitted L1 estimator in ``estimator``.
     """
     if kind == "poisson":
-        return _reduction("L1 (CV)", metric, l2_error, None, "no L1 Poisson in scikit-learn")
+        return _reduction("L1 (CV)", metric, l2_error, None, "no L1 Poisson comparison")
+    if kind == "svm" and len(np.unique(y_train)) > 2:
+        return _reduction("L1 (CV)", metric, l2_error, None,
+                          "no L1 comparison for a multiclass SVM")
     if X_train.shape[0] > max_rows:
         rows = np.random.default_rng(random_state).choice(X_train.shape[0], max_rows,
                                                           replace=False)
         X_train, y_train = X_train[rows], y_train[rows]
-    from sklearn.exceptions import ConvergenceWarning as SklearnConvergenceWarning
-    from sklearn.linear_model import LassoCV, LogisticRegressionCV
+    if kind == "ridge":
+        from sklearn.exceptions import ConvergenceWarning as SklearnConvergenceWarning
+        from sklearn.linear_model import LassoCV
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", SklearnConvergenceWarning)
-        warnings.simplefilter("ignore", FutureWarning)
-        if kind == "ridge":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SklearnConvergenceWarning)
             est = LassoCV(cv=5, alphas=50, precompute=True,
                           random_state=random_state).fit(X_train, y_train)
-            note = f"LassoCV alpha={est.alpha_:.4g}"
-            err = _score("ridge", est, X_test, y_test, metric)
-        else:
-            est = LogisticRegressionCV(Cs=10, l1_ratios=(1.0,), solver="saga", cv=5,
-                                       scoring="neg_log_loss", max_iter=200,
-                                       use_legacy_attributes=False,
-                                       random_state=random_state).fit(X_train, y_train)
-            note = f"L1 LogisticRegressionCV C={float(np.ravel(est.C_)[0]):.4g}"
-            err = _score("logistic", est, X_test, y_test, metric)
-    nnz = int(np.count_nonzero(est.coef_))
-    return _reduction("L1 (CV)", metric, l2_error, err, f"{note}, {nnz} non-zero coefficients",
+        note = f"LassoCV alpha={est.alpha_:.4g}"
+    else:
+        from ._l1 import l1_classifier_cv
+
+        est = l1_classifier_cv(np.asarray(X_train), np.asarray(y_train), svm=kind == "svm",
+                               random_state=random_state)
+        note = f"L1 {'squared hinge' if kind == 'svm' else 'logistic'}, lambda={est.alpha_:.4g}"
+    err = _score(kind, est, X_test, y_test, metric, positive)
+    nnz = int(np.count_nonzero(np.any(np.atleast_2d(est.coef_) != 0, axis=0)))
+    return _reduction("L1 (CV)", metric, l2_error, err, f"{note}, {nnz} non-zero features",
                       est)

@@ -30,6 +30,7 @@ th{background:#f4f4f4} td.l,th.l{text-align:left}
 .neg{color:#d62728} .muted{color:#666;font-size:.9em}
 figure{margin:1em 0} img{max-width:100%;border:1px solid #eee}
 figcaption{color:#555;font-size:.9em}
+.warn{color:#b00;font-weight:600}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(480px,1fr));gap:1em}
 """
 
@@ -60,14 +61,27 @@ def _use_agg() -> None:
 
 
 def figures(outcome: Any, progress: Any = None) -> dict[str, tuple[bytes, str]]:
-    """The report's plots as PNG bytes with a caption, keyed by file name."""
-    from .. import inspection as ins
+    """The report's plots as PNG bytes with a caption, keyed by file name.
+
+    Labels are drawn as plain text (no matplotlib math text: a column named ``$x$`` shows as
+    is) and cut to :data:`ridgeway._output.MAX_LABEL` characters.
+    """
+    import matplotlib
 
     _use_agg()
+    with matplotlib.rc_context({"text.parse_math": False}):
+        return _figures(outcome, progress)
+
+
+def _figures(outcome: Any, progress: Any) -> dict[str, tuple[bytes, str]]:
+    from .. import inspection as ins
+    from .._output import short
+
     kind, est, out = outcome.kind, outcome.cv_estimator, {}
-    negate = kind in ("ridge", "poisson", "logistic")
+    names = [short(n) for n in outcome.feature_names]
     label = {"ridge": "CV MSE", "poisson": "CV Poisson deviance", "logistic": "CV log-loss",
-             "svm": "CV accuracy"}[kind]
+             "svm": "CV squared hinge loss"}[kind]
+    negate = True
     disp = ins.CVCurveDisplay.from_estimator(est, score_name=label, negate=negate)
     out["cv_curve.png"] = (_png(disp.figure_), "Mean CV score per alpha with a one-standard-"
                            "error band; dashed: best alpha, dotted: largest alpha within one SE.")
@@ -76,25 +90,128 @@ def figures(outcome: Any, progress: Any = None) -> dict[str, tuple[bytes, str]]:
         scale = None if outcome.saved.preprocessor.scale is not None else \
             outcome.X_train.std(axis=0)
         disp = ins.CoefficientDisplay.from_estimator(outcome.saved.estimator,
-                                                     feature_names=outcome.feature_names,
-                                                     scale=scale)
+                                                     feature_names=names, scale=scale)
         out["coefficients.png"] = (_png(disp.figure_), "Coefficients on standardized features: "
                                    "comparable by magnitude.")
+    out.update(_diagnostics(outcome))
     if kind == "ridge":
-        out.update(_ridge_figures(outcome, progress))
+        out.update(_ridge_figures(outcome, progress, names))
     elif coef.ndim == 1 or coef.shape[0] == 1:
-        out.update(_glm_path(outcome, progress))
+        out.update(_glm_path(outcome, progress, names))
     l1 = [r for r in outcome.reductions if r.competitor_name.startswith("L1")
           and r.estimator is not None]
     if l1 and (coef.ndim == 1 or coef.shape[0] == 1):
         disp = ins.L1L2Display.from_estimators(outcome.saved.estimator, l1[0].estimator,
-                                               feature_names=outcome.feature_names)
+                                               feature_names=names)
         out["l1_vs_l2.png"] = (_png(disp.figure_), "L2 at its CV-best alpha against L1 at its "
                                "own CV-best alpha: L1 zeroes features, L2 keeps and shrinks all.")
     return out
 
 
-def _ridge_figures(outcome: Any, progress: Any) -> dict[str, tuple[bytes, str]]:
+def _diagnostics(outcome: Any) -> dict[str, tuple[bytes, str]]:
+    """Predicted vs actual and residuals (regression); ROC, calibration and the confusion
+    matrix (classification); on the held-out rows, or the training rows without them."""
+    import matplotlib.pyplot as plt
+
+    from ..inspection._metrics import scores_of
+
+    held = len(outcome.y_test) > 0
+    X, y = (outcome.X_test, outcome.y_test) if held else (outcome.X_train, outcome.y_train)
+    where = "held-out" if held else "training"
+    est, out = outcome.saved.estimator, {}
+    if outcome.kind in ("ridge", "poisson"):
+        pred = est.predict(X)
+        exposure = outcome.exposure_test if held else outcome.exposure_train
+        if exposure is not None:
+            pred = pred * exposure
+        fig, ax = plt.subplots(figsize=(5.5, 4.5), layout="constrained")
+        ax.scatter(y, pred, s=10, alpha=0.6)
+        lo, hi = float(min(y.min(), pred.min())), float(max(y.max(), pred.max()))
+        ax.plot([lo, hi], [lo, hi], color="0.4", linestyle="--", label="prediction = actual")
+        ax.set_xlabel("actual")
+        ax.set_ylabel("predicted")
+        ax.set_title(f"Predicted vs actual ({where} rows)")
+        ax.legend(fontsize="small")
+        out["predicted_vs_actual.png"] = (_png(fig), f"Each {where} row: points on the dashed "
+                                          "line are predicted exactly.")
+        fig, ax = plt.subplots(figsize=(5.5, 4.5), layout="constrained")
+        ax.scatter(pred, y - pred, s=10, alpha=0.6)
+        ax.axhline(0.0, color="0.4", linestyle="--")
+        ax.set_xlabel("predicted")
+        ax.set_ylabel("residual (actual - predicted)")
+        ax.set_title(f"Residuals ({where} rows)")
+        out["residuals.png"] = (_png(fig), "Residuals against the prediction: a pattern (a curve,"
+                                " a funnel) means the linear model misses structure.")
+        return out
+    from sklearn import metrics as skm
+
+    classes = np.asarray(est.classes_)
+    scores, proba = scores_of(est, X)
+    fig, ax = plt.subplots(figsize=(5.5, 4.5), layout="constrained")
+    binary = len(classes) == 2
+    shown = [list(classes).index(outcome.positive)] if binary else range(len(classes))
+    for k in shown:
+        target = y == classes[k]
+        if target.all() or not target.any():
+            continue
+        fpr, tpr, _ = skm.roc_curve(target, scores[:, k])
+        auc = skm.auc(fpr, tpr)
+        ax.plot(fpr, tpr, label=f"{_short(classes[k])} (AUC {auc:.3f})")
+    ax.plot([0, 1], [0, 1], color="0.6", linestyle=":", label="chance")
+    ax.set_xlabel("false positive rate")
+    ax.set_ylabel("true positive rate")
+    ax.set_title(f"ROC curve ({where} rows)" + ("" if binary else ", one vs rest"))
+    ax.legend(fontsize="small", loc="lower right")
+    out["roc.png"] = (_png(fig), "True against false positive rate over every threshold"
+                      + (f" (positive class {_short(outcome.positive)!r})" if binary else "")
+                      + "; the diagonal is a random ranking.")
+    if proba:
+        fig, ax = plt.subplots(figsize=(5.5, 4.5), layout="constrained")
+        for k in shown:
+            p = scores[:, k]
+            edges = np.unique(np.quantile(p, np.linspace(0, 1, 11)))
+            bins = np.clip(np.searchsorted(edges, p, side="right") - 1, 0, len(edges) - 2)
+            mean_p = np.array([p[bins == b].mean() for b in range(len(edges) - 1)
+                               if np.any(bins == b)])
+            freq = np.array([np.mean(y[bins == b] == classes[k]) for b in range(len(edges) - 1)
+                             if np.any(bins == b)])
+            ax.plot(mean_p, freq, marker="o", label=_short(classes[k]))
+        ax.plot([0, 1], [0, 1], color="0.6", linestyle=":", label="perfect calibration")
+        ax.set_xlabel("mean predicted probability (deciles)")
+        ax.set_ylabel("observed frequency")
+        ax.set_title(f"Calibration ({where} rows)")
+        ax.legend(fontsize="small")
+        out["calibration.png"] = (_png(fig), "Rows grouped by predicted probability (deciles): "
+                                  "a calibrated model lies on the diagonal.")
+    pred = est.predict(X)
+    cm = skm.confusion_matrix(y, pred, labels=classes)
+    size = min(1.0 + 0.6 * len(classes), 9.0)
+    fig, ax = plt.subplots(figsize=(size + 1.5, size), layout="constrained")
+    ax.imshow(cm, cmap="Blues")
+    ticks = [_short(c, 20) for c in classes]
+    ax.set_xticks(range(len(classes)), ticks, rotation=45 if len(classes) > 3 else 0)
+    ax.set_yticks(range(len(classes)), ticks)
+    if len(classes) <= 20:
+        for i in range(len(classes)):
+            for j in range(len(classes)):
+                ax.text(j, i, str(cm[i, j]), ha="center", va="center",
+                        color="white" if cm[i, j] > cm.max() / 2 else "black")
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("actual")
+    ax.set_title(f"Confusion matrix ({where} rows)")
+    out["confusion_matrix.png"] = (_png(fig), "Rows: actual class; columns: predicted class "
+                                   "(threshold 0.5 / the largest score).")
+    return out
+
+
+def _short(label: Any, limit: int = 40) -> str:
+    from .._output import short
+
+    return short(str(label), limit)
+
+
+def _ridge_figures(outcome: Any, progress: Any, names: list[str]
+                   ) -> dict[str, tuple[bytes, str]]:
     from .. import inspection as ins
     from ..linalg import RidgeSpectrum
 
@@ -104,7 +221,7 @@ def _ridge_figures(outcome: Any, progress: Any) -> dict[str, tuple[bytes, str]]:
         spec = RidgeSpectrum.from_data(outcome.X_train, outcome.y_train)
     alphas = np.asarray(est.cv_results_["alphas"])
     disp = ins.RegularizationPathDisplay.from_spectrum(
-        spec, np.sort(alphas), feature_names=outcome.feature_names, alpha=outcome.alpha)
+        spec, np.sort(alphas), feature_names=names, alpha=outcome.alpha)
     out["path.png"] = (_png(disp.figure_), "Standardized coefficients as alpha grows (solid), "
                        "effective degrees of freedom (dashed); dotted: the chosen alpha.")
     a = outcome.alpha
@@ -139,7 +256,7 @@ def _reuse_spectrum(estimator: Any, n_train: int) -> Any:
     return spec if spec.single_target else dataclasses.replace(spec, single_target=True)
 
 
-def _glm_path(outcome: Any, progress: Any) -> dict[str, tuple[bytes, str]]:
+def _glm_path(outcome: Any, progress: Any, names: list[str]) -> dict[str, tuple[bytes, str]]:
     """GLM coefficient path: the single-alpha model refitted over the CV grid (subsampled)."""
     from .. import inspection as ins
 
@@ -148,7 +265,7 @@ def _glm_path(outcome: Any, progress: Any) -> dict[str, tuple[bytes, str]]:
     X, y = _subsample(outcome.X_train, outcome.y_train, BV_MAX_TRAIN, 3)
     alphas = np.asarray(outcome.cv_estimator.cv_results_["alphas"])
     disp = ins.RegularizationPathDisplay.from_refits(outcome.saved.estimator, X, y, alphas,
-                                                     feature_names=outcome.feature_names)
+                                                     feature_names=names)
     sub = f" on a {len(y)}-row subsample" if len(y) < len(outcome.y_train) else ""
     return {"path.png": (_png(disp.figure_), f"Standardized coefficients as alpha grows, the "
                          f"model refitted at each alpha of the CV grid{sub}; dotted: the "
@@ -163,12 +280,25 @@ def _table(head: list[str], rows: list[list[str]], left: tuple[int, ...] = (0,))
     return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _sections(outcome: Any) -> list[str]:
-    from .._output import coefficient_rows, convention_rows, cv_summary, fmt
+def _sections(outcome: Any) -> tuple[list[str], list[str]]:
+    """The tables before the plots, and the (possibly long) coefficient table after them."""
+    from .._output import (
+        baseline_label,
+        coefficient_rows,
+        convention_rows,
+        cv_summary,
+        fmt,
+        gap_rows,
+        positive_line,
+        selection_rule,
+    )
 
     e = html.escape
     s = cv_summary(outcome)
-    parts = ["<h2>Chosen regularization strength</h2>", _table(
+    parts = ["<h2>Chosen regularization strength</h2>",
+             f"<p>alpha is chosen as {e(selection_rule(outcome))}, over {s['n_alphas']} alphas "
+             f"from {fmt(s['alpha_range'][0], 3)} to {fmt(s['alpha_range'][1], 3)}. "
+             f"Cross-validation: {e(outcome.cv_label)}; {e(outcome.cv_scheme)}.</p>", _table(
         ["alpha", e(s["score_name"]), "spread (SD)", "std. error", "effective df", "CV"],
         [[fmt(s["alpha"]), fmt(s["score"]), fmt(s["std"]), fmt(s["sem"]),
           fmt(outcome.df, 3) if outcome.df is not None else "n/a", e(outcome.cv_label)]], (5,))]
@@ -176,9 +306,12 @@ def _sections(outcome: Any) -> list[str]:
         ["tool / parameter", "value", "note"],
         [[e(t), v, e(n)] for t, v, n in convention_rows(outcome)], (0, 2))]
     if outcome.test_metrics:
-        parts += ["<h2>Train vs held-out</h2>", _table(
-            ["metric", "train", "held-out", "gap (positive: worse held out)"],
-            [[e(r.metric), fmt(r.train), fmt(r.test), f"{r.gap:+.3g}"] for r in outcome.gap])]
+        head = ["metric", "train", "held-out", "gap (positive: worse held out)"]
+        if outcome.baseline:
+            head.append(f"majority-class baseline ({baseline_label(outcome)})")
+        line = positive_line(outcome)
+        parts += ["<h2>Train vs held-out</h2>"] + ([f"<p>{e(line)}</p>"] if line else []) + [
+            _table(head, [[e(c) for c in row] for row in gap_rows(outcome)])]
     if outcome.reductions:
         parts += ["<h2>Prediction error reduction by L2</h2>", _table(
             ["against", f"its held-out {e(outcome.reductions[0].metric)}", "L2", "reduction",
@@ -188,9 +321,9 @@ def _sections(outcome: Any) -> list[str]:
              for r in outcome.reductions], (0, 4))]
     rows = [[e(f), c, o, f'<span class="bar{" neg" if b.startswith("-") else ""}">'
              f"{e(b[2:])}</span>"] for f, c, o, b in coefficient_rows(outcome)]
-    parts += ["<h2>Coefficients, by standardized magnitude</h2>",
-              _table(["feature", "standardized", "original units", "|coef|"], rows, (0, 3))]
-    return parts
+    coef = ["<h2>Coefficients, by standardized magnitude</h2>",
+            _table(["feature", "standardized", "original units", "|coef|"], rows, (0, 3))]
+    return parts, coef
 
 
 def build_report(outcome: Any, progress: Any = None) -> tuple[str, dict[str, bytes]]:
@@ -210,19 +343,29 @@ def build_report(outcome: Any, progress: Any = None) -> tuple[str, dict[str, byt
     """
     if progress is not None:
         progress.stage("report: plots")
+    from .. import __version__
+
     figs = figures(outcome, progress)
     e = html.escape
     saved = outcome.saved
+    options = outcome.options
+    command = options.command_line() if options is not None else ""
+    seed = options.random_state if options is not None else "n/a"
     head = (f"<h1>ridgeway report: {e(saved.target)}</h1><p class='muted'>{e(outcome.source)}"
             f" &middot; {outcome.n_rows} rows &middot; {len(outcome.feature_names)} features"
-            f" &middot; model: {e(outcome.decision)}</p>")
-    notes = "".join(f"<p class='muted'>note: {e(n)}</p>" for n in outcome.notes)
+            f" &middot; model: {e(outcome.decision)}</p>"
+            f"<p class='muted' id='provenance'>command: <code>{e(command)}</code> &middot; "
+            f"ridgeway {e(__version__)} &middot; seed {e(str(seed))} &middot; "
+            f"{e(outcome.started)}</p>")
+    notes = "".join(f"<p class='warn'>warning: {e(w)}</p>" for w in outcome.warnings)
+    notes += "".join(f"<p class='muted'>note: {e(n)}</p>" for n in outcome.notes)
     plots = "".join(
         f"<figure><img alt='{e(name)}' src='data:image/png;base64,"
         f"{base64.b64encode(png).decode('ascii')}'><figcaption>{e(cap)}</figcaption></figure>"
         for name, (png, cap) in figs.items())
-    body = (head + notes + "".join(_sections(outcome))
-            + f"<h2>Plots</h2><div class='grid'>{plots}</div>")
+    tables, coefficients = _sections(outcome)
+    body = (head + notes + "".join(tables) + f"<h2>Plots</h2><div class='grid'>{plots}</div>"
+            + "".join(coefficients))
     page = (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>ridgeway report:"
             f" {e(saved.target)}</title><style>{_CSS}</style></head><body>{body}</body></html>\n")
     return page, {name: png for name, (png, _) in figs.items()}
