@@ -24,7 +24,12 @@ def _nll(y, f):
 
 
 def _data(loss, y, f):
-    """Per-sample loss as each tool writes it: the squared error (no 1/2) or the log-loss."""
+    """Per-sample loss as each tool writes it: the squared error (no 1/2), the log-loss, the
+    Poisson negative log-likelihood exp(f) - y f, or the squared hinge (y in {-1, +1})."""
+    if loss == "poisson":
+        return np.exp(f) - y * f
+    if loss == "squared_hinge":
+        return np.maximum(0.0, 1.0 - (2 * y - 1) * f) ** 2
     return (y - f) ** 2 if loss == "squared" else _nll(y, f)
 
 
@@ -34,7 +39,7 @@ def _tool_objective(name, loss, reduction, value, w, f, y, sd_y):
     ww = float(w @ w)
     red = np.mean if reduction == "mean" else np.sum
     if name == "ridgeway":
-        per = 0.5 * e if loss == "squared" else e
+        per = 0.5 * e if loss == "squared" else e  # squared hinge: no 1/2
         return per.sum() + value / 2 * ww
     if name == "sklearn":
         return e.sum() + value * ww
@@ -52,9 +57,11 @@ def _tool_objective(name, loss, reduction, value, w, f, y, sd_y):
         if loss == "squared":
             return e.sum() / (2 * n) + value / sd_y / 2 * ww
         return e.mean() + value / 2 * ww
-    if name == "glum":  # 1/(2n) sum deviance; binomial deviance = 2 nll
+    if name == "glum":  # 1/(2n) sum deviance; binomial / Poisson deviance = 2 nll + const
         dev = e if loss == "squared" else 2 * e
         return dev.sum() / (2 * n) + value / 2 * ww
+    if name == "sklearn_glm":  # PoissonRegressor: 1/(2n) sum deviance + alpha/2 ||w||^2
+        return (2 * e).sum() / (2 * n) + value / 2 * ww
     if name == "spark":
         if loss == "squared":
             return e.sum() / (2 * n) + (value / sd_y) / 2 * ww
@@ -72,10 +79,14 @@ def _tool_objective(name, loss, reduction, value, w, f, y, sd_y):
     raise AssertionError(name)
 
 
+def _usable(name, loss):
+    return loss in C._APPLIES.get(name, ("squared", "log"))
+
+
 def _cases():
     for name, conv in C.CONVENTIONS.items():
-        for loss in ("squared", "log"):
-            if loss == "log" and name in ("sklearn", "sklearn_enet"):
+        for loss in ("squared", "log", "poisson", "squared_hinge"):
+            if not _usable(name, loss):
                 continue
             reductions = ("mean", "sum") if conv.reduction else (None,)
             for reduction in reductions:
@@ -87,7 +98,9 @@ def test_tool_objective_is_positive_multiple_of_ridgeway_objective(name, loss, r
     rng = np.random.default_rng(0)
     n, p = 30, 4
     X = rng.normal(size=(n, p))
-    y = rng.normal(size=n) * 3 + 1 if loss == "squared" else rng.integers(0, 2, n).astype(float)
+    y = {"squared": rng.normal(size=n) * 3 + 1,
+         "poisson": rng.poisson(2.0, n).astype(float)}.get(
+        loss, rng.integers(0, 2, n).astype(float))
     sd_y = float(np.std(y))
     value = 0.37
     alpha = to_alpha(value, name, n=n, sd_y=sd_y, loss=loss, reduction=reduction)
@@ -171,6 +184,116 @@ def test_glum_binomial_alpha_matches_logistic_C(clf_data):
     np.testing.assert_allclose(model.coef_, ref.coef_.ravel(), rtol=1e-6)
 
 
+@pytest.fixture(scope="module")
+def count_data():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(150, 4))
+    y = rng.poisson(np.exp(0.4 + X @ np.array([0.5, -0.3, 0.2, 0.0]))).astype(float)
+    return X, y
+
+
+def _ridgeway_poisson(X, y, alpha):
+    from ridgeway.linear_model import PoissonRegressor
+
+    return PoissonRegressor(alpha=alpha, tol=1e-12).fit(X, y)
+
+
+def test_sklearn_poisson_alpha_is_alpha_over_n(count_data):
+    from sklearn.linear_model import PoissonRegressor
+
+    X, y = count_data
+    alpha = 12.0
+    a = from_alpha(alpha, "sklearn_glm", n=len(y), loss="poisson")
+    assert a == pytest.approx(alpha / len(y))
+    ref = PoissonRegressor(alpha=a, tol=1e-12, max_iter=10_000).fit(X, y)
+    ours = _ridgeway_poisson(X, y, alpha)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-6)
+
+
+def test_glum_poisson_alpha_matches(count_data):
+    glum = pytest.importorskip("glum")
+    X, y = count_data
+    alpha = 12.0
+    a = from_alpha(alpha, "glum", n=len(y), loss="poisson")
+    model = glum.GeneralizedLinearRegressor(alpha=a, l1_ratio=0.0, family="poisson",
+                                            gradient_tol=1e-12).fit(X, y)
+    ours = _ridgeway_poisson(X, y, alpha)
+    np.testing.assert_allclose(model.coef_, ours.coef_, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(model.intercept_, ours.intercept_, rtol=1e-6)
+
+
+def test_glmnet_poisson_lambda_against_its_objective(count_data):
+    # glmnet (family="poisson", alpha=0) minimizes -1/n sum (y f - exp f) + lambda/2 ||w||^2
+    from scipy.optimize import minimize
+
+    X, y = count_data
+    alpha = 12.0
+    lam = from_alpha(alpha, "glmnet", n=len(y), loss="poisson")
+    assert lam == pytest.approx(alpha / len(y))
+
+    def objective(theta):
+        w, b = theta[:-1], theta[-1]
+        f = X @ w + b
+        r = np.exp(f) - y
+        value = np.mean(np.exp(f) - y * f) + lam / 2 * w @ w
+        return value, np.append(X.T @ r / len(y) + lam * w, r.mean())
+
+    res = minimize(objective, np.zeros(X.shape[1] + 1), jac=True, method="BFGS",
+                   options={"gtol": 1e-12, "maxiter": 10_000})
+    ours = _ridgeway_poisson(X, y, alpha)
+    np.testing.assert_allclose(res.x[:-1], ours.coef_, rtol=1e-5, atol=1e-8)
+
+
+def test_linear_svc_C_is_one_over_alpha(clf_data):
+    from sklearn.svm import LinearSVC as SkLinearSVC
+
+    from ridgeway.linear_model import LinearSVC
+
+    X, y = clf_data
+    alpha = 4.0
+    c = from_alpha(alpha, "sklearn_C", loss="squared_hinge")
+    assert c == pytest.approx(1 / alpha)
+    ref = SkLinearSVC(C=c, loss="squared_hinge", dual=False, fit_intercept=False,
+                      tol=1e-12, max_iter=100_000).fit(X, y)
+    ours = LinearSVC(alpha=alpha, fit_intercept=False, tol=1e-12).fit(X, y)
+    np.testing.assert_allclose(np.ravel(ours.coef_), np.ravel(ref.coef_), rtol=1e-6, atol=1e-9)
+
+
+def test_multinomial_logistic_C_and_glmnet_lambda():
+    # scikit-learn's multinomial LogisticRegression(C) and glmnet's multinomial objective
+    # (-1/n loglik + lambda/2 ||W||_F^2) both map to alpha as in the binary case.
+    from scipy.optimize import minimize
+    from sklearn.linear_model import LogisticRegression as SkLogistic
+
+    from ridgeway.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(150, 3))
+    y = np.argmax(X @ rng.normal(size=(3, 3)) + rng.gumbel(size=(150, 3)), axis=1)
+    alpha = 5.0
+    ours = LogisticRegression(alpha=alpha, tol=1e-12).fit(X, y)
+    ref = SkLogistic(C=from_alpha(alpha, "sklearn_C", loss="log"), tol=1e-12,
+                     max_iter=10_000).fit(X, y)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-5, atol=1e-8)
+    lam = from_alpha(alpha, "glmnet", n=len(y), loss="log")
+    Y = np.eye(3)[y]
+
+    def objective(theta):
+        W, b = theta[:9].reshape(3, 3), theta[9:]
+        F = X @ W + b
+        F -= F.max(axis=1, keepdims=True)
+        P = np.exp(F) / np.exp(F).sum(axis=1, keepdims=True)
+        value = -np.mean(np.sum(Y * np.log(P), axis=1)) + lam / 2 * np.sum(W ** 2)
+        G = (P - Y) / len(y)
+        return value, np.concatenate([(X.T @ G + lam * W).ravel(), G.sum(axis=0)])
+
+    res = minimize(objective, np.zeros(12), jac=True, method="BFGS",
+                   options={"gtol": 1e-12, "maxiter": 10_000})
+    W = res.x[:9].reshape(3, 3)
+    np.testing.assert_allclose(W - W.mean(axis=1, keepdims=True), ours.coef_.T, atol=2e-5)
+
+
 def test_elasticnet_l1_ratio_0_matches_ridge(reg_data):
     from sklearn.linear_model import ElasticNet
 
@@ -244,13 +367,9 @@ def test_documented_examples():
 # ---------------------------------------------------------------------------------------------
 
 names = st.sampled_from(known_conventions())
-losses = st.sampled_from(["squared", "log"])
+losses = st.sampled_from(["squared", "log", "poisson", "squared_hinge"])
 positive = st.floats(min_value=1e-8, max_value=1e8, allow_nan=False)
 ns = st.floats(min_value=1.0, max_value=1e6)
-
-
-def _usable(name, loss):
-    return not (loss == "log" and name in ("sklearn", "sklearn_enet"))
 
 
 @settings(max_examples=200, deadline=None)
@@ -288,7 +407,7 @@ def test_monotone(v1, v2, name, loss, n):
 def test_table_agrees_with_from_alpha():
     rows = table(2.0, n=40, sd_y=3.0)
     by_name = {r.convention: r for r in rows}
-    assert set(by_name) == set(known_conventions())
+    assert set(by_name) == {c for c in known_conventions() if _usable(c, "squared")}
     for name, row in by_name.items():
         assert row.value == pytest.approx(from_alpha(2.0, name, n=40, sd_y=3.0))
     assert not by_name["adamw"].exact and "SGD limit" in by_name["adamw"].note

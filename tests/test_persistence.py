@@ -36,7 +36,7 @@ def _fit(kind):
         from ridgeway import Ridge
 
         final = Ridge(alpha=est.alpha_)
-        final.coef_, final.intercept_, final.n_features_in_ = est.coef_, est.intercept_, 5
+        final.coef_, final.intercept_, final.n_features_in_ = est.coef_, est.intercept_, X.shape[1]
     else:
         y = np.where(x[:, 0] + 0.3 * np.random.default_rng(1).normal(size=len(x)) > 0, "a", "b")
         final = LogisticRegression(alpha=0.7).fit(X, y)

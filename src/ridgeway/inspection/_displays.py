@@ -40,6 +40,23 @@ def _spectrum(X: Any, y: Any, fit_intercept: bool = True):
                                    fit_intercept=fit_intercept)
 
 
+def _log_xlim(ax: Any, values: Any) -> None:
+    """Limits of a log alpha axis that matplotlib can invert: a single alpha (or alphas near
+    the float64 limit) gets a decade on each side, capped at 1e307 (matplotlib's log
+    ticks overflow above it; larger alphas fall outside the axis)."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values) & (values > 0)]
+    if values.size == 0:
+        return
+    top = 1e307
+    lo, hi = float(values.min()), min(float(values.max()), 1e307)
+    if hi / lo < 1.5 or hi > top / 100:
+        lo, hi = lo / 10, min(hi * 10, top)
+        if hi <= lo * 1.01:
+            lo = hi / 100
+        ax.set_xlim(lo, hi)
+
+
 def _alpha_of(estimator: Any) -> float | None:
     for name in ("alpha_", "alpha"):
         value = getattr(estimator, name, None)
@@ -165,6 +182,7 @@ class RegularizationPathDisplay:
                                   zorder=2)
             self.lines_.append(line)
         ax.set_xscale("log")
+        _log_xlim(ax, self.alphas)
         ax.axhline(0.0, color="0.6", linewidth=0.8)
         ax.set_xlabel("alpha (log scale)")
         ax.set_ylabel("coefficient")
@@ -239,6 +257,7 @@ class CVCurveDisplay:
                                          self.mean + self.std_error, color="C0", alpha=0.2,
                                          label="± 1 standard error")
         ax.set_xscale("log")
+        _log_xlim(ax, self.alphas)
         self.min_line_ = ax.axvline(self.alpha_min, color="C3", linestyle="--",
                                     label=f"best: {self.alpha_min:.3g}")
         self.se_line_ = None
@@ -394,6 +413,7 @@ class BiasVarianceDisplay:
                                   linestyle="--", marker=".", zorder=3)[0],
         }
         ax.set_xscale("log")
+        _log_xlim(ax, r.alphas)
         ax.set_yscale("log")
         ax.set_xlabel("alpha (log scale)")
         ax.set_ylabel("mean squared error")

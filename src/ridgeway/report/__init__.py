@@ -234,7 +234,9 @@ def _ridge_figures(outcome: Any, progress: Any, names: list[str]
             progress.stage("report: bias-variance refits", total=BV_BOOTSTRAP)
         Xtr, ytr = _subsample(outcome.X_train, outcome.y_train, BV_MAX_TRAIN, 1)
         Xte, yte = _subsample(outcome.X_test, outcome.y_test, BV_MAX_TEST, 2)
-        bv = ins.bias_variance(Xtr, ytr, Xte, yte, np.geomspace(a / 1e3, a * 1e3, 25),
+        top = 1e305
+        bv = ins.bias_variance(Xtr, ytr, Xte, yte,
+                               np.geomspace(min(a, top) / 1e3, min(a * 1e3, top), 25),
                                n_bootstrap=BV_BOOTSTRAP,
                                callback=None if progress is None else progress.advance)
         disp = ins.BiasVarianceDisplay(bv).plot()
