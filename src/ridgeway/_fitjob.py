@@ -672,7 +672,7 @@ def _one_class_warning(outcome: FitOutcome) -> list[str]:
     X, y = (outcome.X_test, outcome.y_test) if held else (outcome.X_train, outcome.y_train)
     pred = outcome.saved.estimator.predict(X)
     labels, counts = np.unique(pred, return_counts=True)
-    top = labels[np.argmax(counts)]
+    top = _jsonable(labels[np.argmax(counts)])
     share, actual = counts.max() / len(pred), float(np.mean(y == top))
     if share < 0.99 or actual >= 0.99:
         return []
@@ -723,44 +723,47 @@ def _quote(name: str) -> str:
 
 
 def _leaky_features(outcome: FitOutcome, top: int = 3) -> dict[str, str]:
-    """The features that alone explain the target best on the training rows (single-feature
-    R^2 for regression, single-feature ROC AUC for binary targets), or else the features with
-    the largest share of the squared standardized coefficients."""
+    """The features behind a near-perfect fit: those that alone explain the target well on
+    the training rows (single-feature R^2 >= 0.5 for regression, ROC AUC >= 0.9 for binary
+    targets); unless one of them alone is near perfect, also the features that hold 95% of
+    the squared standardized coefficients (a sum of features, e.g. casual + registered)."""
     X, y = outcome.X_train, outcome.y_train
     names = outcome.feature_names
     scores: dict[str, str] = {}
     sd = X.std(axis=0)
     ok = sd > 0
+    best = 0.0
     if outcome.kind in ("ridge", "poisson"):
         yc = y - y.mean()
         r = np.zeros(X.shape[1])
         r[ok] = ((X[:, ok] - X[:, ok].mean(axis=0)).T @ yc) / (len(y) * sd[ok] * (yc.std() or 1))
-        r2 = r ** 2
-        for j in np.argsort(-r2)[:top]:
-            if r2[j] >= 0.5:
-                scores[names[j]] = f"alone R^2 {r2[j]:.3f}"
+        strength, limit, label, perfect = r ** 2, 0.5, "alone R^2", LEAK_R2
     elif outcome.positive is not None:
         from sklearn.metrics import roc_auc_score
 
         target = y == outcome.positive
         auc = np.array([roc_auc_score(target, X[:, j]) if ok[j] else 0.5
                         for j in range(X.shape[1])])
-        strength = np.maximum(auc, 1 - auc)
-        for j in np.argsort(-strength)[:top]:
-            if strength[j] >= 0.9:
-                scores[names[j]] = f"alone ROC AUC {strength[j]:.3f}"
-    if scores:
+        strength, limit, label, perfect = np.maximum(auc, 1 - auc), 0.9, "alone ROC AUC", \
+            LEAK_AUC
+    else:
+        strength, limit, label, perfect = np.zeros(X.shape[1]), 1.0, "", 1.0
+    for j in np.argsort(-strength)[:top]:
+        if strength[j] >= limit:
+            scores[names[j]] = f"{label} {strength[j]:.3f}"
+            best = max(best, float(strength[j]))
+    if best >= perfect:
         return scores
     coef = np.atleast_2d(np.asarray(outcome.saved.estimator.coef_, dtype=float))
     std = coef if outcome.saved.preprocessor.scale is not None else coef * sd
     share = (std ** 2).sum(axis=0)
     share = share / (share.sum() or 1.0)
-    order = np.argsort(-share)
     total = 0.0
-    for j in order[:top]:
-        scores[names[j]] = f"{100 * share[j]:.0f}% of the squared standardized coefficients"
+    for j in np.argsort(-share)[:top + 1]:
+        text = f"{100 * share[j]:.0f}% of the squared standardized coefficients"
+        scores[names[j]] = f"{scores[names[j]]}; {text}" if names[j] in scores else text
         total += share[j]
-        if total >= 0.8:
+        if total >= 0.95:
             break
     return scores
 
