@@ -47,7 +47,7 @@ def test_svm_and_binary_numeric_target(tables, capsys):
     assert main(["fit", str(tables / "bought.csv"), "-t", "bought", "--model", "svm",
                  "--out", str(out)]) == 0
     text = capsys.readouterr().out
-    assert "CV accuracy" in text and "error_rate" in text
+    assert "CV squared hinge loss" in text and "error_rate" in text
     model = load_model(out / "model.json")
     assert type(model.estimator).__name__ == "LinearSVC"
     cols = model.predict_columns(read_table(tables / "bought.csv"))

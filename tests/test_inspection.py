@@ -190,3 +190,123 @@ def test_glm_path_from_refits_equals_single_fits():
         np.testing.assert_array_equal(line.get_xdata(), [0.1, 1.0, 10.0])
         ref = [LogisticRegression(alpha=a).fit(X, y).coef_[0, j] for a in (0.1, 1.0, 10.0)]
         np.testing.assert_allclose(line.get_ydata(), ref, rtol=1e-10)
+
+
+# --------------------------------------------------------------------------- GLM df, L1 path
+def _hat_trace(X, h, alpha):
+    """tr of the penalized hat matrix with an appended, unpenalized column of ones:
+    H^{1/2} X1 (X1' H X1 + alpha diag(1..1, 0))^{-1} X1' H^{1/2}, minus 1 for the intercept."""
+    X1 = np.column_stack([X, np.ones(len(X))])
+    pen = alpha * np.diag(np.r_[np.ones(X.shape[1]), 0.0])
+    A = X1.T @ (h[:, None] * X1)
+    return float(np.trace(np.linalg.solve(A + pen, A))) - 1.0
+
+
+@pytest.mark.parametrize("kind", ["ridge", "logistic", "poisson", "svm"])
+def test_glm_df_is_the_trace_of_the_penalized_hat_matrix(kind):
+    from scipy.special import expit
+
+    from ridgeway.inspection import glm_df
+    from ridgeway.linear_model import LinearSVC, LogisticRegression, PoissonRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 5)) + 1.5
+    alpha = 7.0
+    if kind == "ridge":
+        y = X[:, 0] + rng.normal(size=120)
+        est = Ridge(alpha=alpha).fit(X, y)
+        h = np.ones(120)
+        spec = RidgeSpectrum.from_data(X, y)
+        assert glm_df(kind, est, X) == pytest.approx(float(spec.df(np.array([alpha]))[0]))
+    elif kind == "poisson":
+        y = rng.poisson(np.exp(0.3 * X[:, 0]))
+        est = PoissonRegressor(alpha=alpha).fit(X, y)
+        h = est.predict(X)
+    elif kind == "logistic":
+        y = (X[:, 0] + rng.normal(size=120) > 1.5).astype(int)
+        est = LogisticRegression(alpha=alpha).fit(X, y)
+        p = expit(X @ est.coef_.ravel() + est.intercept_)
+        h = p * (1 - p)
+    else:
+        y = (X[:, 0] + rng.normal(size=120) > 1.5).astype(int)
+        est = LinearSVC(alpha=alpha).fit(X, y)
+        margin = np.where(y == 1, 1, -1) * est.decision_function(X)
+        h = 2.0 * (margin < 1)
+    assert glm_df(kind, est, X, y) == pytest.approx(_hat_trace(X, h, alpha), rel=1e-8)
+
+
+def test_glm_df_multinomial_against_the_full_hessian():
+    from ridgeway.inspection import glm_df
+    from ridgeway.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(1)
+    n, p, K = 90, 3, 3
+    X = rng.normal(size=(n, p))
+    y = rng.integers(0, K, n)
+    alpha = 2.0
+    est = LogisticRegression(alpha=alpha).fit(X, y)
+    P = est.predict_proba(X)
+    X1 = np.column_stack([X, np.ones(n)])
+    d = p + 1
+    H = np.zeros((K * d, K * d))
+    for k in range(K):
+        for m in range(K):
+            w = P[:, k] * ((k == m) - P[:, m])
+            H[k * d:(k + 1) * d, m * d:(m + 1) * d] = X1.T @ (w[:, None] * X1)
+    w_idx = [k * d + j for k in range(K) for j in range(p)]
+    b_idx = [k * d + p for k in range(K)]
+    S = H[np.ix_(w_idx, w_idx)] - H[np.ix_(w_idx, b_idx)] @ np.linalg.pinv(
+        H[np.ix_(b_idx, b_idx)]) @ H[np.ix_(b_idx, w_idx)]
+    expected = float(np.trace(np.linalg.solve(S + alpha * np.eye(K * p), S)))
+    assert glm_df("logistic", est, X) == pytest.approx(expected, rel=1e-7)
+
+
+def test_l1_path_matches_sklearn_l1_logistic():
+    from sklearn.linear_model import LogisticRegression as SkLogistic
+
+    from ridgeway.inspection._l1 import _design_targets, l1_path
+
+    rng = np.random.default_rng(2)
+    n = 300
+    X = rng.normal(size=(n, 6))
+    y = (X[:, 0] - X[:, 1] + rng.normal(size=n) > 0.5).astype(int)
+    lam = 0.03
+    _, fits = l1_path(X, _design_targets(y, np.array([0, 1]), "logistic"), "logistic",
+                      np.array([0.2, 0.1, lam]), tol=1e-11, max_iter=200_000)
+    W, b = fits[-1]
+    ref = SkLogistic(C=1 / (n * lam), l1_ratio=1.0, solver="saga", tol=1e-12,
+                     max_iter=200_000).fit(X, y)
+    np.testing.assert_allclose(W[:, 0], ref.coef_[0], atol=1e-6)
+    assert b[0] == pytest.approx(ref.intercept_[0], abs=1e-6)
+    assert np.count_nonzero(W) < 6  # L1 zeroes some coefficients
+
+
+def test_l1_l2_legend_never_says_alpha_zero():
+    from ridgeway.inspection._l1 import L1LogisticClassifier
+
+    l2 = Ridge(alpha=2.0).fit(np.eye(3), [1.0, 2.0, 3.0])
+    l1 = L1LogisticClassifier(np.array([0, 1]), np.ones((1, 3)), np.zeros(1), 0.05, "logistic")
+    disp = L1L2Display.from_estimators(l2, l1)
+    assert disp.l1_label == "L1 (alpha=0.05)" and disp.l2_label == "L2 (alpha=2)"
+
+    class NoStrength:
+        coef_ = np.ones(3)
+
+    assert L1L2Display.from_estimators(l2, NoStrength()).l1_label == "L1"
+    plt.close("all")
+
+
+def test_path_labels_only_the_top_k(data):
+    X, y = data
+    rng = np.random.default_rng(3)
+    wide = np.column_stack([X, rng.normal(size=(X.shape[0], 20))])
+    spec = RidgeSpectrum.from_data(wide, y)
+    disp = RegularizationPathDisplay.from_spectrum(spec)
+    labels = [t.get_text() for t in disp.ax_.get_legend().get_texts()]
+    features = [lab for lab in labels if not lab.startswith("alpha")]
+    assert len(features) == 8
+    peak = np.max(np.abs(disp.coefs), axis=0)
+    assert set(features) == {disp.feature_names[j] for j in np.argsort(-peak)[:8]}
+    grey = [line for line in disp.lines_ if line.get_color() == "0.75"]
+    assert len(grey) == wide.shape[1] - 8
+    plt.close("all")
