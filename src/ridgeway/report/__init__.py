@@ -69,7 +69,7 @@ def figures(outcome: Any, progress: Any = None) -> dict[str, tuple[bytes, str]]:
     import matplotlib
 
     _use_agg()
-    with matplotlib.rc_context({"text.parse_math": False}):
+    with matplotlib.rc_context({"text.parse_math": False}), np.errstate(all="ignore"):
         return _figures(outcome, progress)
 
 
