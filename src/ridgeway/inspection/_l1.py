@@ -5,11 +5,19 @@ column per class, or one column for two classes) and an unpenalized intercept ``
 
     1/n * sum_i loss(y_i, x_i W + b) + lam * ||W||_1
 
-by accelerated proximal gradient (FISTA with adaptive restart), warm-started down a geometric
-grid of ``lam`` from ``lam_max`` (the smallest strength with ``W = 0``). ``lam`` is chosen by
-k-fold CV on the model's own mean loss. The features are expected standardized (the command's
-design): one step size ``1/L`` serves the whole path. This replaces scikit-learn's saga
-``LogisticRegressionCV(l1_ratios=(1,))`` in the report (10x cheaper on Caravan-sized data).
+on a geometric grid of ``lam`` from ``lam_max`` (the smallest strength with ``W = 0``) down
+to ``lam_max / 100``; ``lam`` is chosen by k-fold CV on the model's own mean loss.
+
+* Two classes (logistic or squared hinge): liblinear's L1 coordinate-descent Newton solver
+  through scikit-learn (``LogisticRegression(l1_ratio=1, solver="liblinear")`` /
+  ``LinearSVC(penalty="l1", dual=False)`` with ``C = 1 / (n lam)``). liblinear penalizes the
+  intercept too; ``intercept_scaling=100`` makes that penalty ``lam |b| / 100``, negligible.
+* More classes (multinomial): accelerated proximal gradient (FISTA with adaptive restart,
+  :func:`l1_path`), warm-started down the grid; the features are expected standardized (the
+  command's design), so one step size ``1/L`` serves the whole path.
+
+This replaces scikit-learn's saga ``LogisticRegressionCV(l1_ratios=(1,))`` in the report
+(about 10x cheaper on Caravan-sized data; ``bench/bench_report.py``).
 """
 
 from __future__ import annotations
@@ -119,6 +127,34 @@ def l1_path(X: np.ndarray, Y: np.ndarray, loss: str, lams: np.ndarray | None = N
     return np.asarray(lams), fits
 
 
+def _liblinear(X: np.ndarray, Y: np.ndarray, loss: str, lam: float
+               ) -> tuple[np.ndarray, np.ndarray]:
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.svm import LinearSVC
+
+    C = 1.0 / (X.shape[0] * lam)
+    if loss == "logistic":
+        model = LogisticRegression(C=C, l1_ratio=1.0, solver="liblinear", intercept_scaling=100,
+                                   tol=1e-4)
+    else:
+        model = LinearSVC(C=C, penalty="l1", loss="squared_hinge", dual=False,
+                          intercept_scaling=100, tol=1e-4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, Y[:, 0] > 0)
+    return model.coef_.T.copy(), np.atleast_1d(model.intercept_).astype(float)
+
+
+def _path(X: np.ndarray, Y: np.ndarray, loss: str, lams: np.ndarray
+          ) -> list[tuple[np.ndarray, np.ndarray]]:
+    if loss == "multinomial":
+        return l1_path(X, Y, loss, lams)[1]
+    return [_liblinear(X, Y, loss, float(lam)) for lam in lams]
+
+
 @dataclass
 class L1Classifier:
     """A fitted L1 classifier (the CV-best point of :func:`l1_classifier_cv`).
@@ -189,11 +225,10 @@ def l1_classifier_cv(X: np.ndarray, y: np.ndarray, *, svm: bool = False, n_folds
     if k >= 2:
         folds = StratifiedKFold(k, shuffle=True, random_state=random_state).split(X, y)
         for train, test in folds:
-            _, fits = l1_path(X[train], Y[train], loss, lams)
-            for a, (W, b) in enumerate(fits):
+            for a, (W, b) in enumerate(_path(X[train], Y[train], loss, lams)):
                 cv_loss[a] += _loss_grad(loss, Y[test], X[test] @ W + b)[0]
     best = int(np.argmin(cv_loss))
-    _, fits = l1_path(X, Y, loss, lams[:best + 1])
-    W, b = fits[-1]
+    W, b = _path(X, Y, loss, lams[best:best + 1] if loss != "multinomial" else
+                 lams[:best + 1])[-1]
     cls = L1Classifier if svm else L1LogisticClassifier
     return cls(classes, W.T.copy(), b.copy(), float(lams[best]), loss)
