@@ -192,3 +192,30 @@ def test_cv_curve_csv_matches_the_model_file(rare, tmp_path, capsys):
     assert best == pytest.approx(model["summary"]["alpha"])
     folds = np.column_stack([curve[f"fold{k}_log_loss"] for k in range(5)])
     np.testing.assert_allclose(folds.mean(axis=1), curve["mean_log_loss"], rtol=1e-12)
+
+
+def test_check_defaults_to_a_metric_that_alerts_on_a_rare_class(tmp_path, capsys):
+    """Shuffled outcomes keep the base rate: accuracy barely moves, the ROC AUC collapses."""
+    import sys
+    from pathlib import Path
+
+    examples = Path(__file__).resolve().parents[1] / "docs" / "examples"
+    sys.path.insert(0, str(examples))
+    try:
+        from make_credit import credit_table
+    finally:
+        sys.path.remove(str(examples))
+    table = credit_table(3000, 0)
+    csv.write_csv(table, tmp_path / "credit.csv")
+    shuffled = np.random.default_rng(0).permutation(table.column("default").to_numpy(
+        zero_copy_only=False))
+    csv.write_csv(table.set_column(table.schema.get_field_index("default"), "default",
+                                   pa.array(shuffled)), tmp_path / "new.csv")
+    _fit(capsys, tmp_path / "credit.csv", "-t", "default", "--drop", "customer_id",
+         "--no-report", "--out", tmp_path / "o")
+    model = str(tmp_path / "o" / "model.json")
+    assert main(["check", model, str(tmp_path / "new.csv"), "--max-gap", "0.1",
+                 "--metric", "accuracy"]) == 0
+    capsys.readouterr()
+    assert main(["check", model, str(tmp_path / "new.csv"), "--max-gap", "0.1"]) == 1
+    assert "generalization gap of roc_auc" in capsys.readouterr().err

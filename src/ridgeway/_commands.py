@@ -62,7 +62,9 @@ def predict(model_path: Path, data_path: Path, out: Path | None) -> int:
 
 
 def _default_metric(kind: str) -> str:
-    return "accuracy" if kind in ("logistic", "svm") else "r2"
+    """ROC AUC for classifiers: it drops when a model stops ranking a rare class (accuracy
+    hardly moves); R^2 for regression."""
+    return "roc_auc" if kind in ("logistic", "svm") else "r2"
 
 
 def check(console: Console, model_path: Path, data_path: Path, max_gap: float,
@@ -76,7 +78,8 @@ def check(console: Console, model_path: Path, data_path: Path, max_gap: float,
 
     y = _target(table, model.target, model.kind)
     X = model.preprocessor.transform(table)
-    new = model_metrics(model.kind, model.estimator, X, y)
+    extra = {"positive": model.summary.get("positive")} if model.is_classifier else {}
+    new = model_metrics(model.kind, model.estimator, X, y, **extra)
     train = model.summary.get("train_metrics", {})
     metric = metric or _default_metric(model.kind)
     rows = {r.metric: r for r in generalization_gap(train, new)}
