@@ -57,7 +57,7 @@ def test_rare_class_metrics_baseline_and_one_class_warning(rare, tmp_path, capsy
         assert key in test
     # every held-out metric recomputed from the written predictions with scikit-learn
     pred = read_table(out / "heldout_predictions.csv").to_pydict()
-    actual, p_yes = np.array(pred["actual"]), np.array(pred["p_Yes"])
+    actual, p_yes = np.array(pred["actual"]), np.array(pred["proba_Yes"])
     assert test["roc_auc"] == pytest.approx(skm.roc_auc_score(actual == "Yes", p_yes))
     assert test["pr_auc"] == pytest.approx(skm.average_precision_score(actual == "Yes", p_yes))
     assert test["recall"] == 0.0 and test["f1"] == 0.0
@@ -175,7 +175,7 @@ def test_multiclass_logistic_auc_equals_sklearn_ovr(tmp_path, capsys):
     out = tmp_path / "lr"
     _fit(capsys, path, "-t", "cls", "--no-report", "--out", out)
     pred = read_table(out / "heldout_predictions.csv").to_pydict()
-    proba = np.column_stack([pred[f"p_{c}"] for c in "pqr"])
+    proba = np.column_stack([pred[f"proba_{c}"] for c in "pqr"])
     ref = skm.roc_auc_score(pred["actual"], proba, multi_class="ovr", labels=list("pqr"))
     assert load_model(out / "model.json").summary["test_metrics"]["roc_auc"] == \
         pytest.approx(ref)

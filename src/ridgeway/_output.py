@@ -112,8 +112,7 @@ def alpha_table(outcome: FitOutcome) -> Table:
     rule = outcome.saved.summary.get("selection", "min")
     t.add_row(fmt(s["alpha"]), fmt(s["score"]), fmt(s["std"]), fmt(s["sem"]),
               fmt(outcome.df, 3) if outcome.df is not None else "n/a", rule)
-    t.caption = ("df: effective degrees of freedom (trace of the hat matrix"
-                 + (" of the last IRLS step" if outcome.kind != "ridge" else "") + ")")
+    t.caption = "df: effective degrees of freedom (trace of the hat matrix)"
     return t
 
 
@@ -345,7 +344,7 @@ def fit_csv_files(outcome: FitOutcome) -> dict[str, bytes]:
             cols["prediction"] = pred
         if outcome.kind in ("logistic", "svm"):
             scores, proba = scores_of(est, outcome.X_test)
-            prefix = "p_" if proba else "score_"
+            prefix = "proba_" if proba else "score_"
             for k, c in enumerate(est.classes_):
                 if proba or len(est.classes_) > 2 or k == 1:
                     cols[f"{prefix}{c}"] = scores[:, k]
