@@ -69,7 +69,7 @@ def test_rare_class_metrics_baseline_and_one_class_warning(rare, tmp_path, capsy
 def test_balanced_class_weight_matches_sklearn(rare, tmp_path, capsys):
     from sklearn.linear_model import LogisticRegression as SkLogistic
 
-    path, X, y = rare
+    path, _, y = rare
     out = tmp_path / "b"
     text = _fit(capsys, path, "-t", "Purchase", "--class-weight", "balanced", "--no-report",
                 "--test-size", "0", "--out", out)

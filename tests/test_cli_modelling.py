@@ -82,7 +82,7 @@ def _offset_fit(X, y, log_e, alpha):
 
 @pytest.mark.parametrize("flag,column", [("--exposure", "years"), ("--offset", "log_years")])
 def test_poisson_exposure_equals_the_offset_model(counts, tmp_path, capsys, flag, column):
-    path, x, y, exposure = counts
+    path, _, y, exposure = counts
     out = tmp_path / "p"
     other = "log_years" if column == "years" else "years"
     text = _fit(capsys, path, "-t", "claims", "--model", "poisson", flag, column, "--drop",

@@ -23,7 +23,6 @@ This replaces scikit-learn's saga ``LogisticRegressionCV(l1_ratios=(1,))`` in th
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from scipy.special import expit, log_expit, logsumexp, softmax
