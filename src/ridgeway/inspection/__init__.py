@@ -4,9 +4,10 @@ Tables and numbers: :func:`coefficient_table`, :func:`model_metrics`,
 :func:`generalization_gap`, :func:`baseline_metrics`, :func:`positive_class`,
 :func:`glm_df` (effective degrees of freedom of a GLM), :func:`bias_variance`,
 :func:`error_reduction_unregularized`, :func:`error_reduction_l1`. Plots (matplotlib,
-scikit-learn's ``Display`` style): :class:`RegularizationPathDisplay`, :class:`CVCurveDisplay`, :class:`CoefficientDisplay`,
-:class:`ShrinkageDisplay`, :class:`BiasVarianceDisplay`, :class:`L1L2Display`, and the
-training-history plots of :mod:`ridgeway.inspection.history`.
+scikit-learn's ``Display`` style): :class:`RegularizationPathDisplay`,
+:class:`CVCurveDisplay`, :class:`CoefficientDisplay`, :class:`ShrinkageDisplay`,
+:class:`BiasVarianceDisplay`, :class:`L1L2Display`, and the training-history plots of
+:mod:`ridgeway.inspection.history`.
 """
 
 from ._df import glm_df
