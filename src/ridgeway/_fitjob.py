@@ -520,10 +520,10 @@ def _balanced_weights(y: np.ndarray) -> np.ndarray:
     return (len(y) / (len(classes) * counts))[idx]
 
 
-def _convergence_note(messages: list[str], options: FitOptions) -> str:
+def _convergence_note(count: int, options: FitOptions) -> str:
     current = f"--max-iter {options.max_iter}" if options.max_iter else "the solver's default"
     larger = 2 * options.max_iter if options.max_iter else 5000
-    return (f"the solver stopped at its iteration limit in {len(messages)} fit(s) of the CV "
+    return (f"the solver stopped at its iteration limit in {count} fit(s) of the CV "
             f"path (the CV scores there are close to, not at, the optimum; {current}); raise "
             f"the limit with --max-iter {larger} if the chosen alpha is near those fits")
 
@@ -537,7 +537,9 @@ def _edge_notes(est: Any, df: float | None, X: np.ndarray, kind: str) -> list[st
                 "--alphas"]
     if alpha != alphas.min():
         return []
-    rank = np.linalg.matrix_rank(X - X.mean(axis=0)) if X.size else 0
+    Xc = X - X.mean(axis=0)
+    rank = int(np.linalg.matrix_rank(Xc.T @ Xc if X.shape[0] > X.shape[1] else Xc)) \
+        if X.size else 0
     coef = np.atleast_2d(np.asarray(est.coef_))
     rank = rank * coef.shape[0] if kind in ("logistic", "svm") and coef.shape[0] > 1 else rank
     if df is not None and rank and df >= 0.95 * rank:
@@ -586,7 +588,6 @@ def run_fit(options: FitOptions, progress: Progress | None = None) -> FitOutcome
     elif options.class_weight == "balanced":
         weight = _balanced_weights(y_train)
     edge = convergence = 0
-    conv_messages: list[str] = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", AlphaEdgeWarning)
         warnings.simplefilter("always", ConvergenceWarning)
@@ -596,7 +597,6 @@ def run_fit(options: FitOptions, progress: Progress | None = None) -> FitOutcome
             edge += 1
         elif issubclass(w.category, ConvergenceWarning):
             convergence += 1
-            conv_messages.append(str(w.message))
         else:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     final = _final(kind, est)
@@ -605,7 +605,7 @@ def run_fit(options: FitOptions, progress: Progress | None = None) -> FitOutcome
     if edge:
         notes += _edge_notes(est, df, X_train, kind)
     if convergence:
-        notes.append(_convergence_note(conv_messages, options))
+        notes.append(_convergence_note(convergence, options))
     if options.cv is None and method == "alo":
         notes.append(f"more than {GLM_ALO_ROWS} training rows: approximate leave-one-out "
                      "instead of 5 folds (--cv 5 to force k-fold)")
