@@ -267,3 +267,21 @@ def test_piped_output_honours_COLUMNS(counts, tmp_path):
         assert res.returncode == 0, res.stderr
         widths[columns] = max(len(line) for line in res.stdout.splitlines())
     assert widths["60"] <= 60 < 110 < widths["200"] <= 200
+
+
+def test_report_command_line_repeats_the_run():
+    """FitOptions.command_line() parses back (through the real parser) to the same options."""
+    import shlex
+
+    from ridgeway import cli
+    from ridgeway._fitjob import FitOptions
+
+    original = FitOptions(data=Path("my data.csv"), target="default", model="logistic",
+                          cv="3", alphas="0.1,1", selection="1se", test_size=0.3,
+                          standardize=False, drop=["id", "x y"], impute="mean",
+                          random_state=5, positive="Yes", class_weight="balanced",
+                          split="time", time_column="date", l1=False, max_iter=50)
+    words = shlex.split(original.command_line())
+    assert words[:2] == ["ridgeway", "fit"]
+    args = cli.build_parser().parse_args(words[1:])
+    assert cli._fit_options(args) == original

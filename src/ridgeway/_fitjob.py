@@ -78,10 +78,9 @@ class FitOptions:
         where it differs from the default, and the seed)."""
         import shlex
 
-        words = ["ridgeway", "fit"]
-        if self.data is not None:
-            words.append(str(self.data))
-        defaults = FitOptions()
+        words = ["ridgeway", "fit", str(self.data)] if self.data is not None else [
+            "ridgeway", "demo"]
+        defaults = FitOptions(target=self.target if self.data is None else None)
         flags = {"target": "--target", "model": "--model", "cv": "--cv", "alphas": "--alphas",
                  "selection": "--selection", "test_size": "--test-size", "impute": "--impute",
                  "positive": "--positive", "class_weight": "--class-weight",
