@@ -75,7 +75,9 @@ def cv_summary(outcome: FitOutcome) -> dict[str, Any]:
     est = outcome.cv_estimator
     res = est.cv_results_
     alphas = np.asarray(res["alphas"])
-    idx = int(np.argmin(np.abs(np.log(alphas) - math.log(est.alpha_))))
+    hit = np.flatnonzero(alphas == est.alpha_)
+    idx = int(hit[0]) if hit.size else int(np.argmin(np.abs(np.log(alphas) -
+                                                            math.log(est.alpha_))))
     name, negate = _SCORE_NAMES[outcome.kind]
     sign = -1.0 if negate else 1.0
     std = float(np.ravel(res["std_test_score"])[idx])

@@ -42,6 +42,23 @@ def _numeric(table: pa.Table, name: str) -> np.ndarray:
     return values
 
 
+def _check_extreme(table: pa.Table, name: str, z: np.ndarray, rows: np.ndarray) -> None:
+    """Refuse values so far from the training rows (|z| > 1e100 standard deviations) that
+    no prediction of them is a finite number."""
+    far = np.flatnonzero(np.abs(z) > _FAR)
+    if far.size:
+        first = int(rows[far[0]])
+        raise DataError(
+            f"column {name!r} of {source_of(table)} has {far.size} value(s) more than 1e100 "
+            f"standard deviations from the training rows (first on {where(table, first)}: "
+            f"{table.column(name)[first].as_py()!r}); no prediction for such a row is a finite "
+            "number. Fix or remove those rows."
+        )
+
+
+_FAR = 1e100
+
+
 def _mean_sd(train: np.ndarray) -> tuple[float, float, float]:
     """(mean, population SD, divisor) computed without overflow: ``train / divisor`` is
     summed and squared, and mean and SD are scaled back."""
@@ -251,6 +268,7 @@ class Preprocessor:
                     np.divide(values, a, out=X[:, j])
                     X[:, j] -= m / a
                     X[:, j] /= s / a
+                _check_extreme(table, column, X[:, j], rows)
             else:
                 X[:, j] = values
         if constant:

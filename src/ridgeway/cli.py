@@ -141,7 +141,8 @@ def _fit_options(args: argparse.Namespace) -> FitOptions:
 
 def cmd_fit(args: argparse.Namespace) -> int:
     """``ridgeway fit`` and ``ridgeway demo``."""
-    if args.command == "fit" and args.data is None:
+    if args.command == "fit" and args.data is None and not any(
+            Path(c).suffix and Path(c).is_file() for c in args.drop):  # explained by run_fit
         raise DataError("ridgeway fit needs a DATA file: ridgeway fit DATA --target COL "
                         "(the bundled demo is `ridgeway demo`).")
     console = _output.console()
@@ -245,6 +246,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("ridgeway: error: out of memory while working on the data; use a smaller file "
               "(or fewer columns with --drop); a streaming mode (--stream) is planned.",
               file=sys.stderr)
+        return EXIT_ERROR
+    except SeparableDataError:
+        print("ridgeway: error: the classes are perfectly separable, so alpha 0 (no penalty) "
+              "has no finite solution; use alphas > 0 (e.g. --alphas 0.001,1) or drop the "
+              "separating features with --drop.", file=sys.stderr)
         return EXIT_ERROR
     except Exception as exc:
         if is_user_error(exc):

@@ -120,22 +120,22 @@ def _dialect(head: bytes, path: Path, sep: str | None) -> tuple[str, str, str | 
     text = head.decode("utf-8", "replace")
     lines = [line for line in text.splitlines()[:50] if line.strip()]
     header = lines[0] if lines else ""
-    note = None
+    detected = sep is None
     if sep is None:
         sep = "\t" if path.suffix.lower() == ".tsv" else ","
         if sep == "," and "," not in header:
-            seen = [c for c in ";\t|" if c in header]
-            if seen:
-                sep = seen[0]
-                note = f"read as {_SEPARATORS[sep]}-separated (seen in the header; --sep to set it)"
-    decimal = "."
+            sep = next((c for c in ";\t|" if c in header), ",")
+    decimal, seen = ".", []
+    if detected and sep != ",":
+        seen.append(f"as {_SEPARATORS[sep]}-separated")
     if sep != ",":
         fields = [f.strip().strip('"') for line in lines[1:] for f in line.split(sep)]
         comma = [f for f in fields if _DECIMAL_COMMA.match(f)]
         if comma and not any(_DECIMAL_POINT.match(f) for f in fields):
             decimal = ","
-            note = (note or f"read as {_SEPARATORS.get(sep, repr(sep))}-separated") + (
-                f" with decimal commas (e.g. {comma[0]!r})")
+            seen.append(f"with decimal commas such as {comma[0]!r}")
+    note = f"read {' '.join(seen)}, as seen in the file (--sep sets the separator)" \
+        if seen else None
     return sep, decimal, note
 
 
