@@ -225,15 +225,13 @@ def _validate_preprocessing(pre: _Field) -> int:
     columns = pre.of("columns").unique_strings(min_length=1)
     kinds_f = pre.of("kinds")
     kinds = kinds_f.object()
-    if set(kinds) != set(columns):
-        raise kinds_f.fail("must give a kind for each of the columns, and only for them")
     for c in columns:
         kinds_f.of(c).string(("numeric", "categorical"))
+    _no_extra(kinds_f, columns, "a column")
     cats_f = pre.of("categories")
-    cats = cats_f.object()
+    cats_f.object()
     encoded = [c for c in columns if kinds[c] == "categorical"]
-    if set(cats) != set(encoded):
-        raise cats_f.fail("must list the categories of each categorical column, and only those")
+    _no_extra(cats_f, encoded, "a categorical column")
     n_out = len(columns) - len(encoded)
     for c in encoded:
         n_out += len(cats_f.of(c).unique_strings(min_length=1))
@@ -251,6 +249,12 @@ def _validate_preprocessing(pre: _Field) -> int:
         mean.numbers(n_out)
         scale.numbers(n_out, positive=True)
     return n_out
+
+
+def _no_extra(f: _Field, allowed: list[str], what: str) -> None:
+    extra = sorted(set(f.value) - set(allowed))
+    if extra:
+        raise f.fail(f"names {extra[0]!r}, which is not {what}")
 
 
 def _validate_estimator(model: _Field, kind: str, n_features: int) -> None:
