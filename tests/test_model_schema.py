@@ -77,14 +77,13 @@ DEEP = {"a": 1}
 for _ in range(200_000):
     DEEP = [DEEP]
 
-# (field path, what to put there) -> the text the message must contain
+#: what each field is set to in turn ("1e400" is written as the bare JSON number)
 BAD_VALUES = [("nan", float("nan")), ("inf", float("inf")), ("null", None), ("1e400", "1e400"),
               ("string", "x"), ("object", {"a": 1}), ("true", True)]
 
 
 def _paths(doc: dict, kind: str) -> list[tuple]:
     """Every field the loader reads, as key paths."""
-    pre = ["preprocessing", "model", "fitted"]
     paths = [("format_version",), ("kind",), ("target",),
              ("preprocessing", "columns"), ("preprocessing", "kinds"),
              ("preprocessing", "categories"), ("preprocessing", "impute"),
@@ -94,7 +93,6 @@ def _paths(doc: dict, kind: str) -> list[tuple]:
              ("model", "class"), ("model", "params", "alpha"),
              ("model", "fitted", "n_features_in_"), ("model", "fitted", "coef_"),
              ("model", "fitted", "intercept_")]
-    del pre
     fitted = doc["model"]["fitted"]
     if isinstance(fitted["coef_"][0], list):
         paths += [("model", "fitted", "coef_", 0, 1), ("model", "fitted", "intercept_", 0),
@@ -175,10 +173,10 @@ def _corruptions(doc: dict, kind: str) -> list[tuple[str, dict, str]]:
     out.append(("deep nesting", bad, "nested too deeply"))
     if "classes_" in doc["model"]["fitted"]:
         classes = doc["model"]["fitted"]["classes_"]
-        for label, value in (("three classes", classes + ["other"]),
+        for label, value in (("three classes", [*classes, "other"]),
                              ("dict classes", [{"a": 1} for _ in classes]),
                              ("repeated", [classes[0]] * len(classes)),
-                             ("mixed types", [1] + classes[1:])):
+                             ("mixed types", [1, *classes[1:]])):
             if label == "three classes" and len(classes) != 2:
                 value = classes[:2]
             bad = copy.deepcopy(doc)
@@ -234,7 +232,7 @@ def test_a_valid_file_loads_and_strict_json_round_trips(fitted):
 
 
 def test_load_model_is_public_and_documented(fitted, tmp_path):
-    doc, data = fitted["ridge"]
+    doc, _ = fitted["ridge"]
     path = tmp_path / "m.json"
     path.write_text(json.dumps(doc))
     model = ridgeway.load_model(path)

@@ -319,9 +319,9 @@ class Preprocessor:
         """
         out = {}
         for name in self.encoded:
-            text = table.column(name).cast(pa.string())
+            text = table.column(name).cast(pa.string()).drop_null()
             known = pa.array(self.categories[name], type=pa.string())
-            new = text.filter(pc.invert(pc.fill_null(pc.is_in(text, value_set=known), True)))
+            new = text.filter(pc.invert(pc.is_in(text, value_set=known)))
             if len(new):
                 counts = pc.value_counts(new).to_pylist()
                 out[name] = sorted(((c["values"], c["counts"]) for c in counts),
