@@ -371,6 +371,7 @@ def run_fit(options: FitOptions, progress: Progress | None = None) -> FitOutcome
     progress = progress or Progress()
     progress.stage("reading data")
     d = _prepare(options, progress)
+    pa.default_memory_pool().release_unused()  # the table is gone: give its memory back
     kind, k = d.kind, d.n_train
     X_train, y_train, X_test, y_test = d.X[:k], d.y[:k], d.X[k:], d.y[k:]
     cv, method, cv_label = parse_cv(options.cv, kind, k)

@@ -144,21 +144,29 @@ _DECIMAL_POINT = re.compile(r"^[+-]?\d*\.\d+([eE][+-]?\d+)?$")
 
 
 def _read_csv(path: Path, delimiter: str, decimal: str) -> pa.Table:
+    """Read block by block (streaming: the peak memory stays near the table's size), or
+    whole where a column's type changes after the first block (read_csv infers it from
+    every block) or a field is longer than a block (larger blocks)."""
     from pyarrow import csv
 
-    block = _BLOCK_SIZE
+    block, stream = _BLOCK_SIZE, True
     size = path.stat().st_size
+    parse = csv.ParseOptions(delimiter=delimiter)
+    convert = csv.ConvertOptions(strings_can_be_null=True, decimal_point=decimal)
     while True:
+        read = csv.ReadOptions(block_size=block)
         try:
-            return csv.read_csv(
-                path,
-                read_options=csv.ReadOptions(block_size=block),
-                parse_options=csv.ParseOptions(delimiter=delimiter),
-                convert_options=csv.ConvertOptions(strings_can_be_null=True,
-                                                   decimal_point=decimal),
-            )
+            if stream:
+                with csv.open_csv(path, read_options=read, parse_options=parse,
+                                  convert_options=convert) as reader:
+                    return pa.Table.from_batches(list(reader), schema=reader.schema)
+            return csv.read_csv(path, read_options=read, parse_options=parse,
+                                convert_options=convert)
         except pa.ArrowInvalid as exc:
             msg = _first_line(exc)
+            if stream and "conversion error" in msg:
+                stream = False
+                continue
             if "straddling" in msg and block < 2 * size + _BLOCK_SIZE:
                 block *= 16  # a field longer than a block: read with larger blocks
                 continue
