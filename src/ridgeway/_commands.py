@@ -38,6 +38,13 @@ def _arrow(values: np.ndarray | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     return pa.array(values)
 
 
+def _may_need_quotes(col: pa.ChunkedArray) -> bool:
+    t = col.type
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return bool(pc.any(pc.match_substring_regex(col, _SPECIAL)).as_py())
+    return not (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t))
+
+
 def write_csv(columns: dict[str, np.ndarray | pa.ChunkedArray], fh: BinaryIO) -> None:
     """Write columns as CSV with a header row to a binary file, a chunk of rows at a time.
 
@@ -48,8 +55,7 @@ def write_csv(columns: dict[str, np.ndarray | pa.ChunkedArray], fh: BinaryIO) ->
 
     table = pa.table({name: _arrow(v) for name, v in columns.items()})
     quote = any(any(c in name for c in ',"\r\n') for name in columns) or any(
-        pa.types.is_string(col.type) and pc.any(pc.match_substring_regex(col, _SPECIAL)).as_py()
-        for col in table.columns)
+        _may_need_quotes(col) for col in table.columns)
     if quote:
         options = csv.WriteOptions(quoting_style="needed")
     else:
@@ -114,7 +120,8 @@ def _fmt(x: float | None, spec: str = ".4g") -> str:
 
 
 def check(console: Console, model_path: Path, data_path: Path, max_gap: float,
-          metric: str | None, *, sep: str | None = None) -> bool:
+          metric: str | None, *, sep: str | None = None,
+          drop_missing_target: bool = False) -> bool:
     """Score a saved model on new labeled data; False when the gap exceeds ``max_gap``.
 
     Raises
@@ -129,7 +136,7 @@ def check(console: Console, model_path: Path, data_path: Path, max_gap: float,
     table = read_table(data_path, sep=sep)
     check_columns(table, [model.target], "target column")
     check_columns(table, model.preprocessor.columns, "column (needed by the model)")
-    missing_target(table, model.target, drop=False)
+    table, _ = missing_target(table, model.target, drop=drop_missing_target)
     from ._fitjob import _target
 
     y = _target(table, model.target, model.kind)

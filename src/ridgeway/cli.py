@@ -102,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="largest tolerated drop of the metric from training to new data")
     check.add_argument("--metric", help="metric of the gap (default: r2 for regression, "
                                         "accuracy for classification)")
-    _add_file_options(check)
+    _add_file_options(check, target=True)
     path = sub.add_parser("path", help="the regularization path of any model kind, as a "
                                        "table and a plot")
     path.add_argument("data", type=Path)
@@ -165,7 +165,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     """``ridgeway check``."""
     ok = _commands.check(_output.console(), args.model, args.data, args.max_gap, args.metric,
-                         sep=args.sep)
+                         sep=args.sep, drop_missing_target=args.drop_missing_target)
     return 0 if ok else EXIT_ALERT
 
 

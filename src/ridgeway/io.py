@@ -1,4 +1,4 @@
-"""Reading tables (CSV, Parquet) with pyarrow, checking them, and writing files atomically.
+"""Reading tables (CSV, Parquet) with pyarrow and checking them.
 
 Every problem with a file raises :class:`DataError` (a ``ValueError``) whose message is one
 line that names the file, the column and the fix. Columns stay pyarrow arrays until the
@@ -8,6 +8,7 @@ preprocessing turns the chosen ones into one float64 matrix (no intermediate cop
 from __future__ import annotations
 
 import difflib
+import gzip
 import os
 import re
 from collections.abc import Iterator, Sequence
@@ -92,11 +93,10 @@ def _binary_kind(head: bytes, path: Path) -> str | None:
     return None
 
 
-def _is_parquet(path: Path, head: bytes = b"") -> bool:
-    if head[:4] == b"PAR1" or path.suffix.lower() in _PARQUET_SUFFIXES:
+def _is_parquet(path: Path) -> bool:
+    """By suffix, or by the magic bytes (which win over a ``.csv`` name)."""
+    if path.suffix.lower() in _PARQUET_SUFFIXES:
         return True
-    if head or path.suffix.lower() in (".csv", ".tsv", ".txt", ".gz"):
-        return False
     with open(path, "rb") as fh:
         return fh.read(4) == b"PAR1"
 
@@ -122,7 +122,8 @@ def _dialect(head: bytes, path: Path, sep: str | None) -> tuple[str, str, str | 
     header = lines[0] if lines else ""
     detected = sep is None
     if sep is None:
-        sep = "\t" if path.suffix.lower() == ".tsv" else ","
+        sep = "\t" if ".tsv" in path.suffixes else ","
+        detected = sep == ","
         if sep == "," and "," not in header:
             sep = next((c for c in ";\t|" if c in header), ",")
     decimal, seen = ".", []
@@ -223,7 +224,7 @@ def read_table(path: str | os.PathLike, sep: str | None = None) -> pa.Table:
             head = fh.read(65536)
     except OSError as exc:
         raise DataError(f"{path}: cannot read the file ({exc.strerror}).") from None
-    parquet = head[:4] == b"PAR1" or (bool(head) and _is_parquet(path, head))
+    parquet = head[:4] == b"PAR1" or path.suffix.lower() in _PARQUET_SUFFIXES
     kind = None if parquet else _binary_kind(head, path)
     if kind is not None:
         raise DataError(f"{path}: {kind}.")
@@ -233,6 +234,9 @@ def read_table(path: str | os.PathLike, sep: str | None = None) -> pa.Table:
     if parquet:
         table, fmt = _read_parquet(path), b"parquet"
     else:
+        if path.suffix.lower() == ".gz":  # pyarrow decompresses; look at the text
+            with gzip.open(path, "rb") as fh:
+                head = fh.read(65536)
         delimiter, decimal, note = _dialect(head, path, _separator(sep))
         table, fmt = _read_csv(path, delimiter, decimal), b"csv"
     names = table.column_names

@@ -89,7 +89,6 @@ def estimator_from_dict(d: dict[str, Any]) -> Any:
 #: the estimator class each model kind is saved with
 KIND_CLASSES = {"ridge": "Ridge", "logistic": "LogisticRegression", "svm": "LinearSVC",
                 "poisson": "PoissonRegressor"}
-_MAX_DEPTH = 8
 
 
 class _Field:
