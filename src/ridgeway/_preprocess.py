@@ -26,6 +26,8 @@ _MAX_CATEGORIES = 100
 #: above this magnitude a column is standardized after dividing by its largest |value|, so
 #: that its mean and variance cannot overflow
 _HUGE = 1e150
+#: a standardized value beyond this cannot give a finite prediction: refused at fit time
+_FAR = 1e100
 
 
 def _numeric(table: pa.Table, name: str) -> np.ndarray:
@@ -54,9 +56,6 @@ def _check_extreme(table: pa.Table, name: str, z: np.ndarray, rows: np.ndarray) 
             f"{table.column(name)[first].as_py()!r}); no prediction for such a row is a finite "
             "number. Fix or remove those rows."
         )
-
-
-_FAR = 1e100
 
 
 def _mean_sd(train: np.ndarray) -> tuple[float, float, float]:
