@@ -87,7 +87,7 @@ def test_fit_csv_regression_and_predict_round_trip(tmp_path, regression_csv):
     assert "one-hot encoded: city (3 categories)" in res.stdout
     assert "ridge: target 'price' is numeric" in res.stdout
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
-        "cv_curve.csv", "heldout_predictions.csv", "model.json"]
+        ".ridgeway-run", "cv_curve.csv", "heldout_predictions.csv", "model.json"]
     pred = ridgeway("predict", tmp_path / "out" / "model.json", regression_csv,
                     "--out", tmp_path / "pred.csv", cwd=tmp_path)
     assert pred.returncode == 0, pred.stderr

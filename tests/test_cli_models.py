@@ -72,7 +72,7 @@ def test_bad_option_values(tables, capsys):
     assert main(["fit", data, "-t", "visits", "--test-size", "1.5"]) == 2
     assert "--test-size must be in [0, 1)" in capsys.readouterr().err
     assert main(["fit", data, "-t", "visits", "--alphas", "1,-2"]) == 2
-    assert "--alphas must be positive" in capsys.readouterr().err
+    assert "--alphas 1,-2: negative alphas are invalid" in capsys.readouterr().err
     assert main(["fit", data, "-t", "visits", "--cv", "1"]) == 2
     assert "at least 2 folds" in capsys.readouterr().err
     assert main(["fit", data, "-t", "visits", "--drop", "x9"]) == 2

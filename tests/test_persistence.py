@@ -66,10 +66,12 @@ def _doc(tmp_path):
 @pytest.mark.parametrize("mutate, message", [
     (lambda d: d.update(format_version=FORMAT_VERSION + 1), "is newer than this ridgeway reads"),
     (lambda d: d.update(format="something-else"), "not a ridgeway model file"),
-    (lambda d: d["model"].update({"class": "os.system"}), "unknown estimator class"),
-    (lambda d: d.pop("preprocessing"), "corrupt model file (KeyError"),
-    (lambda d: d["model"]["fitted"].update(coef_=[1.0]), "corrupt model file"),
-    (lambda d: d["preprocessing"].update(mean=[0.0]), "corrupt model file"),
+    (lambda d: d["model"].update({"class": "os.system"}), "field 'model.class' must be one"),
+    (lambda d: d.pop("preprocessing"), "field 'preprocessing' is missing"),
+    (lambda d: d["model"]["fitted"].update(coef_=[1.0]),
+     "field 'model.fitted.coef_' must have 5 entries, not 1"),
+    (lambda d: d["preprocessing"].update(mean=[0.0]),
+     "field 'preprocessing.mean' must have 5 entries, not 1"),
 ])
 def test_bad_model_files(tmp_path, mutate, message):
     doc = _doc(tmp_path)

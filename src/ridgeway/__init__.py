@@ -12,6 +12,7 @@ from .linear_model import (
     Ridge,
     RidgeCV,
 )
+from .persistence import load_model
 
 __version__ = "0.1.0"
 
@@ -43,4 +44,5 @@ __all__ = [
     "RidgeSpectrum",
     "SeparableDataError",
     "__version__",
+    "load_model",
 ]

@@ -29,7 +29,17 @@ from .inspection import (
     primary_error,
 )
 from .inspection._df import glm_df
-from .io import DataError, check_columns, check_missing, column_kind, read_table
+from .io import (
+    DataError,
+    check_columns,
+    check_missing,
+    column_kind,
+    float_values,
+    inexact_integers,
+    missing_target,
+    read_note,
+    read_table,
+)
 from .persistence import SavedModel
 
 __all__ = ["FitOptions", "FitOutcome", "Progress", "fit_option_extras", "parse_alphas",
@@ -64,6 +74,8 @@ class FitOptions:
     impute: str = "none"
     extras: bool = True
     random_state: int = 0
+    sep: str | None = None
+    drop_missing_target: bool = False
     positive: str | None = None
     class_weight: str | None = None
     exposure: str | None = None
@@ -211,8 +223,11 @@ def parse_alphas(text: str | None) -> Any:
     except ValueError:
         raise ValueError(f"--alphas must be 'auto' or comma-separated numbers, got {text!r}."
                          ) from None
-    if not values or any(not np.isfinite(v) or v <= 0 for v in values):
-        raise ValueError(f"--alphas must be positive finite numbers, got {text!r}.")
+    if not values or any(not np.isfinite(v) for v in values):
+        raise ValueError(f"--alphas must be finite numbers, got {text!r}.")
+    if any(v < 0 for v in values):
+        raise ValueError(f"--alphas {text}: negative alphas are invalid (alpha >= 0 is the "
+                         "penalty strength; 0 fits without penalty).")
     return np.array(values)
 
 
@@ -226,11 +241,15 @@ def _load(options: FitOptions) -> tuple[pa.Table, str, str]:
 
         path, target = demo_path("regression")
         return read_table(path), options.target or target, f"bundled demo data ({path.name})"
-    table = read_table(options.data)
+    table = read_table(options.data, sep=options.sep)
     if options.target is None:
         raise DataError(f"--target is required with a data file; columns are: "
                         f"{', '.join(table.column_names[:12])}.")
-    return table, options.target, str(options.data)
+    table, dropped = missing_target(table, options.target, options.drop_missing_target)
+    notes = [n for n in (read_note(table),) if n]
+    if dropped:
+        notes.append(f"{dropped} rows with a missing target dropped")
+    return table, options.target, str(options.data) + (f" ({'; '.join(notes)})" if notes else "")
 
 
 def count_like(col: pa.ChunkedArray) -> bool:
@@ -276,9 +295,10 @@ def _target(table: pa.Table, target: str, kind: str) -> np.ndarray:
     col = table.column(target)
     if col.null_count or (pa.types.is_floating(col.type) and np.isnan(
             col.to_numpy()).any()):
-        raise DataError(f"target {target!r} has missing values; remove those rows first.")
+        raise DataError(f"target {target!r} has missing values; remove those rows first "
+                        "(fit: --drop-missing-target).")
     if kind in ("ridge", "poisson"):
-        y = col.cast(pa.float64()).to_numpy()
+        y = float_values(col)
         if kind == "poisson" and (y < 0).any():
             raise DataError(f"target {target!r} has negative values; --model poisson needs "
                             "counts or rates >= 0.")
@@ -286,7 +306,9 @@ def _target(table: pa.Table, target: str, kind: str) -> np.ndarray:
     if column_kind(col) == "categorical":
         return np.asarray(pc.utf8_trim_whitespace(col.cast(pa.string())).to_pylist(),
                           dtype=str)
-    y = col.cast(pa.float64()).to_numpy()
+    if column_kind(col) == "bool":  # keeps the labels True/False
+        return col.to_numpy(zero_copy_only=False).astype(bool)
+    y = float_values(col)
     return y.astype(np.int64) if np.all(y == np.round(y)) else y
 
 
@@ -489,6 +511,8 @@ def _prepare(options: FitOptions, progress: Progress) -> _Prepared:
     X = pre.fit_transform(table, rows, n_train, standardize=options.standardize)
     notes = [f"column {c!r} looks like an identifier (distinct integers in every row); "
              f"consider --drop {c}" for c in _id_like(table, features)]
+    notes += [f"column {c!r} holds integers beyond 2**53, used as float64 (rounded to about 16 "
+              "significant digits)" for c in inexact_integers(table, [*features, target])]
     if pre.encoded:
         notes.append("one-hot encoded: " + ", ".join(
             f"{c} (2 levels: one 0/1 column, 1 = {pre.categories[c][1]!r})" if c in pre.binary
@@ -568,6 +592,7 @@ def run_fit(options: FitOptions, progress: Progress | None = None) -> FitOutcome
     progress = progress or Progress()
     progress.stage("reading data")
     d = _prepare(options, progress)
+    pa.default_memory_pool().release_unused()  # the table is gone: give its memory back
     kind, k = d.kind, d.n_train
     X_train, y_train, X_test, y_test = d.X[:k], d.y[:k], d.X[k:], d.y[k:]
     if options.split == "time" and options.cv is None:

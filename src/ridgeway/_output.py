@@ -1,7 +1,7 @@
 """What the command prints (rich tables, a progress bar on a terminal) and the files it writes.
 
-Files are prepared in memory first and written only when everything succeeded, each through a
-temporary file and a rename, so a failing command leaves no partial output.
+Files are prepared in memory first and written only when everything succeeded, as one folder
+swapped in for the previous one, so a failing command leaves no partial output.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from ._atomic import replace_folder
 from ._fitjob import FitOutcome, Progress
-from .io import atomic_write
 from .persistence import model_json
 
 __all__ = ["console", "prepare_outputs", "print_fit", "progress_bar", "write_files"]
@@ -92,7 +92,9 @@ def cv_summary(outcome: FitOutcome) -> dict[str, Any]:
     est = outcome.cv_estimator
     res = est.cv_results_
     alphas = np.asarray(res["alphas"])
-    idx = int(np.argmin(np.abs(np.log(alphas) - math.log(est.alpha_))))
+    hit = np.flatnonzero(alphas == est.alpha_)
+    idx = int(hit[0]) if hit.size else int(np.argmin(np.abs(np.log(alphas) -
+                                                            math.log(est.alpha_))))
     name, negate = _SCORE_NAMES[outcome.kind]
     sign = -1.0 if negate else 1.0
     std = float(np.ravel(res["std_test_score"])[idx])
@@ -368,7 +370,10 @@ def prepare_outputs(outcome: FitOutcome, *, report: bool,
 
 
 def write_files(files: dict[str, bytes | str], out_dir: Path) -> list[Path]:
-    """Write the prepared files atomically into ``out_dir`` (created if needed)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    return [atomic_write(out_dir / name, data) for name, data in files.items()]
+    """Replace ``out_dir`` by a folder holding exactly ``files``, all or nothing.
+
+    See :func:`ridgeway._atomic.replace_folder`: the files are staged beside ``out_dir`` and
+    swapped in with one rename, so the folder never mixes two runs.
+    """
+    return replace_folder(out_dir, files)
 

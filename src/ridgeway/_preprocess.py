@@ -20,15 +20,53 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .io import DataError, check_columns, column_kind
+from .io import DataError, check_columns, column_kind, float_values, source_of, where
 
 __all__ = ["Preprocessor"]
 
 _MAX_CATEGORIES = 100
+#: above this magnitude a column is standardized after dividing by its largest |value|, so
+#: that its mean and variance cannot overflow
+_HUGE = 1e150
+#: a standardized value beyond this cannot give a finite prediction: refused at fit time
+_FAR = 1e100
 
 
-def _numeric(col: pa.ChunkedArray) -> np.ndarray:
-    return col.cast(pa.float64()).to_numpy()
+def _numeric(table: pa.Table, name: str) -> np.ndarray:
+    """A numeric column as float64, refusing infinite values (named with file and row)."""
+    values = float_values(table.column(name))
+    inf = np.isinf(values)
+    if inf.any():
+        first = int(np.argmax(inf))
+        raise DataError(
+            f"column {name!r} of {source_of(table)} has {int(inf.sum())} infinite value(s) "
+            f"(first on {where(table, first)}: {values[first]:g}); replace them in the file, "
+            f"or leave them empty and use --impute, or --drop {name}."
+        )
+    return values
+
+
+def _check_extreme(table: pa.Table, name: str, z: np.ndarray, rows: np.ndarray) -> None:
+    """Refuse values so far from the training rows (|z| > 1e100 standard deviations) that
+    no prediction of them is a finite number."""
+    far = np.flatnonzero(np.abs(z) > _FAR)
+    if far.size:
+        first = int(rows[far[0]])
+        raise DataError(
+            f"column {name!r} of {source_of(table)} has {far.size} value(s) more than 1e100 "
+            f"standard deviations from the training rows (first on {where(table, first)}: "
+            f"{table.column(name)[first].as_py()!r}); no prediction for such a row is a finite "
+            "number. Fix or remove those rows."
+        )
+
+
+def _mean_sd(train: np.ndarray) -> tuple[float, float, float]:
+    """(mean, population SD, divisor) computed without overflow: ``train / divisor`` is
+    summed and squared, and mean and SD are scaled back."""
+    top = float(np.max(np.abs(train))) if train.size else 0.0
+    a = top if top > _HUGE else 1.0
+    t = train / a if a != 1.0 else train
+    return a * float(t.mean()), a * float(t.std()), a
 
 
 def _is_number(text: str) -> bool:
@@ -159,10 +197,9 @@ class Preprocessor:
     # ----------------------------------------------------------------- numbers
     def _fill_values(self, table: pa.Table, rows: np.ndarray | None) -> None:
         for name in self.columns:
-            col = table.column(name)
             if self.kinds[name] != "numeric" or self.impute == "none":
                 continue
-            values = _numeric(col)
+            values = _numeric(table, name)
             # every numeric column gets a fill value, so that a model fitted with --impute also
             # imputes values missing at predict time in columns that were complete at fit time
             if rows is not None:
@@ -182,7 +219,7 @@ class Preprocessor:
                 if column_kind(col) not in ("numeric", "bool", "null"):
                     raise DataError(f"column {name!r} must be numeric (it was when fitted); "
                                     f"got {col.type}.")
-                values = _numeric(col)
+                values = _numeric(table, name)
                 values = values if rows is None else values[rows]
                 if name in self.fill:
                     values = np.where(np.isnan(values), self.fill[name], values)
@@ -236,13 +273,18 @@ class Preprocessor:
                     seen = level if train[0] == 1.0 else self.categories[column][0]
                     constant.append(f"{column!r} (always {seen!r})")
             if standardize:
-                m = float(train.mean())
-                s = float(train.std())
+                m, s, a = _mean_sd(train)
                 s = s if s > 0 else 1.0  # a level absent from the training rows: all zeros
                 mean.append(m)
                 scale.append(s)
-                np.subtract(values, m, out=X[:, j])
-                X[:, j] /= s
+                if a == 1.0:
+                    np.subtract(values, m, out=X[:, j])
+                    X[:, j] /= s
+                else:
+                    np.divide(values, a, out=X[:, j])
+                    X[:, j] -= m / a
+                    X[:, j] /= s / a
+                _check_extreme(table, column, X[:, j], rows)
             else:
                 X[:, j] = values
         if constant:
@@ -281,6 +323,26 @@ class Preprocessor:
             )
         self._scale_inplace(X)
         return X
+
+    def unseen(self, table: pa.Table) -> dict[str, list[tuple[str, int]]]:
+        """Categories of ``table`` not seen in training, per categorical column.
+
+        Returns
+        -------
+        dict
+            Column name to ``(level, number of rows)`` pairs, most frequent first (only the
+            columns that have any); such rows encode as all zeros in that column's one-hot block.
+        """
+        out = {}
+        for name in self.encoded:
+            text = table.column(name).cast(pa.string()).drop_null()
+            known = pa.array(self.categories[name], type=pa.string())
+            new = text.filter(pc.invert(pc.is_in(text, value_set=known)))
+            if len(new):
+                counts = pc.value_counts(new).to_pylist()
+                out[name] = sorted(((c["values"], c["counts"]) for c in counts),
+                                   key=lambda vc: (-vc[1], vc[0]))
+        return out
 
     # ----------------------------------------------------------------- persistence
     def to_dict(self) -> dict[str, Any]:

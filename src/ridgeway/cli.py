@@ -3,8 +3,8 @@
 ``ridgeway fit DATA --target COL`` reads a CSV or Parquet file, standardizes the features,
 chooses alpha by cross-validation, prints what was found, and writes ``model.json`` (code-free)
 and ``report.html`` to ``--out``. ``ridgeway demo`` does the same on bundled data. Any problem
-with the input ends the command with one line on stderr and a non-zero exit status (2; 1 for a
-``check`` alert), and no partial output file.
+with the input ends the command with one line on stderr, exit status 2 and no partial output
+(1 is a ``check`` alert, 3 a bug in ridgeway).
 """
 
 from __future__ import annotations
@@ -12,11 +12,16 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
 from . import _commands, _output
+from ._atomic import OutputError, folder_lock
 from ._fitjob import MODELS, FitOptions, fit_option_extras, run_fit
+from .exceptions import SeparableDataError
+from .io import DataError
+from .persistence import ModelFileError
 
 __all__ = ["main"]
 
@@ -27,15 +32,15 @@ EXIT_INTERNAL = 3
 
 def _add_fit_options(p: argparse.ArgumentParser, *, demo: bool) -> None:
     if not demo:
-        p.add_argument("data", nargs="?", type=Path,
-                       help="CSV or Parquet file (default: the bundled diabetes data)")
+        p.add_argument("data", nargs="?", type=Path, help="CSV or Parquet file (required; the "
+                       "bundled demo is `ridgeway demo`)")
         p.add_argument("--target", "-t", help="name of the target column")
     p.add_argument("--model", choices=MODELS,
                    help="model (default: chosen from the target and printed)")
     p.add_argument("--cv", help="K (folds), loo, gcv (ridge) or alo (default: loo for ridge, "
                                 "5 folds for the GLMs)")
-    p.add_argument("--alphas", help="comma-separated candidate alphas, or 'auto' "
-                                    "(default: a data-driven grid of 100 values)")
+    p.add_argument("--alphas", help="comma-separated candidate alphas >= 0 (0: no penalty), or "
+                                    "'auto' (default: a data-driven grid of 100 values)")
     p.add_argument("--selection", choices=("min", "1se"), default="min",
                    help="best CV score, or the largest alpha within one standard error")
     p.add_argument("--test-size", type=float, default=0.2,
@@ -45,8 +50,10 @@ def _add_fit_options(p: argparse.ArgumentParser, *, demo: bool) -> None:
     p.add_argument("--drop", nargs="+", default=[], metavar="COL", help="columns to ignore")
     p.add_argument("--impute", choices=("none", "mean", "median"), default="none",
                    help="fill missing feature values (default: missing values are an error)")
+    _add_file_options(p, target=not demo)
     p.add_argument("--out", type=Path, default=Path("ridgeway-demo" if demo else "ridgeway-out"),
-                   help="output folder for model.json, report.html and the plots")
+                   help="output folder for model.json, report.html and the plots (replaced "
+                        "as a whole by each run)")
     p.add_argument("--no-report", action="store_true",
                    help="skip the report, the plots and the L1 comparison (fastest)")
     p.add_argument("--seed", type=int, default=0, help="random seed of the split")
@@ -68,13 +75,28 @@ def _add_fit_options(p: argparse.ArgumentParser, *, demo: bool) -> None:
                    help="iteration limit of the GLM solvers (default: theirs)")
 
 
+def _add_file_options(p: argparse.ArgumentParser, *, target: bool = False) -> None:
+    """Options on how DATA is read (shared by every command that reads a table)."""
+    p.add_argument("--sep", help="field separator of a CSV file, e.g. ';' or tab (default: "
+                                 "detected from the header line)")
+    if target:
+        p.add_argument("--drop-missing-target", action="store_true",
+                       help="drop the rows whose target is missing (default: an error)")
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                   help="show the traceback of an internal error")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``ridgeway`` command."""
     parser = argparse.ArgumentParser(
-        prog="ridgeway", description="L2-regularized learning: choose alpha, see what it does.")
+        prog="ridgeway", description="L2-regularized learning: choose alpha, see what it does.",
+        epilog="Exit status: 0 success, 1 a check alert, 2 a problem with the input or the "
+               "output folder, 3 an internal error (a bug; --debug shows the traceback).")
     from . import __version__
 
     parser.add_argument("--version", action="version", version=f"ridgeway {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the traceback of an internal error")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     fit = sub.add_parser("fit", help="fit a model to a table and report on it")
     _add_fit_options(fit, demo=False)
@@ -84,6 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     pred.add_argument("model", type=Path, help="model.json written by ridgeway fit")
     pred.add_argument("data", type=Path, help="CSV or Parquet file")
     pred.add_argument("--out", type=Path, help="CSV file to write (default: stdout)")
+    pred.add_argument("--id", action="append", default=[], metavar="COL",
+                      help="copy this column into the predictions (repeatable)")
+    _add_file_options(pred)
     check = sub.add_parser("check", help="score a saved model on new labeled data; exit 1 "
                                          "when the generalization gap exceeds --max-gap")
     check.add_argument("model", type=Path)
@@ -92,14 +117,32 @@ def build_parser() -> argparse.ArgumentParser:
                        help="largest tolerated drop of the metric from training to new data")
     check.add_argument("--metric", help="metric of the gap (default: r2 for regression, "
                                         "accuracy for classification)")
-    path = sub.add_parser("path", help="the regularization path of ridge, as a table and a plot")
-    path.add_argument("data", nargs="?", type=Path)
+    _add_file_options(check, target=True)
+    path = sub.add_parser("path", help="the regularization path of any model kind, as a "
+                                       "table and a plot")
+    path.add_argument("data", type=Path)
     path.add_argument("--target", "-t")
+    path.add_argument("--model", choices=MODELS,
+                      help="model (default: chosen from the target, as for fit)")
     path.add_argument("--drop", nargs="+", default=[], metavar="COL")
     path.add_argument("--impute", choices=("none", "mean", "median"), default="none")
     path.add_argument("--n-alphas", type=int, default=50)
-    path.add_argument("--out", type=Path, default=Path("ridgeway-out"))
+    _add_file_options(path, target=True)
+    path.add_argument("--out", type=Path, default=Path("ridgeway-path"),
+                      help="output folder for path.csv and path.png (replaced as a whole)")
     return parser
+
+
+def _join_negative_values(argv: list[str]) -> list[str]:
+    """``--alphas -1,2`` -> ``--alphas=-1,2``: argparse takes ``-1,2`` for an option."""
+    out = []
+    for arg in argv:
+        if (out and out[-1] == "--alphas" and len(arg) > 1 and arg[0] == "-"
+                and arg[1] in "0123456789."):
+            out[-1] = f"--alphas={arg}"
+        else:
+            out.append(arg)
+    return out
 
 
 def _fit_options(args: argparse.Namespace) -> FitOptions:
@@ -107,30 +150,38 @@ def _fit_options(args: argparse.Namespace) -> FitOptions:
         data=getattr(args, "data", None), target=getattr(args, "target", None),
         model=args.model, cv=args.cv, alphas=args.alphas, selection=args.selection,
         test_size=args.test_size, standardize=not args.no_standardize, drop=list(args.drop),
-        impute=args.impute, extras=not args.no_report, random_state=args.seed,
+        impute=args.impute, extras=not args.no_report, random_state=args.seed, sep=args.sep,
+        drop_missing_target=getattr(args, "drop_missing_target", False),
         **fit_option_extras(args))
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
     """``ridgeway fit`` and ``ridgeway demo``."""
+    if args.command == "fit" and args.data is None and not any(
+            Path(c).suffix and Path(c).is_file() for c in args.drop):  # explained by run_fit
+        raise DataError("ridgeway fit needs a DATA file: ridgeway fit DATA --target COL "
+                        "(the bundled demo is `ridgeway demo`).")
     console = _output.console()
     options = _fit_options(args)
-    with _output.progress_bar() as progress:
-        outcome = run_fit(options, progress)
-        files = _output.prepare_outputs(outcome, report=not args.no_report, progress=progress)
-    written = _output.write_files(files, args.out)
+    with folder_lock(args.out):
+        with _output.progress_bar() as progress:
+            outcome = run_fit(options, progress)
+            files = _output.prepare_outputs(outcome, report=not args.no_report,
+                                            progress=progress)
+        written = _output.write_files(files, args.out)
     _output.print_fit(console, outcome, written)
     return 0
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
     """``ridgeway predict``."""
-    return _commands.predict(args.model, args.data, args.out)
+    return _commands.predict(args.model, args.data, args.out, ids=args.id, sep=args.sep)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     """``ridgeway check``."""
-    ok = _commands.check(_output.console(), args.model, args.data, args.max_gap, args.metric)
+    ok = _commands.check(_output.console(), args.model, args.data, args.max_gap, args.metric,
+                         sep=args.sep, drop_missing_target=args.drop_missing_target)
     return 0 if ok else EXIT_ALERT
 
 
@@ -148,6 +199,33 @@ def _one_line(exc: BaseException) -> str:
     return text or type(exc).__name__
 
 
+def _raised_in_ridgeway(exc: BaseException) -> bool:
+    """Whether the innermost frame of the traceback is ridgeway's own code."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return False
+    return Path(tb.tb_frame.f_code.co_filename).resolve().is_relative_to(_PACKAGE)
+
+
+_PACKAGE = Path(__file__).resolve().parent
+#: ridgeway's error classes for input the user can fix (messages written for the user)
+_USER_ERRORS = (DataError, ModelFileError, OutputError, SeparableDataError)
+
+
+def is_user_error(exc: BaseException) -> bool:
+    """Exit 2 (the user can fix it) rather than 3 (a bug in ridgeway).
+
+    Ridgeway's own error classes, ``OSError`` (missing, unreadable or unwritable paths) and a
+    ``ValueError`` that ridgeway's own validation raised are the user's; anything else,
+    including a ``ValueError`` from inside numpy, scipy or scikit-learn, is a bug.
+    """
+    if isinstance(exc, (*_USER_ERRORS, OSError)):
+        return True
+    return type(exc) is ValueError and _raised_in_ridgeway(exc)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``ridgeway`` command.
 
@@ -159,26 +237,44 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        Exit status: 0 success, 1 ``check`` alert, 2 bad input, 3 internal error.
+        Exit status: 0 success, 1 ``check`` alert, 2 a problem with the input or the output
+        (one line on stderr naming the file, column or row and the fix), 3 an internal error
+        (a bug: ``internal error in ridgeway X.Y (please report it)``; ``--debug`` or
+        ``RIDGEWAY_DEBUG=1`` adds the traceback).
     """
+    from . import __version__
+
     parser = build_parser()
+    argv = _join_negative_values(list(sys.argv[1:] if argv is None else argv))
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
+    debug = getattr(args, "debug", False) or bool(os.environ.get("RIDGEWAY_DEBUG"))
     try:
         return _COMMANDS[args.command](args)
-    except (ValueError, TypeError, OSError, KeyError, ArithmeticError) as exc:
-        print(f"ridgeway: error: {_one_line(exc)}", file=sys.stderr)
-        return EXIT_ERROR
     except KeyboardInterrupt:
         print("ridgeway: interrupted", file=sys.stderr)
         return 130
+    except MemoryError:
+        print("ridgeway: error: out of memory while working on the data; use a smaller file "
+              "(or fewer columns with --drop); a streaming mode (--stream) is planned.",
+              file=sys.stderr)
+        return EXIT_ERROR
+    except SeparableDataError:
+        print("ridgeway: error: the classes are perfectly separable, so alpha 0 (no penalty) "
+              "has no finite solution; use alphas > 0 (e.g. --alphas 0.001,1) or drop the "
+              "separating features with --drop.", file=sys.stderr)
+        return EXIT_ERROR
     except Exception as exc:
-        if os.environ.get("RIDGEWAY_DEBUG"):
-            raise
-        print(f"ridgeway: internal error: {type(exc).__name__}: {_one_line(exc)} (this is a "
-              "bug; set RIDGEWAY_DEBUG=1 for the traceback and report it)", file=sys.stderr)
+        if is_user_error(exc):
+            print(f"ridgeway: error: {_one_line(exc)}", file=sys.stderr)
+            return EXIT_ERROR
+        if debug:
+            traceback.print_exception(exc, file=sys.stderr)
+        print(f"ridgeway: internal error in ridgeway {__version__} (please report it): "
+              f"{type(exc).__name__}: {_one_line(exc)}"
+              + ("" if debug else " (rerun with --debug for the traceback)"), file=sys.stderr)
         return EXIT_INTERNAL
 
 
