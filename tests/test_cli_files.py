@@ -255,6 +255,7 @@ def test_negative_alphas_are_parsed_and_refused(ridge_model, capsys):
 
 def test_alpha_zero_is_minimum_norm_least_squares(tmp_path, capsys):
     table = _table()
+    table = table.append_column("x1_again", table.column("x1"))  # rank-deficient design
     data = _csv(tmp_path / "d.csv", table)
     assert main(["fit", str(data), "-t", "y", "--alphas", "0", "--test-size", "0",
                  "--no-report", "--out", str(tmp_path / "o")]) == 0
@@ -262,9 +263,10 @@ def test_alpha_zero_is_minimum_norm_least_squares(tmp_path, capsys):
     doc = json.loads((tmp_path / "o" / "model.json").read_text())
     assert doc["summary"]["alpha"] == 0.0
     pre = doc["preprocessing"]
-    num = np.column_stack([table.column(c).to_numpy() for c in ("x1", "x2", "x3")])
-    red = (np.asarray(table.column("colour").to_pylist()) == "red").astype(float)
-    X = np.column_stack([num, 1 - red, red])  # one-hot, collinear with the intercept
+    assert pre["binary"] == ["colour"] and pre["categories"]["colour"][1] == "red"
+    X = np.column_stack([
+        (np.asarray(table.column(c).to_pylist()) == "red").astype(float) if c == "colour"
+        else table.column(c).to_numpy() for c in pre["columns"]])
     X = (X - np.asarray(pre["mean"])) / np.asarray(pre["scale"])
     y = table.column("y").to_numpy()
     expected = np.linalg.pinv(X - X.mean(axis=0)) @ (y - y.mean())

@@ -231,9 +231,17 @@ def _validate_preprocessing(pre: _Field) -> int:
     cats_f.object()
     encoded = [c for c in columns if kinds[c] == "categorical"]
     _no_extra(cats_f, encoded, "a categorical column")
+    binary_f = pre.of("binary", required=False, default=[])
+    binary = binary_f.unique_strings()
+    for c in binary:
+        if c not in encoded:
+            raise binary_f.fail(f"names {c!r}, which is not a categorical column")
     n_out = len(columns) - len(encoded)
     for c in encoded:
-        n_out += len(cats_f.of(c).unique_strings(min_length=1))
+        levels = len(cats_f.of(c).unique_strings(min_length=1))
+        if c in binary and levels != 2:
+            raise cats_f.of(c).fail(f"must hold 2 levels for the binary column {c!r}")
+        n_out += levels - (c in binary)
     fill_f = pre.of("fill")
     for c in fill_f.object():
         if kinds.get(c) != "numeric":
