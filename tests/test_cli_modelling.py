@@ -14,7 +14,7 @@ import pytest
 from pyarrow import csv
 
 from ridgeway.cli import main
-from ridgeway.io import read_table
+from ridgeway.io import DataError, read_table
 from ridgeway.persistence import load_model
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
@@ -249,7 +249,7 @@ def test_main_does_not_silence_warnings(monkeypatch, tmp_path):
 
     def noisy(options, progress):
         warnings.warn("a warning from below", UserWarning, stacklevel=1)
-        raise ValueError("stop here")
+        raise DataError("stop here")
 
     monkeypatch.setattr(cli, "run_fit", noisy)
     with pytest.warns(UserWarning, match="a warning from below"):

@@ -69,9 +69,9 @@ def _doc(tmp_path):
     (lambda d: d["model"].update({"class": "os.system"}), "field 'model.class' must be one"),
     (lambda d: d.pop("preprocessing"), "field 'preprocessing' is missing"),
     (lambda d: d["model"]["fitted"].update(coef_=[1.0]),
-     "field 'model.fitted.coef_' must have 5 entries, not 1"),
+     "field 'model.fitted.coef_' must have 4 entries, not 1"),  # x0-x2, colour as one 0/1 column
     (lambda d: d["preprocessing"].update(mean=[0.0]),
-     "field 'preprocessing.mean' must have 5 entries, not 1"),
+     "field 'preprocessing.mean' must have 4 entries, not 1"),  # x0-x2, colour as one 0/1 column
 ])
 def test_bad_model_files(tmp_path, mutate, message):
     doc = _doc(tmp_path)
