@@ -282,7 +282,7 @@ def replace_folder(out: str | os.PathLike, files: Mapping[str, bytes | str]) -> 
     Returns
     -------
     list of pathlib.Path
-        The written files, in the order of ``files``.
+        The written files, in the order of ``files``, under ``out`` as given.
 
     Raises
     ------
@@ -290,6 +290,7 @@ def replace_folder(out: str | os.PathLike, files: Mapping[str, bytes | str]) -> 
         The folder cannot be written or is locked by another run; the previous folder is
         unchanged and no temporary file is left.
     """
+    shown_out = Path(out)
     out = Path(os.path.abspath(out))
     for name in files:
         if not name or name != Path(name).name or name.startswith(".") or name == MARKER:
@@ -320,7 +321,7 @@ def replace_folder(out: str | os.PathLike, files: Mapping[str, bytes | str]) -> 
         except BaseException:
             shutil.rmtree(stage, ignore_errors=True)
             raise
-    return [out / name for name in files]
+    return [shown_out / name for name in files]
 
 
 def _swap_in(stage: Path, out: Path) -> None:

@@ -8,7 +8,7 @@ numbers come from the estimators and :mod:`ridgeway.inspection`.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,7 @@ from .io import (
 )
 from .persistence import SavedModel
 
-__all__ = ["FitOptions", "FitOutcome", "Progress", "fit_option_extras", "parse_alphas",
+__all__ = ["FitOptions", "FitOutcome", "Progress", "parse_alphas",
            "parse_cv", "run_fit"]
 
 MODELS = ("ridge", "logistic", "poisson", "svm")
@@ -109,18 +109,6 @@ class FitOptions:
                                   ("--no-l1", self.extras and not self.l1)) if on]
         words += ["--seed", str(self.random_state)]
         return " ".join(shlex.quote(w) for w in words)
-
-
-def fit_option_extras(args: Any) -> dict[str, Any]:
-    """The options of :class:`FitOptions` added after the first release, read from parsed
-    command-line arguments (absent ones keep their defaults)."""
-    names = ("positive", "class_weight", "exposure", "offset", "split", "time_column",
-             "max_iter")
-    out = {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
-    if getattr(args, "no_l1", False):
-        out["l1"] = False
-    known = {f.name for f in fields(FitOptions)}
-    return {k: v for k, v in out.items() if k in known}
 
 
 @dataclass

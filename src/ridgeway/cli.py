@@ -18,7 +18,7 @@ from pathlib import Path
 
 from . import _commands, _output
 from ._atomic import OutputError, folder_lock
-from ._fitjob import MODELS, FitOptions, fit_option_extras, run_fit
+from ._fitjob import MODELS, FitOptions, run_fit
 from .exceptions import SeparableDataError
 from .io import DataError
 from .persistence import ModelFileError
@@ -152,7 +152,9 @@ def _fit_options(args: argparse.Namespace) -> FitOptions:
         test_size=args.test_size, standardize=not args.no_standardize, drop=list(args.drop),
         impute=args.impute, extras=not args.no_report, random_state=args.seed, sep=args.sep,
         drop_missing_target=getattr(args, "drop_missing_target", False),
-        **fit_option_extras(args))
+        positive=args.positive, class_weight=args.class_weight, exposure=args.exposure,
+        offset=args.offset, split=args.split or "random", time_column=args.time_column,
+        l1=not args.no_l1, max_iter=args.max_iter)
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
