@@ -65,22 +65,20 @@ def _use_agg() -> None:
 def figures(outcome: Any, progress: Any = None) -> dict[str, tuple[bytes, str]]:
     """The report's plots as PNG bytes with a caption, keyed by file name.
 
-    Labels are drawn as plain text (no matplotlib math text: a column named ``$x$`` shows as
-    is) and cut to :data:`ridgeway._output.MAX_LABEL` characters.
+    Users' labels are drawn as written (a column named ``$x$`` shows as is, not as math text)
+    and cut to :data:`ridgeway._output.MAX_LABEL` characters.
     """
-    import matplotlib
-
     _use_agg()
-    with matplotlib.rc_context({"text.parse_math": False}), np.errstate(all="ignore"):
+    with np.errstate(all="ignore"):
         return _figures(outcome, progress)
 
 
 def _figures(outcome: Any, progress: Any) -> dict[str, tuple[bytes, str]]:
     from .. import inspection as ins
-    from .._output import short
+    from .._output import MAX_LABEL
 
     kind, est, out = outcome.kind, outcome.cv_estimator, {}
-    names = [short(n) for n in outcome.feature_names]
+    names = [_short(n, MAX_LABEL) for n in outcome.feature_names]
     label = {"ridge": "CV MSE", "poisson": "CV Poisson deviance", "logistic": "CV log-loss",
              "svm": "CV squared hinge loss"}[kind]
     negate = True
@@ -207,9 +205,11 @@ def _diagnostics(outcome: Any) -> dict[str, tuple[bytes, str]]:
 
 
 def _short(label: Any, limit: int = 40) -> str:
+    """A user's label (a column name, a class) for a plot: cut to ``limit`` characters, its
+    dollar signs escaped so that matplotlib draws them instead of reading math text."""
     from .._output import short
 
-    return short(str(label), limit)
+    return short(str(label), limit).replace("$", r"\$")
 
 
 def _ridge_figures(outcome: Any, progress: Any, names: list[str]
