@@ -62,19 +62,37 @@ def test_alpha_to_zero_is_continuous():
     assert rel_err(near_zero, at_zero) < 1e-6
 
 
-def test_only_the_targets_that_need_it_are_refined():
-    # Large column means: recovering an intercept near zero from centered data cancels, so
-    # that target is refined; the target with a large intercept keeps the Cholesky solution.
+def test_an_intercept_near_zero_is_judged_against_the_spread_of_y():
+    # Large column means: recovering an intercept near zero from centered data cancels. Its
+    # error is small on the scale it acts on, |b| + sd(y), so nothing is refined (the old
+    # check measured it against |b| = 1e-6 alone and re-solved by QR in double-double).
     rng = np.random.default_rng(3)
     X = 1e3 + rng.normal(size=(80, 3))
     w = np.array([1.0, -2.0, 0.5])
     Y = np.column_stack([5e3 + X @ w + 0.01 * rng.normal(size=80), X @ w + 1e-6])
     model = Ridge(alpha=0.0).fit(X, Y)
-    assert model.solver_ == "cholesky+refine"
+    assert model.solver_ == "cholesky"
     for j in range(2):
         coef, b = exact_ridge(X, Y[:, j], 0.0)
         assert rel_err(model.coef_[j], coef) < 1e-10
-        assert abs(model.intercept_[j] - b) <= 1e-10 * abs(b)
+        assert abs(model.intercept_[j] - b) <= 1e-12 * (abs(b) + Y[:, j].std())
+        single = Ridge(alpha=0.0).fit(X, Y[:, j])
+        np.testing.assert_allclose(model.coef_[j], single.coef_, rtol=1e-12)
+
+
+def test_only_the_targets_that_need_it_are_refined():
+    # Means a million times the spread: the intercept's error is large even against the
+    # spread of y for the target whose intercept is near zero; only that target is refined.
+    rng = np.random.default_rng(3)
+    X = 1e6 + rng.normal(size=(80, 3))
+    w = np.array([1.0, -2.0, 0.5])
+    Y = np.column_stack([5e6 + X @ w + 0.01 * rng.normal(size=80), X @ w + 1e-3])
+    model = Ridge(alpha=0.0).fit(X, Y)
+    assert model.solver_ == "cholesky+refine"
+    for j in range(2):
+        coef, b = exact_ridge(X, Y[:, j], 0.0)
+        assert rel_err(model.coef_[j], coef) < 1e-9
+        assert abs(model.intercept_[j] - b) <= 1e-8 * abs(b)
         single = Ridge(alpha=0.0).fit(X, Y[:, j])
         assert single.solver_ == ("cholesky" if j == 0 else "refine")
         np.testing.assert_allclose(model.coef_[j], single.coef_, rtol=1e-12)

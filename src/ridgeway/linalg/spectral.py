@@ -220,19 +220,22 @@ class RidgeSpectrum:
 
     def solution(self, alphas) -> RidgeSolution:
         """Coefficients (p, t) and intercepts (t,) at one alpha per target (or one for all)."""
-        t = self.q.shape[1]
-        alphas = np.broadcast_to(np.asarray(alphas, dtype=np.float64), (t,))
-        coef = np.empty((self.x_mean.shape[0], t))
-        intercept = np.empty(t)
-        xv = self._vt_times(self.x_mean)
-        for value in np.unique(alphas):
-            cols = np.flatnonzero(alphas == value)
-            g = self._g([value])[:, 0]  # (r,)
-            z = g[:, None] * self.q[:, cols]
-            coef[:, cols] = self._v_times(z)
-            intercept[cols] = self.y_mean[cols] - xv @ z
+        z = self._g_columns(alphas, self.q.shape[1]) * self.q
+        coef = self._v_times(z)
+        intercept = self.y_mean - self._vt_times(self.x_mean) @ z
         return RidgeSolution(coef, intercept,
                              "eigen-dual" if self.dual_basis is not None else "eigen-primal")
+
+    def _g_columns(self, alphas, t: int) -> np.ndarray:
+        """``1 / (d_j + alpha_k)`` for one alpha per column, shape (r, t)."""
+        alphas = np.broadcast_to(np.asarray(alphas, dtype=np.float64), (t,))
+        with np.errstate(divide="ignore"):
+            return 1.0 / (self.eigenvalues[:, None] + alphas[None, :])
+
+    def inverse(self, alphas, rhs: np.ndarray) -> np.ndarray:
+        """``(X_c'SX_c + alpha_k I)^+ rhs_k`` for each column k of ``rhs``, shape (p, t)."""
+        g = self._g_columns(alphas, rhs.shape[1])
+        return self._v_times(g * np.asarray(self.eigenvectors.T @ rhs))
 
     def df(self, alphas) -> np.ndarray:
         """Effective degrees of freedom ``sum_j d_j / (d_j + alpha)``, shape (n_alphas,)."""

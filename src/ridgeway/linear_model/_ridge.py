@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator
 from .._validation import check_alpha, check_alphas, check_choice, check_penalty_factor
 from ..exceptions import AlphaEdgeWarning
 from ..linalg.gram import GramStats
-from ..linalg.solve import SOLVERS, solve_ridge
+from ..linalg.solve import SOLVERS, solve_from_spectrum, solve_ridge
 from ..linalg.spectral import RidgeSpectrum
 from ..selection import (
     SELECTION_RULES,
@@ -235,13 +235,7 @@ class RidgeCV(LinearPredictorMixin, BaseEstimator):
         if isinstance(self.alphas, str):
             grid, curve = _widen(grid, curve, evaluate, self.alpha_per_target)
         chosen, best_loss = self._select(curve, evaluate)
-        if self._spectrum.dual_basis is not None:
-            # n < p: the kernel eigendecomposition already solves every alpha (as accurately
-            # as a Cholesky of K + alpha I would, with the same conditioning).
-            sol = self._spectrum.solution(np.atleast_1d(chosen))
-        else:
-            sol = solve_ridge(X, y2, sw, np.atleast_1d(chosen), solver="auto",
-                              fit_intercept=self.fit_intercept, stats=stats)
+        sol = solve_from_spectrum(self._spectrum, X, y2, sw, np.atleast_1d(chosen), stats)
         _store_solution(self, sol, y, X.dtype)
         self.alpha_ = chosen if self.alpha_per_target and y.ndim == 2 else float(
             np.atleast_1d(chosen)[0])
