@@ -8,7 +8,16 @@ import numpy as np
 from scipy.optimize import minimize_scalar
 from sklearn.base import BaseEstimator
 
-from .._validation import check_alpha, check_alphas, check_choice, check_penalty_factor
+from .._validation import (
+    RIDGE_SOLVER_ALIASES,
+    check_alpha,
+    check_alphas,
+    check_choice,
+    check_not_positive,
+    check_penalty_factor,
+    check_ridge_solver,
+    check_store_cv_results,
+)
 from ..exceptions import AlphaEdgeWarning
 from ..linalg.gram import GramStats
 from ..linalg.solve import SOLVERS, solve_from_spectrum, solve_ridge
@@ -33,9 +42,15 @@ def _store_solution(est, sol, y, dtype) -> None:
     intercept = np.asarray(sol.intercept, dtype=dtype)
     if y.ndim == 1:
         coef, intercept = coef[0], intercept[0]
+    elif y.shape[1] == 1:
+        coef = coef[0]  # scikit-learn: y of shape (n, 1) gives coef_ (p,), intercept_ (1,)
     est.coef_ = coef
     est.intercept_ = intercept if est.fit_intercept else np.zeros_like(intercept)
-    est.solver_ = sol.solver
+    # a solver asked for by name is reported by that name (scikit-learn's "sparse_cg" too,
+    # "cholesky" when the Cholesky ran on the dual); "auto" reports what it chose
+    asked = getattr(est, "solver", "auto")
+    method = RIDGE_SOLVER_ALIASES.get(asked, asked)
+    est.solver_ = asked if sol.solver.split("-")[0] == method else sol.solver
     if sol.solver in ("cg", "lsqr"):
         est.n_iter_ = sol.n_iter
     else:
@@ -64,13 +79,16 @@ class Ridge(LinearPredictorMixin, BaseEstimator):
         Fit an unpenalized intercept ``b`` (through centering; never by a column of ones in the
         penalty).
     solver : {"auto", "cholesky", "eigen", "svd", "cg", "lsqr", "refine"}
-        ``"auto"``: Cholesky of the scaled centered gram (of the kernel when n < p, of the
-        implicitly centered sparse gram for sparse X with p <= 4000, else CG), switching to
-        ``"refine"`` when LAPACK's condition estimate says the result would have fewer than 12
-        correct digits. ``"refine"``: Householder QR with iterative refinement in double-double
-        arithmetic, accurate to what the float64 data allow (NIST StRD certified values to
-        14-15 digits). ``"eigen"``: eigendecomposition, primal or dual by shape. ``"svd"``: SVD
-        of centered X. ``"cg"``/``"lsqr"``: Krylov methods with implicit centering.
+        (scikit-learn's ``"sparse_cg"`` means ``"cg"``; ``"sag"``, ``"saga"`` and
+        ``"lbfgs"`` raise an error that names the alternative.) ``"auto"``: Cholesky of the
+        scaled centered gram (of the kernel when n < p, of the implicitly centered sparse gram
+        for sparse X with p <= 4000, else CG), switching to ``"refine"`` when LAPACK's
+        condition estimate says the result would have fewer than 12 correct digits (the
+        intercept's measured against ``|b| + sd(y)``). ``"refine"``: Householder QR with
+        iterative refinement in double-double arithmetic, accurate to what the float64 data
+        allow (NIST StRD certified values to 14-15 digits). ``"eigen"``: eigendecomposition,
+        primal or dual by shape. ``"svd"``: SVD of centered X. ``"cg"``/``"lsqr"``: Krylov
+        methods with implicit centering.
     penalty_factor : array-like of shape (n_features,), optional
         Non-negative multiplier of ``alpha`` per feature (glmnet's ``penalty.factor``); 0 leaves
         a feature unpenalized.
@@ -78,13 +96,20 @@ class Ridge(LinearPredictorMixin, BaseEstimator):
         Relative residual tolerance of ``"cg"`` and ``"lsqr"``.
     max_iter : int, optional
         Iteration limit of ``"cg"`` and ``"lsqr"``.
+    positive : bool
+        scikit-learn's keyword; only ``False`` (``True`` raises: no constrained solver).
+    copy_X : bool
+        scikit-learn's keyword; accepted and without effect (X is never modified).
+    random_state : None, int or RandomState
+        scikit-learn's keyword; accepted and without effect (every solver is deterministic).
 
     Attributes
     ----------
     coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
     intercept_ : float or ndarray of shape (n_targets,)
     solver_ : str
-        The method actually used.
+        The method used: the solver asked for by name, or what ``"auto"`` chose
+        (``"cholesky"``, ``"cholesky-dual"``, ``"refine"``, ``"cholesky+refine"``, ``"cg"``).
     n_iter_ : int or ndarray of int
         Iterations of ``cg``/``lsqr``; for a direct solver, 1 (the factorization) plus the
         number of refinement sweeps.
@@ -102,6 +127,9 @@ class Ridge(LinearPredictorMixin, BaseEstimator):
         penalty_factor=None,
         tol: float = 1e-10,
         max_iter: int | None = None,
+        positive: bool = False,
+        copy_X: bool = True,
+        random_state=None,
     ):
         self.alpha = alpha
         self.fit_intercept = fit_intercept
@@ -109,6 +137,9 @@ class Ridge(LinearPredictorMixin, BaseEstimator):
         self.penalty_factor = penalty_factor
         self.tol = tol
         self.max_iter = max_iter
+        self.positive = positive
+        self.copy_X = copy_X
+        self.random_state = random_state
 
     def fit(self, X, y, sample_weight=None) -> Ridge:
         """Fit the model.
@@ -124,11 +155,12 @@ class Ridge(LinearPredictorMixin, BaseEstimator):
         -------
         self : Ridge
         """
-        check_choice(self.solver, "solver", SOLVERS)
+        solver = check_ridge_solver(self.solver, SOLVERS)
+        check_not_positive(self.positive)
         X, y, y2, sw = validate_regression_data(self, X, y, sample_weight)
         alphas = check_alpha(self.alpha, n_targets=y2.shape[1])
         pf = check_penalty_factor(self.penalty_factor, X.shape[1])
-        sol = solve_ridge(X, y2, sw, alphas, pf, solver=self.solver,
+        sol = solve_ridge(X, y2, sw, alphas, pf, solver=solver,
                           fit_intercept=self.fit_intercept, tol=self.tol, max_iter=self.max_iter)
         _store_solution(self, sol, y, X.dtype)
         return self
@@ -166,9 +198,16 @@ class RidgeCV(LinearPredictorMixin, BaseEstimator):
     alpha_per_target : bool
         Select one alpha per column of y (in every cv mode).
     selection : {"min", "1se"}
-        ``"min"``: the best mean score; ``"1se"``: the largest alpha whose mean loss is within one
+        ``"min"``: the best mean score (among exact ties the largest alpha, the simplest
+        model); ``"1se"``: the largest alpha whose mean loss is within one
         standard error of the best (glmnet's ``lambda.1se``). Not available with GCV.
     fit_intercept : bool
+    gcv_mode : {None, "auto", "svd", "eigen"}
+        scikit-learn's keyword (how its LOO decomposes X); accepted and without effect:
+        ridgeway picks the primal or dual eigendecomposition by shape, and the LOO values
+        are the same.
+    store_cv_results : bool
+        scikit-learn's keyword; only ``False`` (``cv_results_`` is always stored, as a dict).
 
     Attributes
     ----------
@@ -193,6 +232,8 @@ class RidgeCV(LinearPredictorMixin, BaseEstimator):
         alpha_per_target: bool = False,
         selection: str = "min",
         fit_intercept: bool = True,
+        gcv_mode=None,
+        store_cv_results: bool = False,
     ):
         self.alphas = alphas
         self.cv = cv
@@ -200,6 +241,8 @@ class RidgeCV(LinearPredictorMixin, BaseEstimator):
         self.alpha_per_target = alpha_per_target
         self.selection = selection
         self.fit_intercept = fit_intercept
+        self.gcv_mode = gcv_mode
+        self.store_cv_results = store_cv_results
 
     def _cv_mode(self) -> str:
         if self.cv is None:
@@ -223,12 +266,16 @@ class RidgeCV(LinearPredictorMixin, BaseEstimator):
         self : RidgeCV
         """
         check_choice(self.selection, "selection", SELECTION_RULES)
+        if self.gcv_mode is not None:
+            check_choice(self.gcv_mode, "gcv_mode", ("auto", "svd", "eigen"))
+        check_store_cv_results(self.store_cv_results)
         mode = self._cv_mode()
         if mode == "gcv" and self.selection == "1se":
             raise ValueError('selection="1se" needs a CV spread; GCV has none. Use cv=None '
                              "(LOO) or k-fold.")
         X, y, y2, sw = validate_regression_data(self, X, y, sample_weight)
-        loss = make_scorer_loss(self.scoring)
+        loss = make_scorer_loss(self.scoring, per_target=self.alpha_per_target,
+                                one_d=y.ndim == 1, weighted=sample_weight is not None)
         evaluate, eigenvalues, stats = self._criterion(mode, X, y, y2, sw, loss)
         grid = self._grid(eigenvalues)
         curve = evaluate(grid)
