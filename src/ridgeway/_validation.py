@@ -344,3 +344,14 @@ def check_store_cv_results(store_cv_results) -> None:
             "ridgeway.RidgeSpectrum.from_data(X, y).loo_blocks(X, y, alphas=...). Pass "
             "store_cv_results=False."
         )
+
+
+def check_positive_weights(sample_weight: np.ndarray, cv_mode: str) -> None:
+    """Cross-validation needs at least two rows with positive weight."""
+    positive = int(np.count_nonzero(sample_weight > 0))
+    if positive < 2:
+        raise ValueError(
+            f"Cross-validation needs at least 2 samples with positive sample_weight; got "
+            f"{positive} ({cv_mode}: a held-out row is predicted from the others). Give more "
+            "rows a positive weight, or fit Ridge with a fixed alpha."
+        )

@@ -207,7 +207,7 @@ def accepts_sample_weight(scorer) -> bool:
 
 
 def make_scorer_loss(scoring, *, per_target: bool = False, one_d: bool = False,
-                     weighted: bool = False):
+                     weighted: bool = False, y_scale: float = 1.0):
     """``None`` -> None (squared error, computed in closed form); else a loss function.
 
     The returned callable maps ``(y_true (m, t), prediction (m, t), sample_weight)`` to one
@@ -216,7 +216,8 @@ def make_scorer_loss(scoring, *, per_target: bool = False, one_d: bool = False,
     scikit-learn's ``RidgeCV``, multi-output y is scored as a whole (the one score repeated
     for every target) unless ``per_target``, and a 1-D y is passed as 1-D (``one_d``). The
     weights are passed only when ``weighted`` (the user gave ``sample_weight``) and the scorer
-    accepts them (scikit-learn's metadata routing does the same).
+    accepts them (scikit-learn's metadata routing does the same). ``y_scale``: y and the
+    predictions arrive divided by it (a rescaled fit) and are scored in their own units.
     """
     if scoring is None:
         return None
@@ -227,6 +228,8 @@ def make_scorer_loss(scoring, *, per_target: bool = False, one_d: bool = False,
 
     def score(y_true, prediction, sample_weight):
         kwargs = {"sample_weight": sample_weight} if pass_weights else {}
+        if y_scale != 1.0:
+            y_true, prediction = y_true * y_scale, prediction * y_scale
         return float(scorer(_FixedPrediction(prediction), np.empty((y_true.shape[0], 0)),
                             y_true, **kwargs))
 

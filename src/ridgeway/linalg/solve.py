@@ -18,10 +18,20 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import scipy.sparse as sp
 
-from .direct import EPS, RidgeSolution, solve_dual, solve_gram, solve_refined, solve_svd
+from .direct import (
+    EPS,
+    RidgeSolution,
+    moments,
+    solve_dual,
+    solve_gram,
+    solve_refined,
+    solve_svd,
+)
 from .gram import GramStats
 from .iterative import solve_iterative
 from .spectral import RidgeSpectrum
@@ -173,7 +183,128 @@ def solve_ridge(
     Returns
     -------
     RidgeSolution
+
+    Raises
+    ------
+    ValueError
+        If the solution is not representable in float64 even after rescaling the data.
+
+    Notes
+    -----
+    A solution that comes out non-finite (the gram or ``X'y`` overflowed: features beyond
+    ~1e154, targets beyond ~1e300), or whose column statistics left ``[SAFE_LOW, SAFE_HIGH]``,
+    is recomputed on ``X / c_x``, ``y / c_y`` with ``alpha / c_x^2`` (``c`` the largest
+    absolute values), which has the same minimizer up to the factors: ``w = (c_y / c_x) w'``,
+    ``b = c_y b'``. The solvers that read X itself check its range first.
     """
+    kwargs = {"solver": solver, "fit_intercept": fit_intercept, "tol": tol,
+              "max_iter": max_iter}
+    if solver not in ("auto", "cholesky") and not sp.issparse(X) and (
+            out_of_range_scale(X) != 1.0 or out_of_range_scale(y2) != 1.0):
+        # these solvers read X itself, where squares can overflow to a finite wrong answer
+        return _solve_rescaled(X, y2, sample_weight, alphas, penalty_factor, kwargs)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"), \
+            warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            sol = _solve_ridge(X, y2, sample_weight, alphas, penalty_factor, stats=stats,
+                               **kwargs)
+        except (np.linalg.LinAlgError, _OutOfRange):
+            sol = None
+    if sol is not None and is_finite(sol):
+        for w in caught:  # the warnings of the attempt that is kept
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        return sol
+    return _solve_rescaled(X, y2, sample_weight, alphas, penalty_factor, kwargs)
+
+
+def is_finite(sol: RidgeSolution) -> bool:
+    """Whether every coefficient and intercept is finite."""
+    return bool(np.all(np.isfinite(sol.coef)) and np.all(np.isfinite(sol.intercept)))
+
+
+def max_abs(a) -> float:
+    """Largest absolute value of a dense or sparse array (0 for an empty one)."""
+    values = a.data if sp.issparse(a) else a
+    if values.size == 0:
+        return 0.0
+    return float(max(np.max(values), -np.min(values)))
+
+
+#: Largest absolute values outside [SAFE_LOW, SAFE_HIGH] make squares and cross products
+#: over- or underflow float64 (with room for sums over many rows).
+SAFE_LOW, SAFE_HIGH = 1e-100, 1e100
+
+
+def out_of_range_scale(a) -> float:
+    """``max |a|`` if it lies outside ``[SAFE_LOW, SAFE_HIGH]`` (divide by it), else 1."""
+    c = max_abs(a)
+    return c if (c > SAFE_HIGH or 0 < c < SAFE_LOW) else 1.0
+
+
+def varies(X) -> bool:
+    """Whether some column of X is not constant."""
+    if sp.issparse(X):
+        return bool(np.any(X.max(axis=0).toarray() != X.min(axis=0).toarray()))
+    return bool(np.any(np.max(X, axis=0) != np.min(X, axis=0)))
+
+
+class _OutOfRange(Exception):
+    """The data's squares over- or underflow float64: solve the rescaled problem."""
+
+
+def _stats_out_of_range(stats: GramStats, X) -> bool:
+    """Whether the column means and spreads say the squares left float64's range."""
+    spread = np.sqrt(np.max(np.diag(stats.xx), initial=0.0) / stats.weight_sum)
+    size = max(float(np.max(np.abs(stats.x_mean), initial=0.0)), float(spread))
+    if not np.isfinite(size) or size > SAFE_HIGH:
+        return True
+    return spread < SAFE_LOW and varies(X)
+
+
+def _penalty_dominated(X, y2, s, alphas, penalty_factor, fit_intercept) -> RidgeSolution:
+    """``w = X_c'S y_c / (alpha pf)``: the solution when alpha / c_x^2 overflows (exact to
+    a relative ``c_x^2 / alpha``, below 1e-300 there), computed in X's own units."""
+    if penalty_factor is not None and np.any(penalty_factor <= 0):
+        raise ValueError(
+            "alpha is too large for these features' scale to keep unpenalized features "
+            "(penalty_factor 0) in float64; rescale X (e.g. StandardScaler).")
+    stats = GramStats.from_arrays(X, y2, s)
+    _xx, xy, x_mean, y_mean = moments(stats, fit_intercept)
+    pf = np.ones(X.shape[1]) if penalty_factor is None else penalty_factor
+    lam = np.broadcast_to(np.asarray(alphas, dtype=np.float64), (y2.shape[1],))
+    coef = xy / pf[:, None] / lam[None, :]
+    return RidgeSolution(coef, y_mean - x_mean @ coef, "cholesky")
+
+
+def _solve_rescaled(X, y2, s, alphas, penalty_factor, kwargs) -> RidgeSolution:
+    cx, cy = max_abs(X) or 1.0, max_abs(y2) or 1.0
+    with np.errstate(over="ignore"):
+        scaled_alphas = np.asarray(alphas, dtype=np.float64) / cx / cx
+    if not np.all(np.isfinite(scaled_alphas)):
+        return _penalty_dominated(X, y2, s, alphas, penalty_factor, kwargs["fit_intercept"])
+    Xs = X * (1.0 / cx) if sp.issparse(X) else np.divide(X, cx, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        try:
+            sol = _solve_ridge(Xs, y2 / cy, s, scaled_alphas, penalty_factor, **kwargs)
+        except np.linalg.LinAlgError:
+            sol = None
+        if sol is not None:
+            sol = RidgeSolution(sol.coef / cx * cy, sol.intercept * cy, sol.solver,
+                                sol.n_iter, sol.rcond)
+    if sol is None or not is_finite(sol):
+        raise ValueError(
+            f"The ridge solution is not representable in float64 for this data (largest "
+            f"|x| = {cx:.3g}, largest |y| = {cy:.3g}, alpha up to {np.max(alphas):.3g}): the "
+            "coefficients would overflow. Rescale X and y (e.g. "
+            "sklearn.preprocessing.StandardScaler, or divide y by a constant and multiply "
+            "the coefficients back)."
+        )
+    return sol
+
+
+def _solve_ridge(X, y2, sample_weight, alphas, penalty_factor, *, solver, fit_intercept,
+                 tol, max_iter, stats=None) -> RidgeSolution:
     method = resolve_solver(solver, X, penalty_factor)
     if method in ("cg", "lsqr"):
         return solve_iterative(X, y2, sample_weight, alphas, penalty_factor, method=method,
@@ -191,6 +322,8 @@ def solve_ridge(
                         scale)
     if stats is None:
         stats = GramStats.from_arrays(X, y2, sample_weight)
+    if _stats_out_of_range(stats, X):
+        raise _OutOfRange
     sol = solve_gram(stats, alphas, penalty_factor, fit_intercept=fit_intercept)
     if solver != "auto" or sp.issparse(X):
         return sol

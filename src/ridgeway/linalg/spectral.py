@@ -208,7 +208,7 @@ class RidgeSpectrum:
         g = self._g(alphas)  # (r, a)
         z = g[:, :, None] * self.q[:, None, :]  # (r, a, t)
         r, a, t = z.shape
-        w = self._v_times(z.reshape(r, a * t)).reshape(-1, a, t)  # (p, a, t)
+        w = self._v_times(z.reshape(r, a * t)).reshape(self.x_mean.shape[0], a, t)  # (p, a, t)
         return self._squeeze(np.moveaxis(w, 1, 0))
 
     def intercept(self, alphas) -> np.ndarray:
@@ -252,7 +252,7 @@ class RidgeSpectrum:
         """
         alphas = np.atleast_1d(np.asarray(alphas, dtype=np.float64))
         g = self._g(alphas)
-        factor = (self.eigenvalues[:, None] + 2 * alphas[None, :]) * g**2  # (r, a)
+        factor = g * (1.0 + alphas[None, :] * g)  # (d + 2 alpha) / (d + alpha)^2, (r, a)
         rss = self.yy[None, :] - factor.T @ self.q**2
         return np.maximum(rss, 0.0)
 
@@ -343,7 +343,8 @@ class RidgeSpectrum:
             sample_weight = None
         basis = self.alpha_basis(alphas)
         g, right = (self._g(alphas), None) if basis is None else basis  # g: (r, k)
-        zq = (g[:, :, None] * self.q[:, None, :]).reshape(self.rank, -1)  # (r, k*t)
+        k = g.shape[1]
+        zq = (g[:, :, None] * self.q[:, None, :]).reshape(self.rank, k * t)  # (r, k*t)
         if chunk_rows is None:
             chunk_rows = max(64, _CHUNK_ELEMENTS // max(alphas.size * t, self.rank, 1))
         for start in range(0, n, chunk_rows):
@@ -351,7 +352,7 @@ class RidgeSpectrum:
             tc = (self.projections(X[start:stop]) if projections is None
                   else projections[start:stop])
             h = np.square(tc) @ g
-            pred = (tc @ zq).reshape(stop - start, -1, t)
+            pred = (tc @ zq).reshape(stop - start, k, t)
             if right is not None:
                 h = h @ right
                 pred = np.matmul(right.T, pred)  # (rows, a, t)
@@ -389,7 +390,7 @@ class RidgeSpectrum:
         for j0 in range(0, t, step):
             cols = slice(j0, min(j0 + step, t))
             z = g[:, :, None] * self.q[:, None, cols]  # (r, a, tc)
-            mz = (m @ z.reshape(r, -1)).reshape(z.shape)
+            mz = (m @ z.reshape(r, z.shape[1] * z.shape[2])).reshape(z.shape)
             quad = np.einsum("rat,rat->at", z, mz)
             lin = np.einsum("rat,rt->at", z, bvec[:, cols])
             shift = dy[cols][None, :] - np.einsum("rat,r->at", z, dx)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.optimize import minimize_scalar
 from sklearn.base import BaseEstimator
 
@@ -15,12 +16,22 @@ from .._validation import (
     check_choice,
     check_not_positive,
     check_penalty_factor,
+    check_positive_weights,
     check_ridge_solver,
     check_store_cv_results,
 )
 from ..exceptions import AlphaEdgeWarning
+from ..linalg.direct import RidgeSolution
 from ..linalg.gram import GramStats
-from ..linalg.solve import SOLVERS, solve_from_spectrum, solve_ridge
+from ..linalg.solve import (
+    SOLVERS,
+    is_finite,
+    max_abs,
+    out_of_range_scale,
+    solve_from_spectrum,
+    solve_ridge,
+    varies,
+)
 from ..linalg.spectral import RidgeSpectrum
 from ..selection import (
     SELECTION_RULES,
@@ -172,6 +183,36 @@ class Ridge(LinearPredictorMixin, BaseEstimator):
         return tags
 
 
+class _OutOfRange(Exception):
+    """The statistics of X over- or underflowed float64: refit on rescaled data."""
+
+
+def _representable_only(evaluate, fx: float):
+    """``evaluate`` restricted to the alphas (on X / fx) that float64 holds in X's units."""
+    def restricted(alphas):
+        with np.errstate(over="ignore"):
+            original = alphas * fx * fx
+        keep = np.isfinite(original) & ((original > 0) | (alphas == 0))
+        if not np.any(keep):
+            check_representable_alphas(alphas[:1], fx)
+        return evaluate(alphas[keep])
+
+    return restricted
+
+
+def check_representable_alphas(chosen, fx: float):
+    """Alphas chosen on X / fx, in the units of X; an error if float64 cannot hold them."""
+    with np.errstate(over="ignore"):
+        alpha = np.asarray(chosen, dtype=np.float64) * fx * fx
+    if not np.all(np.isfinite(alpha)) or np.any((alpha == 0) & (np.asarray(chosen) > 0)):
+        raise ValueError(
+            f"The alpha chosen for this data is not representable in float64 (X has entries "
+            f"up to {fx:.3g} in absolute value, so the alphas that matter are of order "
+            f"{fx:.3g}^2). Rescale X (e.g. sklearn.preprocessing.StandardScaler, or divide it "
+            "by a constant c and multiply the chosen alpha by c^2 yourself).")
+    return alpha if np.ndim(chosen) else float(alpha)
+
+
 class RidgeCV(LinearPredictorMixin, BaseEstimator):
     """Ridge regression with alpha chosen by exact LOO, GCV or k-fold CV, over a whole grid.
 
@@ -274,21 +315,56 @@ class RidgeCV(LinearPredictorMixin, BaseEstimator):
             raise ValueError('selection="1se" needs a CV spread; GCV has none. Use cv=None '
                              "(LOO) or k-fold.")
         X, y, y2, sw = validate_regression_data(self, X, y, sample_weight)
+        check_positive_weights(sw, mode)
+        # Data whose squares over- or underflow float64 are fitted rescaled (same minimizer,
+        # alphas in units of the scaled data) and mapped back; y by its own size up front,
+        # X when its statistics prove out of range (checked after the fact: no extra pass).
+        fy = out_of_range_scale(y2)
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):
+                return self._fit(mode, X, y, y2, sw, sample_weight is not None, 1.0, fy)
+        except (np.linalg.LinAlgError, _OutOfRange):
+            fx = max_abs(X)
+        Xs = X * (1.0 / fx) if sp.issparse(X) else np.divide(X, fx, dtype=X.dtype)
+        return self._fit(mode, Xs, y, y2, sw, sample_weight is not None, fx, fy)
+
+    def _fit(self, mode, X, y, y2, sw, weighted, fx, fy) -> RidgeCV:
+        """``fit`` on ``X`` (already divided by ``fx``) and ``y / fy``; results mapped back."""
+        if fy != 1.0:
+            y, y2 = y / fy, y2 / fy
         loss = make_scorer_loss(self.scoring, per_target=self.alpha_per_target,
-                                one_d=y.ndim == 1, weighted=sample_weight is not None)
+                                one_d=y.ndim == 1, weighted=weighted, y_scale=fy)
         evaluate, eigenvalues, stats = self._criterion(mode, X, y, y2, sw, loss)
-        grid = self._grid(eigenvalues)
+        if (fx == 1.0 and not np.all(np.isfinite(eigenvalues))) or (
+                fx == 1.0 and eigenvalues.size == 0 and varies(X)):
+            raise _OutOfRange
+        if fx != 1.0:
+            evaluate = _representable_only(evaluate, fx)
+        grid = self._grid(eigenvalues, fx)
         curve = evaluate(grid)
         if isinstance(self.alphas, str):
             grid, curve = _widen(grid, curve, evaluate, self.alpha_per_target)
-        chosen, best_loss = self._select(curve, evaluate)
+        chosen, best_loss = self._select(curve, evaluate, fx)
         sol = solve_from_spectrum(self._spectrum, X, y2, sw, np.atleast_1d(chosen), stats)
+        if fx != 1.0 or fy != 1.0:
+            sol = RidgeSolution(sol.coef / fx * fy, sol.intercept * fy, sol.solver, sol.n_iter)
+        chosen = check_representable_alphas(chosen, fx)
+        if not is_finite(sol):
+            raise ValueError(
+                "The ridge solution is not representable in float64 for this data: the "
+                "coefficients would overflow. Rescale X and y (e.g. "
+                "sklearn.preprocessing.StandardScaler).")
         _store_solution(self, sol, y, X.dtype)
         self.alpha_ = chosen if self.alpha_per_target and y.ndim == 2 else float(
             np.atleast_1d(chosen)[0])
-        self.best_score_ = -best_loss if np.ndim(best_loss) else -float(best_loss)
+        mse = 1.0 if loss is not None else fy * fy  # a scorer saw y in its own units
+        self.best_score_ = (-best_loss if np.ndim(best_loss) else -float(best_loss)) * mse
         self.cv_mode_ = mode
         self.cv_results_ = self._results(curve, eigenvalues, stats, y2)
+        self.cv_results_["alphas"] = self.cv_results_["alphas"] * fx * fx
+        for key, value in self.cv_results_.items():
+            if key.endswith("test_score"):
+                self.cv_results_[key] = value * mse
         if self._spectrum.basis is None:
             self._spectrum = None  # a dual spectrum refers to X: do not keep X alive
         return self
@@ -303,6 +379,13 @@ class RidgeCV(LinearPredictorMixin, BaseEstimator):
                     f"Too few samples for the folds: {X.shape[0]} samples in "
                     f"{len(splits)} folds leave fewer than 2 training rows in a fold."
                 )
+            for k, (train, test) in enumerate(splits):
+                if not (np.sum(sw[train]) > 0 and np.sum(sw[test]) > 0):
+                    part = "training" if not np.sum(sw[train]) > 0 else "held-out"
+                    raise ValueError(
+                        f"Fold {k} has no {part} row with positive sample_weight. Use fewer "
+                        "folds, shuffle them (cv=KFold(k, shuffle=True, random_state=0)), or "
+                        "drop the rows of weight 0.")
             kfold = RidgeKFold(X, y2, sw, splits, fit_intercept=self.fit_intercept, loss=loss)
             stats = kfold.total
             if stats is not None:
@@ -322,14 +405,15 @@ class RidgeCV(LinearPredictorMixin, BaseEstimator):
         proj = spec.projections(X) if isinstance(self.alphas, str) else None
         return (lambda a: ridge_loo_curve(spec, X, y2, sw, a, loss, proj)), spec.eigenvalues, stats
 
-    def _grid(self, eigenvalues) -> np.ndarray:
+    def _grid(self, eigenvalues, fx: float = 1.0) -> np.ndarray:
+        """The candidate alphas, in the units of X divided by ``fx``."""
         if self.alphas is None or isinstance(self.alphas, str):
             if isinstance(self.alphas, str):
                 check_choice(self.alphas, "alphas", ("auto",))
             return df_alpha_grid(eigenvalues)
-        return check_alphas(self.alphas)
+        return check_alphas(self.alphas) / fx / fx
 
-    def _select(self, curve: CVCurve, evaluate):
+    def _select(self, curve: CVCurve, evaluate, fx: float = 1.0):
         """Chosen alpha(s) and their mean loss, per target or on the target-averaged loss."""
         targets = range(curve.mean.shape[1]) if self.alpha_per_target else [None]
         chosen, best = [], []
@@ -340,7 +424,7 @@ class RidgeCV(LinearPredictorMixin, BaseEstimator):
             if isinstance(self.alphas, str) and self.selection == "min":
                 alpha, value = _refine_min(curve.alphas, pick.index, evaluate, j, value)
             elif not isinstance(self.alphas, str):
-                message = edge_warning(curve.alphas, pick.index)
+                message = edge_warning(curve.alphas * fx * fx, pick.index)
                 if message:
                     warnings.warn(message, AlphaEdgeWarning, stacklevel=3)
             chosen.append(alpha)
