@@ -78,8 +78,8 @@ def _unscale(sol: RidgeSolution, scale) -> RidgeSolution:
                          sol.rcond)
 
 
-def _error_estimates(err_w: np.ndarray, stats: GramStats, sol: RidgeSolution):
-    """``(err_w, err_b, err_b_own)``: estimated relative errors of each target's solution.
+def _intercept_errors(err_w: np.ndarray, stats: GramStats, sol: RidgeSolution):
+    """``(err_b, err_b_own)``: estimated relative errors of each target's intercept.
 
     The absolute error of ``b = y_mean - x_mean.w`` is about ``err_w |x_mean|.|w|`` (the
     cancellation of recovering it from centered data). ``err_b`` measures it on the scale the
@@ -92,7 +92,7 @@ def _error_estimates(err_w: np.ndarray, stats: GramStats, sol: RidgeSolution):
     with np.errstate(divide="ignore", invalid="ignore"):
         err_b = np.where(shift == 0, 0.0, err_w * shift / (absb + spread))
         err_b_own = np.where(shift == 0, 0.0, err_w * shift / absb)
-    return err_w, err_b, err_b_own
+    return err_b, err_b_own
 
 
 def _residual_gradient(X, y2, s, x_mean, y_mean, coef, lam) -> np.ndarray:
@@ -122,10 +122,10 @@ def polish(X, y2, s, stats: GramStats, sol: RidgeSolution, alphas, penalty_facto
     rhs)`` applies ``M^-1`` with the factorization already made. Also returns the targets that
     still need ``"refine"`` (estimated error above ``10^-12`` on the scale that matters).
     """
-    err_w, err_b, err_b_own = _error_estimates(err_w, stats, sol)
-    need = np.flatnonzero(np.maximum(err_w, err_b) > ACCURACY_TARGET)
-    cols = np.flatnonzero((err_b_own > ACCURACY_TARGET) & ~(
-        np.maximum(err_w, err_b) > ACCURACY_TARGET))
+    err_b, err_b_own = _intercept_errors(err_w, stats, sol)
+    refine = np.maximum(err_w, err_b) > ACCURACY_TARGET
+    need = np.flatnonzero(refine)
+    cols = np.flatnonzero((err_b_own > ACCURACY_TARGET) & ~refine)
     if cols.size:
         t = sol.coef.shape[1]
         a = np.broadcast_to(np.asarray(alphas, dtype=np.float64), (t,))[cols]
