@@ -67,7 +67,9 @@ def _not_sparse_svd_or_cholesky_intercept(params):
 
 
 def _not_sparse_gcv_svd(params):
-    """test_ridge_gcv_vs_ridge_loo_cv's skip: gcv_mode="svd" with sparse X."""
+    """gcv_mode="svd" with sparse X: skipped by test_ridge_gcv_vs_ridge_loo_cv, and expected
+    to warn (FutureWarning) by test_regularization_limits_ridge_gcv; ridgeway accepts
+    gcv_mode without effect (it picks the decomposition by shape) and does not warn."""
     return not (params.get("gcv_mode") == "svd" and params.get("X_container")
                 in sk.CSR_CONTAINERS)
 
@@ -88,12 +90,6 @@ def _not_min_norm_xfail(params):
 
 def _both(*preds):
     return lambda params: all(p(params) for p in preds)
-
-
-def _no_sparse_svd_mode(params):
-    # scikit-learn warns (FutureWarning) for gcv_mode="svd" with sparse X; ridgeway accepts
-    # gcv_mode without effect (it picks the decomposition by shape) and does not warn
-    return _not_sparse_gcv_svd(params)
 
 
 def _no_classifier(params):
@@ -127,7 +123,7 @@ ADOPTED = {
     "test_ridge_sample_weight_consistency": _both(_solver_ok, _sample_weight_consistency_ok),
     "test_regularization_limits_ridge": _both(_solver_ok,
                                               _not_sparse_svd_or_cholesky_intercept),
-    "test_regularization_limits_ridge_gcv": _no_sparse_svd_mode,
+    "test_regularization_limits_ridge_gcv": _not_sparse_gcv_svd,
     "test_ridge_fit_intercept_sparse": _solver_ok,
     "test_primal_dual_relationship": None,
 }
