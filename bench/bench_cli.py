@@ -11,8 +11,10 @@ as its own ``python`` process, so interpreter start and imports count on every s
    goal within 4x the floor.
 
 The CSV (about 1 GB, six significant digits) is generated once under ``$TMPDIR`` and reused.
-``--tiny`` uses 20,000 x 20 (CI smoke run of seconds).
-Run: ``python bench/bench_cli.py [--tiny] [--repeat 3]``.
+``--tiny`` uses 20,000 x 20 (CI smoke run of seconds). Run on both targets of
+``_common.TARGETS`` (intercept 0 on mean-zero columns; intercept 1000 on columns with means
+up to 1000), the worse ratio quoted (issue 8).
+Run: ``python bench/bench_cli.py [--tiny] [--repeat 3] [--target zero|large|both]``.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import Report, parse_args, time_interleaved
+from _common import TARGETS, Report, describe_target, parse_args, time_interleaved
 
 FLOOR = """
 import sys
@@ -43,9 +45,9 @@ print(RidgeCV().fit(X, y).alpha_)
 """
 
 
-def make_csv(n: int, p: int) -> Path:
-    """A regression CSV ``y = 2 + X w + noise`` with correlated columns, cached by size."""
-    path = Path(tempfile.gettempdir()) / "ridgeway-bench" / f"cli_{n}x{p}.csv"
+def make_csv(n: int, p: int, target: str) -> Path:
+    """A regression CSV ``y = b + X w + noise`` with correlated columns, cached by size."""
+    path = Path(tempfile.gettempdir()) / "ridgeway-bench" / f"cli_{n}x{p}_{target}.csv"
     if path.exists():
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -54,13 +56,15 @@ def make_csv(n: int, p: int) -> Path:
 
     rng = np.random.default_rng(0)
     w = rng.normal(size=p) * 0.1
+    spec = TARGETS[target]
+    means = rng.uniform(-spec["feature_mean"], spec["feature_mean"], p)
     tmp = path.with_suffix(".tmp")
     with csv.CSVWriter(tmp, pa.schema([(f"x{j}", pa.float64()) for j in range(p)]
                                       + [("y", pa.float64())])) as writer:
         for start in range(0, n, 100_000):
             m = min(100_000, n - start)
-            X = rng.standard_normal((m, p)) + 0.5 * rng.standard_normal((m, 1))
-            y = 2.0 + X @ w + rng.standard_normal(m)
+            X = rng.standard_normal((m, p)) + 0.5 * rng.standard_normal((m, 1)) + means
+            y = spec["intercept"] + X @ w + rng.standard_normal(m)
             cols = [pa.array(np.round(X[:, j], 5)) for j in range(p)] + [pa.array(np.round(y, 5))]
             writer.write_table(pa.table(cols, names=[f"x{j}" for j in range(p)] + ["y"]))
     os.replace(tmp, path)
@@ -74,13 +78,11 @@ def _run(args: list[str]) -> str:
     return res.stdout
 
 
-def main(argv=None) -> int:
-    args = parse_args(__doc__.splitlines()[0], argv=argv)
-    n, p = (20_000, 20) if args.tiny else (1_000_000, 100)
-    data = make_csv(n, p)
+def one_target(args, report: Report, n: int, p: int, target: str) -> None:
+    data = make_csv(n, p, target)
     out = Path(tempfile.mkdtemp(prefix="ridgeway-bench-out-"))
-    report = Report("cli", args, {"n": n, "p": p, "file": str(data),
-                                  "file_MB": round(data.stat().st_size / 2**20)})
+    report.params[f"file_{target}"] = str(data)
+    report.params[f"file_MB_{target}"] = round(data.stat().st_size / 2**20)
     cli = ["-m", "ridgeway.cli", "fit", str(data), "--target", "y"]
     cases = {
         "floor: pyarrow + RidgeCV": lambda: _run(["-c", FLOOR, str(data)]),
@@ -89,13 +91,25 @@ def main(argv=None) -> int:
         "ridgeway fit (report)": lambda: _run([*cli, "--out", str(out / "full")]),
     }
     t = time_interleaved(cases, args.repeat, threads=args.threads)
-    report.add_timings(t)
+    report.add_timings(t, target)
     floor = t["floor: pyarrow + RidgeCV"]
     report.compare("fit --no-report vs floor", t["ridgeway fit --no-report"], floor,
-                   max_ratio=1.5)
-    report.compare("fit with report vs floor", t["ridgeway fit (report)"], floor, max_ratio=4.0)
+                   max_ratio=1.5, target=target)
+    report.compare("fit with report vs floor", t["ridgeway fit (report)"], floor, max_ratio=4.0,
+                   target=target)
     files = sorted(f.name for f in (out / "full").iterdir())
-    report.check("report files", ", ".join(files), "report.html" in files, "report.html written")
+    report.check("report files", ", ".join(files), "report.html" in files, "report.html written",
+                 target)
+
+
+def main(argv=None) -> int:
+    args = parse_args(__doc__.splitlines()[0], argv=argv, targets=True)
+    n, p = (20_000, 20) if args.tiny else (1_000_000, 100)
+    report = Report("cli", args, {
+        "n": n, "p": p,
+        "data": "; ".join(f"{t}: {describe_target(t)}" for t in args.targets)})
+    for target in args.targets:
+        one_target(args, report, n, p, target)
     return report.finish()
 
 

@@ -129,3 +129,84 @@ def test_scorer_uses_the_sample_weights(cv):
     np.testing.assert_allclose(scored.cv_results_["mean_test_score"],
                                native.cv_results_["mean_test_score"], rtol=1e-9)
     assert scored.alpha_ == native.alpha_
+
+
+def _mse_callable(est, X, y):
+    return -np.mean((y - est.predict(X)) ** 2)
+
+
+def _mae_no_weights(y_true, y_pred):
+    return -np.mean(np.abs(y_true - y_pred))
+
+
+def _weighted_worst_output(y_true, y_pred, sample_weight=None):
+    """A multi-output score that is not the mean of per-column scores."""
+    err = np.abs(y_true - y_pred).reshape(len(y_true), -1).max(axis=1)
+    return -np.average(err, weights=sample_weight)
+
+
+@pytest.mark.parametrize("cv", [None, 5])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("multi", [False, True])
+@pytest.mark.parametrize("kind", ["callable", "make_scorer", "weighted_multi", "name"])
+def test_custom_scorers_match_sklearn(kind, multi, weighted, cv):
+    from sklearn.linear_model import RidgeCV as SkRidgeCV
+    from sklearn.metrics import make_scorer
+
+    scoring = {"callable": _mse_callable, "make_scorer": make_scorer(_mae_no_weights),
+               "weighted_multi": make_scorer(_weighted_worst_output),
+               "name": "r2"}[kind]
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 5))
+    Y = X @ rng.normal(size=(5, 3)) + rng.normal(size=(60, 3)) * np.array([1.0, 3.0, 5.0])
+    y = Y if multi else Y[:, 0]
+    sw = rng.uniform(0.5, 2.0, 60) if weighted else None
+    alphas = [0.1, 1.0, 10.0]
+    ours = RidgeCV(alphas=alphas, scoring=scoring, cv=cv).fit(X, y, sample_weight=sw)
+    assert np.ndim(ours.best_score_) == 0
+    if weighted and cv is None and kind in ("callable", "make_scorer"):
+        # scikit-learn passes the weights to a scorer that cannot take them (TypeError);
+        # ridgeway scores unweighted, as scikit-learn's routing does for such scorers
+        unweighted = RidgeCV(alphas=alphas, scoring=scoring, cv=cv).fit(X, y)
+        assert ours.best_score_ != unweighted.best_score_  # the fit itself is weighted
+        return
+    ref = SkRidgeCV(alphas=alphas, scoring=scoring, cv=cv).fit(X, y, sample_weight=sw)
+    assert ours.alpha_ == ref.alpha_
+    np.testing.assert_allclose(ours.best_score_, ref.best_score_, rtol=1e-10)
+
+
+def test_multi_output_scorer_scores_y_as_a_whole():
+    from sklearn.metrics import make_scorer
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(50, 4))
+    Y = X @ rng.normal(size=(4, 2)) + rng.normal(size=(50, 2))
+    cv = RidgeCV(alphas=[0.5], scoring=make_scorer(_weighted_worst_output), cv=5).fit(X, Y)
+    from sklearn.linear_model import Ridge as SkRidge
+    from sklearn.model_selection import KFold as SkKFold
+
+    folds = [_weighted_worst_output(Y[te], SkRidge(0.5).fit(X[tr], Y[tr]).predict(X[te]))
+             for tr, te in SkKFold(5).split(X)]
+    np.testing.assert_allclose(cv.best_score_, np.mean(folds), rtol=1e-10)
+
+
+@pytest.mark.parametrize("cv", [None, 3])
+def test_ties_take_the_largest_alpha(cv):
+    # a constant score ties every alpha: the simplest model (largest alpha) is chosen
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(30, 3))
+    y = X @ np.ones(3) + rng.normal(size=30)
+    alphas = [0.1, 10.0, 1.0]
+    fit = RidgeCV(alphas=alphas, cv=cv, scoring=lambda est, X, y: 1.0).fit(X, y)
+    assert fit.alpha_ == 10.0
+
+
+def test_select_alpha_breaks_ties_toward_the_largest_alpha():
+    from ridgeway.selection import select_alpha
+
+    pick = select_alpha(np.array([1.0, 100.0, 10.0]), np.array([0.5, 0.5, 0.7]),
+                        greater_is_better=False)
+    assert pick.index == 1
+    pick = select_alpha(np.array([1.0, 100.0, 10.0]), np.array([0.9, 0.2, 0.9]),
+                        greater_is_better=True)
+    assert pick.index == 2

@@ -164,3 +164,53 @@ def test_iterative_solver_at_its_limit_warns(solver, name):
     y = rng.normal(size=80)
     with pytest.warns(ConvergenceWarning, match=f"{name} did not reach"):
         Ridge(alpha=1e-6, solver=solver, max_iter=2, tol=1e-14).fit(X, y)
+
+
+# ------------------------------------------------------------- scikit-learn's keywords
+def test_sklearn_ridge_keywords_that_ridgeway_honours():
+    from sklearn.linear_model import Ridge as SkRidge
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 4)), rng.normal(size=40)
+    ours = Ridge(alpha=2.0, random_state=0, copy_X=False, positive=False).fit(X, y)
+    np.testing.assert_allclose(ours.coef_, SkRidge(alpha=2.0).fit(X, y).coef_, rtol=1e-10)
+    cg = Ridge(alpha=2.0, solver="sparse_cg", tol=1e-12).fit(X, y)
+    assert cg.solver_ == "sparse_cg"
+    np.testing.assert_allclose(cg.coef_, ours.coef_, rtol=1e-8)
+    for mode in (None, "auto", "svd", "eigen"):
+        cv = RidgeCV(alphas=[0.1, 1.0, 10.0], gcv_mode=mode, store_cv_results=False).fit(X, y)
+        assert cv.alpha_ == RidgeCV(alphas=[0.1, 1.0, 10.0]).fit(X, y).alpha_
+
+
+@pytest.mark.parametrize(("params", "names"), [
+    ({"positive": True}, ["positive=True", "positive=False"]),
+    ({"solver": "sag"}, ["solver='sag'", "solver='auto'"]),
+    ({"solver": "saga"}, ["solver='saga'", "solver='auto'"]),
+    ({"solver": "lbfgs"}, ["solver='lbfgs'", "positive=True"]),
+])
+def test_sklearn_ridge_keywords_ridgeway_cannot_honour_name_the_alternative(params, names):
+    X, y = np.eye(3), np.ones(3)
+    with pytest.raises(ValueError) as info:
+        Ridge(**params).fit(X, y)
+    for name in names:
+        assert name in str(info.value)
+
+
+def test_store_cv_results_true_names_the_alternative():
+    with pytest.raises(ValueError, match="store_cv_results=True.*loo_blocks"):
+        RidgeCV(store_cv_results=True).fit(np.eye(4), np.arange(4.0))
+    with pytest.raises(ValueError, match="gcv_mode"):
+        RidgeCV(gcv_mode="qr").fit(np.eye(4), np.arange(4.0))
+
+
+def test_y_of_one_column_gives_sklearn_shapes():
+    from sklearn.linear_model import Ridge as SkRidge
+
+    rng = np.random.default_rng(1)
+    X, y = rng.normal(size=(20, 3)), rng.normal(size=(20, 1))
+    for est in (Ridge(), RidgeCV(alphas=[1.0]), RidgeCV(alphas=[1.0], cv=4)):
+        est.fit(X, y)
+        ref = SkRidge().fit(X, y)
+        assert est.coef_.shape == ref.coef_.shape == (3,)
+        assert est.intercept_.shape == ref.intercept_.shape == (1,)
+        assert est.predict(X).shape == ref.predict(X).shape

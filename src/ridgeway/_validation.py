@@ -209,7 +209,10 @@ def check_sample_weight(sample_weight, n_samples: int, dtype=np.float64) -> np.n
     else:
         sw = _to_float(sample_weight, "sample_weight", dtype)
         if sw.ndim != 1:
-            raise ValueError(f"sample_weight must be 1-D, got shape {sw.shape}.")
+            raise ValueError(
+                f"Sample weights must be 1D array or scalar: sample_weight has shape "
+                f"{sw.shape}; pass one weight per sample."
+            )
         if sw.shape[0] != n_samples:
             raise ValueError(
                 f"sample_weight.shape == ({sw.shape[0]},), expected ({n_samples},): one weight "
@@ -295,3 +298,60 @@ def check_choice(value, name: str, choices: Sequence[str]) -> str:
     return value
 
 
+
+
+#: scikit-learn ``Ridge(solver=...)`` names ridgeway cannot honour, and what to use instead.
+UNSUPPORTED_RIDGE_SOLVERS = {
+    "sag": "stochastic average gradient is not implemented; solver='auto' (a direct solve, "
+           "exact and usually faster) or solver='cg' / 'lsqr' for very large sparse X",
+    "saga": "SAGA is not implemented; solver='auto' (a direct solve, exact and usually "
+            "faster) or solver='cg' / 'lsqr' for very large sparse X",
+    "lbfgs": "scikit-learn uses L-BFGS only for positive=True, which ridgeway does not have; "
+             "solver='auto' for the unconstrained problem",
+}
+#: scikit-learn solver names that mean one of ridgeway's.
+RIDGE_SOLVER_ALIASES = {"sparse_cg": "cg"}
+
+
+def check_ridge_solver(solver, choices: Sequence[str]) -> str:
+    """Resolve ``solver`` (ridgeway's names or scikit-learn's) to one of ``choices``."""
+    if isinstance(solver, str) and solver in UNSUPPORTED_RIDGE_SOLVERS:
+        raise ValueError(
+            f"solver={solver!r} is a scikit-learn solver ridgeway does not have: "
+            f"{UNSUPPORTED_RIDGE_SOLVERS[solver]}."
+        )
+    solver = RIDGE_SOLVER_ALIASES.get(solver, solver) if isinstance(solver, str) else solver
+    return check_choice(solver, "solver", choices)
+
+
+def check_not_positive(positive) -> None:
+    """scikit-learn's ``positive=True`` (non-negative coefficients) is not available."""
+    if positive:
+        raise ValueError(
+            "positive=True (non-negative coefficients) is not supported: ridgeway solves the "
+            "unconstrained L2 problem in closed form. Use positive=False, or scikit-learn's "
+            "Ridge(positive=True) / scipy.optimize.nnls for the constrained problem."
+        )
+
+
+def check_store_cv_results(store_cv_results) -> None:
+    """scikit-learn's ``store_cv_results=True`` (per-sample LOO values) is not available."""
+    if store_cv_results:
+        raise ValueError(
+            "store_cv_results=True (scikit-learn's per-sample array of LOO errors) is not "
+            "supported: ridgeway always stores cv_results_ as a dict of per-alpha scores "
+            "(mean_test_score, std_test_score, ...). For per-sample leave-one-out residuals use "
+            "ridgeway.RidgeSpectrum.from_data(X, y).loo_blocks(X, y, alphas=...). Pass "
+            "store_cv_results=False."
+        )
+
+
+def check_positive_weights(sample_weight: np.ndarray, cv_mode: str) -> None:
+    """Cross-validation needs at least two rows with positive weight."""
+    positive = int(np.count_nonzero(sample_weight > 0))
+    if positive < 2:
+        raise ValueError(
+            f"Cross-validation needs at least 2 samples with positive sample_weight; got "
+            f"{positive} ({cv_mode}: a held-out row is predicted from the others). Give more "
+            "rows a positive weight, or fit Ridge with a fixed alpha."
+        )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin
 
 from ._validation import check_choice
 from .linalg.gram import GramStats
@@ -83,7 +84,9 @@ def select_alpha(
 ) -> Selection:
     """Pick an alpha from a CV curve by the minimum rule or glmnet's one-standard-error rule.
 
-    ``"min"`` takes the best mean score (the smallest alpha among exact ties). ``"1se"`` takes the
+    ``"min"`` takes the best mean score; among exact ties the *largest* alpha (the simplest
+    model, as scikit-learn's ``LogisticRegressionCV`` does by taking the smallest C; ties are
+    common with discrete scores such as accuracy). ``"1se"`` takes the
     *largest* alpha whose mean score is within one standard error of the best one, where the
     standard error is that of the best alpha (glmnet's ``lambda.1se``: ``cvsd = sd / sqrt(K)``).
 
@@ -104,11 +107,13 @@ def select_alpha(
         mean_score, dtype=np.float64
     )
     if not np.any(np.isfinite(loss)):
+        if alphas.size == 1:  # nothing to choose: the one candidate, its score as it is
+            return Selection(0, 0, float(loss[0]))
         raise ValueError("Every CV score is non-finite; cannot select alpha.")
     loss = np.where(np.isfinite(loss), loss, np.inf)
     best_value = np.min(loss)
     ties = np.flatnonzero(loss == best_value)
-    best = int(ties[np.argmin(alphas[ties])])
+    best = int(ties[np.argmax(alphas[ties])])
     if rule == "min":
         return Selection(best, best, float(best_value))
     if std_error is None:
@@ -172,38 +177,70 @@ class CVCurve:
     splits: np.ndarray | None
 
 
-def make_scorer_loss(scoring):
+class _FixedPrediction(RegressorMixin, BaseEstimator):
+    """Stands in for a fitted regressor whose predictions are already known (for scorers)."""
+
+    def __init__(self, prediction=None):
+        self.prediction = prediction
+
+    def fit(self, X, y):  # pragma: no cover - scorers never fit
+        return self
+
+    def predict(self, X):
+        return self.prediction
+
+
+def accepts_sample_weight(scorer) -> bool:
+    """Whether a scorer (a scikit-learn scorer object or a plain callable) takes weights.
+
+    A ``make_scorer(f)`` scorer takes them if ``f`` has a ``sample_weight`` parameter (or
+    ``**kwargs``); a plain callable ``scorer(est, X, y)`` if it has one itself.
+    """
+    import inspect
+
+    func = getattr(scorer, "_score_func", scorer)
+    try:
+        params = inspect.signature(func).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.name == "sample_weight" or p.kind is p.VAR_KEYWORD for p in params)
+
+
+def make_scorer_loss(scoring, *, per_target: bool = False, one_d: bool = False,
+                     weighted: bool = False, y_scale: float = 1.0):
     """``None`` -> None (squared error, computed in closed form); else a loss function.
 
     The returned callable maps ``(y_true (m, t), prediction (m, t), sample_weight)`` to one
-    loss per target, ``-score`` of the scikit-learn scorer ``scoring`` (a name or callable).
+    loss per target (shape (t,)), ``-score`` of the scikit-learn scorer ``scoring`` (a name,
+    a ``make_scorer`` object or a plain callable ``scoring(estimator, X, y)``). As in
+    scikit-learn's ``RidgeCV``, multi-output y is scored as a whole (the one score repeated
+    for every target) unless ``per_target``, and a 1-D y is passed as 1-D (``one_d``). The
+    weights are passed only when ``weighted`` (the user gave ``sample_weight``) and the scorer
+    accepts them (scikit-learn's metadata routing does the same). ``y_scale``: y and the
+    predictions arrive divided by it (a rescaled fit) and are scored in their own units.
     """
     if scoring is None:
         return None
-    from sklearn.base import BaseEstimator, RegressorMixin
     from sklearn.metrics import check_scoring
 
-    class FixedPrediction(RegressorMixin, BaseEstimator):
-        """Stands in for a fitted regressor whose predictions are already known."""
+    scorer = check_scoring(_FixedPrediction(), scoring=scoring)
+    pass_weights = weighted and accepts_sample_weight(scorer)
 
-        def __init__(self, prediction=None):
-            self.prediction = prediction
-
-        def fit(self, X, y):  # pragma: no cover - scorers never fit
-            return self
-
-        def predict(self, X):
-            return self.prediction
-
-    scorer = check_scoring(FixedPrediction(), scoring=scoring)
+    def score(y_true, prediction, sample_weight):
+        kwargs = {"sample_weight": sample_weight} if pass_weights else {}
+        if y_scale != 1.0:
+            y_true, prediction = y_true * y_scale, prediction * y_scale
+        return float(scorer(_FixedPrediction(prediction), np.empty((y_true.shape[0], 0)),
+                            y_true, **kwargs))
 
     def loss(y_true, prediction, sample_weight=None):
-        out = np.empty(y_true.shape[1])
-        for j in range(y_true.shape[1]):
-            est = FixedPrediction(prediction[:, j])
-            kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
-            out[j] = -scorer(est, np.empty((y_true.shape[0], 0)), y_true[:, j], **kwargs)
-        return out
+        t = y_true.shape[1]
+        if one_d:
+            return np.array([-score(y_true[:, 0], prediction[:, 0], sample_weight)])
+        if per_target:
+            return np.array([-score(y_true[:, j], prediction[:, j], sample_weight)
+                             for j in range(t)])
+        return np.full(t, -score(y_true, prediction, sample_weight))
 
     return loss
 

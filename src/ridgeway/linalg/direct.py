@@ -78,8 +78,11 @@ def solve_gram(
     penalty_factor: np.ndarray | None = None,
     *,
     fit_intercept: bool = True,
+    rhs: np.ndarray | None = None,
 ) -> RidgeSolution:
     """Primal solve ``(X_c'SX_c + alpha diag(pf)) w = X_c'Sy_c`` by a scaled Cholesky.
+
+    ``rhs`` (p, t) replaces ``X_c'Sy_c`` (a correction step solves with the same matrix).
 
     The system is scaled to unit diagonal before factorizing (better pivots, and an rcond that
     measures the conditioning of the problem rather than of its units). If the matrix is not
@@ -88,6 +91,8 @@ def solve_gram(
     result is LAPACK's ``pocon`` estimate.
     """
     xx, xy, x_mean, y_mean = moments(stats, fit_intercept)
+    if rhs is not None:
+        xy = rhs
     p, t = xy.shape
     pf = np.ones(p) if penalty_factor is None else penalty_factor
     coef = np.empty((p, t))
@@ -110,7 +115,8 @@ def solve_gram(
             rcond = 0.0
             coef[:, cols] = _pinv_solve(a, xy[:, cols])  # unscaled: minimum norm of w itself
         rconds.append(float(rcond))
-    return RidgeSolution(coef, y_mean - x_mean @ coef, "cholesky", None, min(rconds))
+    intercept = y_mean - x_mean @ coef if rhs is None else np.zeros(t)
+    return RidgeSolution(coef, intercept, "cholesky", None, min(rconds))
 
 
 def weighted_means(X, y2: np.ndarray, s: np.ndarray, fit_intercept: bool):

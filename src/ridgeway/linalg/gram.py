@@ -173,6 +173,11 @@ class GramStats:
     def n_targets(self) -> int:
         return self.y_mean.shape[0]
 
+    def columns(self, cols: np.ndarray) -> GramStats:
+        """The statistics of the targets ``cols`` only."""
+        return GramStats(self.n, self.weight_sum, self.x_mean, self.y_mean[cols], self.xx,
+                         self.xy[:, cols], self.yy[np.ix_(cols, cols)])
+
     def __add__(self, other: GramStats) -> GramStats:
         if not isinstance(other, GramStats):
             return NotImplemented

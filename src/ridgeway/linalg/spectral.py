@@ -208,7 +208,7 @@ class RidgeSpectrum:
         g = self._g(alphas)  # (r, a)
         z = g[:, :, None] * self.q[:, None, :]  # (r, a, t)
         r, a, t = z.shape
-        w = self._v_times(z.reshape(r, a * t)).reshape(-1, a, t)  # (p, a, t)
+        w = self._v_times(z.reshape(r, a * t)).reshape(self.x_mean.shape[0], a, t)  # (p, a, t)
         return self._squeeze(np.moveaxis(w, 1, 0))
 
     def intercept(self, alphas) -> np.ndarray:
@@ -220,19 +220,22 @@ class RidgeSpectrum:
 
     def solution(self, alphas) -> RidgeSolution:
         """Coefficients (p, t) and intercepts (t,) at one alpha per target (or one for all)."""
-        t = self.q.shape[1]
-        alphas = np.broadcast_to(np.asarray(alphas, dtype=np.float64), (t,))
-        coef = np.empty((self.x_mean.shape[0], t))
-        intercept = np.empty(t)
-        xv = self._vt_times(self.x_mean)
-        for value in np.unique(alphas):
-            cols = np.flatnonzero(alphas == value)
-            g = self._g([value])[:, 0]  # (r,)
-            z = g[:, None] * self.q[:, cols]
-            coef[:, cols] = self._v_times(z)
-            intercept[cols] = self.y_mean[cols] - xv @ z
+        z = self._g_columns(alphas, self.q.shape[1]) * self.q
+        coef = self._v_times(z)
+        intercept = self.y_mean - self._vt_times(self.x_mean) @ z
         return RidgeSolution(coef, intercept,
                              "eigen-dual" if self.dual_basis is not None else "eigen-primal")
+
+    def _g_columns(self, alphas, t: int) -> np.ndarray:
+        """``1 / (d_j + alpha_k)`` for one alpha per column, shape (r, t)."""
+        alphas = np.broadcast_to(np.asarray(alphas, dtype=np.float64), (t,))
+        with np.errstate(divide="ignore"):
+            return 1.0 / (self.eigenvalues[:, None] + alphas[None, :])
+
+    def inverse(self, alphas, rhs: np.ndarray) -> np.ndarray:
+        """``(X_c'SX_c + alpha_k I)^+ rhs_k`` for each column k of ``rhs``, shape (p, t)."""
+        g = self._g_columns(alphas, rhs.shape[1])
+        return self._v_times(g * np.asarray(self.eigenvectors.T @ rhs))
 
     def df(self, alphas) -> np.ndarray:
         """Effective degrees of freedom ``sum_j d_j / (d_j + alpha)``, shape (n_alphas,)."""
@@ -249,7 +252,7 @@ class RidgeSpectrum:
         """
         alphas = np.atleast_1d(np.asarray(alphas, dtype=np.float64))
         g = self._g(alphas)
-        factor = (self.eigenvalues[:, None] + 2 * alphas[None, :]) * g**2  # (r, a)
+        factor = g * (1.0 + alphas[None, :] * g)  # (d + 2 alpha) / (d + alpha)^2, (r, a)
         rss = self.yy[None, :] - factor.T @ self.q**2
         return np.maximum(rss, 0.0)
 
@@ -340,7 +343,8 @@ class RidgeSpectrum:
             sample_weight = None
         basis = self.alpha_basis(alphas)
         g, right = (self._g(alphas), None) if basis is None else basis  # g: (r, k)
-        zq = (g[:, :, None] * self.q[:, None, :]).reshape(self.rank, -1)  # (r, k*t)
+        k = g.shape[1]
+        zq = (g[:, :, None] * self.q[:, None, :]).reshape(self.rank, k * t)  # (r, k*t)
         if chunk_rows is None:
             chunk_rows = max(64, _CHUNK_ELEMENTS // max(alphas.size * t, self.rank, 1))
         for start in range(0, n, chunk_rows):
@@ -348,7 +352,7 @@ class RidgeSpectrum:
             tc = (self.projections(X[start:stop]) if projections is None
                   else projections[start:stop])
             h = np.square(tc) @ g
-            pred = (tc @ zq).reshape(stop - start, -1, t)
+            pred = (tc @ zq).reshape(stop - start, k, t)
             if right is not None:
                 h = h @ right
                 pred = np.matmul(right.T, pred)  # (rows, a, t)
@@ -386,7 +390,7 @@ class RidgeSpectrum:
         for j0 in range(0, t, step):
             cols = slice(j0, min(j0 + step, t))
             z = g[:, :, None] * self.q[:, None, cols]  # (r, a, tc)
-            mz = (m @ z.reshape(r, -1)).reshape(z.shape)
+            mz = (m @ z.reshape(r, z.shape[1] * z.shape[2])).reshape(z.shape)
             quad = np.einsum("rat,rat->at", z, mz)
             lin = np.einsum("rat,rt->at", z, bvec[:, cols])
             shift = dy[cols][None, :] - np.einsum("rat,r->at", z, dx)

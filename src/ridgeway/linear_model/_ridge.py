@@ -5,13 +5,33 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.optimize import minimize_scalar
 from sklearn.base import BaseEstimator
 
-from .._validation import check_alpha, check_alphas, check_choice, check_penalty_factor
+from .._validation import (
+    RIDGE_SOLVER_ALIASES,
+    check_alpha,
+    check_alphas,
+    check_choice,
+    check_not_positive,
+    check_penalty_factor,
+    check_positive_weights,
+    check_ridge_solver,
+    check_store_cv_results,
+)
 from ..exceptions import AlphaEdgeWarning
+from ..linalg.direct import RidgeSolution
 from ..linalg.gram import GramStats
-from ..linalg.solve import SOLVERS, solve_ridge
+from ..linalg.solve import (
+    SOLVERS,
+    is_finite,
+    max_abs,
+    out_of_range_scale,
+    solve_from_spectrum,
+    solve_ridge,
+    varies,
+)
 from ..linalg.spectral import RidgeSpectrum
 from ..selection import (
     SELECTION_RULES,
@@ -33,9 +53,15 @@ def _store_solution(est, sol, y, dtype) -> None:
     intercept = np.asarray(sol.intercept, dtype=dtype)
     if y.ndim == 1:
         coef, intercept = coef[0], intercept[0]
+    elif y.shape[1] == 1:
+        coef = coef[0]  # scikit-learn: y of shape (n, 1) gives coef_ (p,), intercept_ (1,)
     est.coef_ = coef
     est.intercept_ = intercept if est.fit_intercept else np.zeros_like(intercept)
-    est.solver_ = sol.solver
+    # a solver asked for by name is reported by that name (scikit-learn's "sparse_cg" too,
+    # "cholesky" when the Cholesky ran on the dual); "auto" reports what it chose
+    asked = getattr(est, "solver", "auto")
+    method = RIDGE_SOLVER_ALIASES.get(asked, asked)
+    est.solver_ = asked if sol.solver.split("-")[0] == method else sol.solver
     if sol.solver in ("cg", "lsqr"):
         est.n_iter_ = sol.n_iter
     else:
@@ -64,13 +90,16 @@ class Ridge(LinearPredictorMixin, BaseEstimator):
         Fit an unpenalized intercept ``b`` (through centering; never by a column of ones in the
         penalty).
     solver : {"auto", "cholesky", "eigen", "svd", "cg", "lsqr", "refine"}
-        ``"auto"``: Cholesky of the scaled centered gram (of the kernel when n < p, of the
-        implicitly centered sparse gram for sparse X with p <= 4000, else CG), switching to
-        ``"refine"`` when LAPACK's condition estimate says the result would have fewer than 12
-        correct digits. ``"refine"``: Householder QR with iterative refinement in double-double
-        arithmetic, accurate to what the float64 data allow (NIST StRD certified values to
-        14-15 digits). ``"eigen"``: eigendecomposition, primal or dual by shape. ``"svd"``: SVD
-        of centered X. ``"cg"``/``"lsqr"``: Krylov methods with implicit centering.
+        (scikit-learn's ``"sparse_cg"`` means ``"cg"``; ``"sag"``, ``"saga"`` and
+        ``"lbfgs"`` raise an error that names the alternative.) ``"auto"``: Cholesky of the
+        scaled centered gram (of the kernel when n < p, of the implicitly centered sparse gram
+        for sparse X with p <= 4000, else CG), switching to ``"refine"`` when LAPACK's
+        condition estimate says the result would have fewer than 12 correct digits (the
+        intercept's measured against ``|b| + sd(y)``). ``"refine"``: Householder QR with
+        iterative refinement in double-double arithmetic, accurate to what the float64 data
+        allow (NIST StRD certified values to 14-15 digits). ``"eigen"``: eigendecomposition,
+        primal or dual by shape. ``"svd"``: SVD of centered X. ``"cg"``/``"lsqr"``: Krylov
+        methods with implicit centering.
     penalty_factor : array-like of shape (n_features,), optional
         Non-negative multiplier of ``alpha`` per feature (glmnet's ``penalty.factor``); 0 leaves
         a feature unpenalized.
@@ -78,13 +107,20 @@ class Ridge(LinearPredictorMixin, BaseEstimator):
         Relative residual tolerance of ``"cg"`` and ``"lsqr"``.
     max_iter : int, optional
         Iteration limit of ``"cg"`` and ``"lsqr"``.
+    positive : bool
+        scikit-learn's keyword; only ``False`` (``True`` raises: no constrained solver).
+    copy_X : bool
+        scikit-learn's keyword; accepted and without effect (X is never modified).
+    random_state : None, int or RandomState
+        scikit-learn's keyword; accepted and without effect (every solver is deterministic).
 
     Attributes
     ----------
     coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
     intercept_ : float or ndarray of shape (n_targets,)
     solver_ : str
-        The method actually used.
+        The method used: the solver asked for by name, or what ``"auto"`` chose
+        (``"cholesky"``, ``"cholesky-dual"``, ``"refine"``, ``"cholesky+refine"``, ``"cg"``).
     n_iter_ : int or ndarray of int
         Iterations of ``cg``/``lsqr``; for a direct solver, 1 (the factorization) plus the
         number of refinement sweeps.
@@ -102,6 +138,9 @@ class Ridge(LinearPredictorMixin, BaseEstimator):
         penalty_factor=None,
         tol: float = 1e-10,
         max_iter: int | None = None,
+        positive: bool = False,
+        copy_X: bool = True,
+        random_state=None,
     ):
         self.alpha = alpha
         self.fit_intercept = fit_intercept
@@ -109,6 +148,9 @@ class Ridge(LinearPredictorMixin, BaseEstimator):
         self.penalty_factor = penalty_factor
         self.tol = tol
         self.max_iter = max_iter
+        self.positive = positive
+        self.copy_X = copy_X
+        self.random_state = random_state
 
     def fit(self, X, y, sample_weight=None) -> Ridge:
         """Fit the model.
@@ -124,11 +166,12 @@ class Ridge(LinearPredictorMixin, BaseEstimator):
         -------
         self : Ridge
         """
-        check_choice(self.solver, "solver", SOLVERS)
+        solver = check_ridge_solver(self.solver, SOLVERS)
+        check_not_positive(self.positive)
         X, y, y2, sw = validate_regression_data(self, X, y, sample_weight)
         alphas = check_alpha(self.alpha, n_targets=y2.shape[1])
         pf = check_penalty_factor(self.penalty_factor, X.shape[1])
-        sol = solve_ridge(X, y2, sw, alphas, pf, solver=self.solver,
+        sol = solve_ridge(X, y2, sw, alphas, pf, solver=solver,
                           fit_intercept=self.fit_intercept, tol=self.tol, max_iter=self.max_iter)
         _store_solution(self, sol, y, X.dtype)
         return self
@@ -138,6 +181,36 @@ class Ridge(LinearPredictorMixin, BaseEstimator):
         tags.input_tags.sparse = True
         tags.target_tags.multi_output = True
         return tags
+
+
+class _OutOfRange(Exception):
+    """The statistics of X over- or underflowed float64: refit on rescaled data."""
+
+
+def _representable_only(evaluate, fx: float):
+    """``evaluate`` restricted to the alphas (on X / fx) that float64 holds in X's units."""
+    def restricted(alphas):
+        with np.errstate(over="ignore"):
+            original = alphas * fx * fx
+        keep = np.isfinite(original) & ((original > 0) | (alphas == 0))
+        if not np.any(keep):
+            check_representable_alphas(alphas[:1], fx)
+        return evaluate(alphas[keep])
+
+    return restricted
+
+
+def check_representable_alphas(chosen, fx: float):
+    """Alphas chosen on X / fx, in the units of X; an error if float64 cannot hold them."""
+    with np.errstate(over="ignore"):
+        alpha = np.asarray(chosen, dtype=np.float64) * fx * fx
+    if not np.all(np.isfinite(alpha)) or np.any((alpha == 0) & (np.asarray(chosen) > 0)):
+        raise ValueError(
+            f"The alpha chosen for this data is not representable in float64 (X has entries "
+            f"up to {fx:.3g} in absolute value, so the alphas that matter are of order "
+            f"{fx:.3g}^2). Rescale X (e.g. sklearn.preprocessing.StandardScaler, or divide it "
+            "by a constant c and multiply the chosen alpha by c^2 yourself).")
+    return alpha if np.ndim(chosen) else float(alpha)
 
 
 class RidgeCV(LinearPredictorMixin, BaseEstimator):
@@ -166,9 +239,16 @@ class RidgeCV(LinearPredictorMixin, BaseEstimator):
     alpha_per_target : bool
         Select one alpha per column of y (in every cv mode).
     selection : {"min", "1se"}
-        ``"min"``: the best mean score; ``"1se"``: the largest alpha whose mean loss is within one
+        ``"min"``: the best mean score (among exact ties the largest alpha, the simplest
+        model); ``"1se"``: the largest alpha whose mean loss is within one
         standard error of the best (glmnet's ``lambda.1se``). Not available with GCV.
     fit_intercept : bool
+    gcv_mode : {None, "auto", "svd", "eigen"}
+        scikit-learn's keyword (how its LOO decomposes X); accepted and without effect:
+        ridgeway picks the primal or dual eigendecomposition by shape, and the LOO values
+        are the same.
+    store_cv_results : bool
+        scikit-learn's keyword; only ``False`` (``cv_results_`` is always stored, as a dict).
 
     Attributes
     ----------
@@ -193,6 +273,8 @@ class RidgeCV(LinearPredictorMixin, BaseEstimator):
         alpha_per_target: bool = False,
         selection: str = "min",
         fit_intercept: bool = True,
+        gcv_mode=None,
+        store_cv_results: bool = False,
     ):
         self.alphas = alphas
         self.cv = cv
@@ -200,6 +282,8 @@ class RidgeCV(LinearPredictorMixin, BaseEstimator):
         self.alpha_per_target = alpha_per_target
         self.selection = selection
         self.fit_intercept = fit_intercept
+        self.gcv_mode = gcv_mode
+        self.store_cv_results = store_cv_results
 
     def _cv_mode(self) -> str:
         if self.cv is None:
@@ -223,31 +307,64 @@ class RidgeCV(LinearPredictorMixin, BaseEstimator):
         self : RidgeCV
         """
         check_choice(self.selection, "selection", SELECTION_RULES)
+        if self.gcv_mode is not None:
+            check_choice(self.gcv_mode, "gcv_mode", ("auto", "svd", "eigen"))
+        check_store_cv_results(self.store_cv_results)
         mode = self._cv_mode()
         if mode == "gcv" and self.selection == "1se":
             raise ValueError('selection="1se" needs a CV spread; GCV has none. Use cv=None '
                              "(LOO) or k-fold.")
         X, y, y2, sw = validate_regression_data(self, X, y, sample_weight)
-        loss = make_scorer_loss(self.scoring)
+        check_positive_weights(sw, mode)
+        # Data whose squares over- or underflow float64 are fitted rescaled (same minimizer,
+        # alphas in units of the scaled data) and mapped back; y by its own size up front,
+        # X when its statistics prove out of range (checked after the fact: no extra pass).
+        fy = out_of_range_scale(y2)
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):
+                return self._fit(mode, X, y, y2, sw, sample_weight is not None, 1.0, fy)
+        except (np.linalg.LinAlgError, _OutOfRange):
+            fx = max_abs(X)
+        Xs = X * (1.0 / fx) if sp.issparse(X) else np.divide(X, fx, dtype=X.dtype)
+        return self._fit(mode, Xs, y, y2, sw, sample_weight is not None, fx, fy)
+
+    def _fit(self, mode, X, y, y2, sw, weighted, fx, fy) -> RidgeCV:
+        """``fit`` on ``X`` (already divided by ``fx``) and ``y / fy``; results mapped back."""
+        if fy != 1.0:
+            y, y2 = y / fy, y2 / fy
+        loss = make_scorer_loss(self.scoring, per_target=self.alpha_per_target,
+                                one_d=y.ndim == 1, weighted=weighted, y_scale=fy)
         evaluate, eigenvalues, stats = self._criterion(mode, X, y, y2, sw, loss)
-        grid = self._grid(eigenvalues)
+        if (fx == 1.0 and not np.all(np.isfinite(eigenvalues))) or (
+                fx == 1.0 and eigenvalues.size == 0 and varies(X)):
+            raise _OutOfRange
+        if fx != 1.0:
+            evaluate = _representable_only(evaluate, fx)
+        grid = self._grid(eigenvalues, fx)
         curve = evaluate(grid)
         if isinstance(self.alphas, str):
             grid, curve = _widen(grid, curve, evaluate, self.alpha_per_target)
-        chosen, best_loss = self._select(curve, evaluate)
-        if self._spectrum.dual_basis is not None:
-            # n < p: the kernel eigendecomposition already solves every alpha (as accurately
-            # as a Cholesky of K + alpha I would, with the same conditioning).
-            sol = self._spectrum.solution(np.atleast_1d(chosen))
-        else:
-            sol = solve_ridge(X, y2, sw, np.atleast_1d(chosen), solver="auto",
-                              fit_intercept=self.fit_intercept, stats=stats)
+        chosen, best_loss = self._select(curve, evaluate, fx)
+        sol = solve_from_spectrum(self._spectrum, X, y2, sw, np.atleast_1d(chosen), stats)
+        if fx != 1.0 or fy != 1.0:
+            sol = RidgeSolution(sol.coef / fx * fy, sol.intercept * fy, sol.solver, sol.n_iter)
+        chosen = check_representable_alphas(chosen, fx)
+        if not is_finite(sol):
+            raise ValueError(
+                "The ridge solution is not representable in float64 for this data: the "
+                "coefficients would overflow. Rescale X and y (e.g. "
+                "sklearn.preprocessing.StandardScaler).")
         _store_solution(self, sol, y, X.dtype)
         self.alpha_ = chosen if self.alpha_per_target and y.ndim == 2 else float(
             np.atleast_1d(chosen)[0])
-        self.best_score_ = -best_loss if np.ndim(best_loss) else -float(best_loss)
+        mse = 1.0 if loss is not None else fy * fy  # a scorer saw y in its own units
+        self.best_score_ = (-best_loss if np.ndim(best_loss) else -float(best_loss)) * mse
         self.cv_mode_ = mode
         self.cv_results_ = self._results(curve, eigenvalues, stats, y2)
+        self.cv_results_["alphas"] = self.cv_results_["alphas"] * fx * fx
+        for key, value in self.cv_results_.items():
+            if key.endswith("test_score"):
+                self.cv_results_[key] = value * mse
         if self._spectrum.basis is None:
             self._spectrum = None  # a dual spectrum refers to X: do not keep X alive
         return self
@@ -262,6 +379,13 @@ class RidgeCV(LinearPredictorMixin, BaseEstimator):
                     f"Too few samples for the folds: {X.shape[0]} samples in "
                     f"{len(splits)} folds leave fewer than 2 training rows in a fold."
                 )
+            for k, (train, test) in enumerate(splits):
+                if not (np.sum(sw[train]) > 0 and np.sum(sw[test]) > 0):
+                    part = "training" if not np.sum(sw[train]) > 0 else "held-out"
+                    raise ValueError(
+                        f"Fold {k} has no {part} row with positive sample_weight. Use fewer "
+                        "folds, shuffle them (cv=KFold(k, shuffle=True, random_state=0)), or "
+                        "drop the rows of weight 0.")
             kfold = RidgeKFold(X, y2, sw, splits, fit_intercept=self.fit_intercept, loss=loss)
             stats = kfold.total
             if stats is not None:
@@ -281,14 +405,15 @@ class RidgeCV(LinearPredictorMixin, BaseEstimator):
         proj = spec.projections(X) if isinstance(self.alphas, str) else None
         return (lambda a: ridge_loo_curve(spec, X, y2, sw, a, loss, proj)), spec.eigenvalues, stats
 
-    def _grid(self, eigenvalues) -> np.ndarray:
+    def _grid(self, eigenvalues, fx: float = 1.0) -> np.ndarray:
+        """The candidate alphas, in the units of X divided by ``fx``."""
         if self.alphas is None or isinstance(self.alphas, str):
             if isinstance(self.alphas, str):
                 check_choice(self.alphas, "alphas", ("auto",))
             return df_alpha_grid(eigenvalues)
-        return check_alphas(self.alphas)
+        return check_alphas(self.alphas) / fx / fx
 
-    def _select(self, curve: CVCurve, evaluate):
+    def _select(self, curve: CVCurve, evaluate, fx: float = 1.0):
         """Chosen alpha(s) and their mean loss, per target or on the target-averaged loss."""
         targets = range(curve.mean.shape[1]) if self.alpha_per_target else [None]
         chosen, best = [], []
@@ -299,7 +424,7 @@ class RidgeCV(LinearPredictorMixin, BaseEstimator):
             if isinstance(self.alphas, str) and self.selection == "min":
                 alpha, value = _refine_min(curve.alphas, pick.index, evaluate, j, value)
             elif not isinstance(self.alphas, str):
-                message = edge_warning(curve.alphas, pick.index)
+                message = edge_warning(curve.alphas * fx * fx, pick.index)
                 if message:
                     warnings.warn(message, AlphaEdgeWarning, stacklevel=3)
             chosen.append(alpha)
