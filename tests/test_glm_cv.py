@@ -105,7 +105,7 @@ def test_cv_results_layout_and_refit(method):
 
 @pytest.mark.parametrize("solver", ["auto", "lbfgs"])
 def test_kfold_scores_equal_separate_fits(solver):
-    """Each point of the curve within SCORE_RTOL of the fold's standard error of a 1e-8 fit
+    """Each point of the curve within 2% of the fold's standard error of a 1e-8 fit
     (the stated accuracy of the CV paths), for the spectral and the general engine."""
     from ridgeway.glm.cvpath import SCORE_RTOL
 
@@ -119,7 +119,7 @@ def test_kfold_scores_equal_separate_fits(solver):
             expected = float(np.mean(np.log(p)))
             se = float(np.std(np.log(p)) / np.sqrt(len(test)))
             got = cv.cv_results_[f"split{k}_test_score"][a]
-            assert abs(got - expected) <= SCORE_RTOL * se
+            assert abs(got - expected) <= 0.02 * se  # stated accuracy, docs/glm.md
 
 
 def test_one_standard_error_rule_picks_a_larger_alpha():

@@ -42,6 +42,9 @@ import numpy as np
 import scipy.linalg
 
 from ..linalg._threads import small_dense
+from ._objective import Objective
+from .path import alo_predictor, effective_df, fit_path
+from .penalties import L2Penalty
 
 Array = np.ndarray
 
@@ -434,10 +437,15 @@ def _weighted_var(values: Array, w: Array) -> float:
 
 #: Stopping rule of the CV paths: each point of a fold's held-out mean loss within this
 #: fraction of its standard error (see the module docstring).
-SCORE_RTOL = 0.01
+SCORE_RTOL = 0.005
 #: ... and the training gradient within this fraction of its value at zero.
 PATH_GRAD_TOL = 1e-3
-#: Relative gradient of the paths of the general engine (several outputs, sparse or wide X).
+#: ALO leverages are exact (one Cholesky per alpha) up to this ``n * n_params**2``, else the
+#: arrow approximation (see the module docstring).
+EXACT_LEVERAGES = 2.5e8
+#: Relative gradient of the k-fold paths of the general engine (several outputs, sparse or
+#: wide X); its leave-one-out path is solved to the estimator's ``tol`` (the final fit starts
+#: there).
 GENERAL_PATH_TOL = 1e-6
 
 
@@ -487,11 +495,14 @@ class SpectralCV:
     Fits are cached by alpha; a new batch of alphas starts from the nearest cached solution.
     """
 
-    def __init__(self, X, datas, losses, folds, method: str, max_iter: int):
+    def __init__(self, X, datas, losses, folds, method: str, max_iter: int,
+                 leverages: str = "auto"):
         sw = datas[0].sample_weight
+        self.datas = datas
+        n, P = X.shape[0], datas[0].n_params
+        self.exact = leverages == "exact" or (leverages == "auto" and n * P * P <= EXACT_LEVERAGES)
         self.design = SpectralDesign.build(X, sw, datas[0].fit_intercept)
         self.method, self.folds, self.max_iter = method, folds, max_iter
-        n = X.shape[0]
         if method == "alo":
             groups = [(sw, sw)]
         else:
@@ -530,10 +541,14 @@ class SpectralCV:
         dfs, held = [], []
         for k, (row, probs) in enumerate(zip(fits, self.problems, strict=True)):
             df, etas = 0.0, []
-            for f, prob in zip(row, probs, strict=True):
+            for j, (f, prob) in enumerate(zip(row, probs, strict=True)):
                 arrow = f.arrow.with_alpha(alpha)
                 df += arrow.df(alpha)
-                etas.append(self._held(prob, f, arrow, k))
+                if self.method == "alo" and self.exact:
+                    obj = Objective(self.datas[j], prob.loss, L2Penalty(alpha))
+                    etas.append(alo_predictor(obj, thetas[k][j])[:, 0])
+                else:
+                    etas.append(self._held(prob, f, arrow, k))
             dfs.append(df)
             held.append(np.column_stack(etas))
         return CVPoint(held, thetas, n_iter, float(np.mean(dfs)))
@@ -570,18 +585,16 @@ class GeneralCV:
     """CV engine for any GLM problem: warm-started :func:`~ridgeway.glm.fit_path` per fold
     (k-fold) or on all data with exact :func:`~ridgeway.glm.alo_predictor` leverages."""
 
-    def __init__(self, datas, losses, folds, method: str, solver: str, max_iter: int):
+    def __init__(self, datas, losses, folds, method: str, solver: str, max_iter: int,
+                 tol: float):
         self.datas, self.losses, self.folds = datas, losses, folds
+        self.tol = tol if method == "alo" else max(tol, GENERAL_PATH_TOL)
         self.method, self.solver, self.max_iter = method, solver, max_iter
         self.train = [datas] if method == "alo" else [
             [d.subset(tr) for d in datas] for tr, _ in folds]
         self.cache: dict[float, list] = {}
 
     def evaluate(self, alphas: Array) -> list[CVPoint]:
-        from ._objective import Objective
-        from .path import alo_predictor, effective_df, fit_path
-        from .penalties import L2Penalty
-
         alphas = np.sort(np.asarray(alphas, dtype=np.float64))[::-1]
         new = np.array([a for a in alphas if a not in self.cache])
         if new.size:
@@ -589,7 +602,7 @@ class GeneralCV:
             above = known[known > new[0]]
             start = self.cache[float(above.min())] if above.size else None
             paths = [
-                [fit_path(d, loss, L2Penalty(), new, solver=self.solver, tol=GENERAL_PATH_TOL,
+                [fit_path(d, loss, L2Penalty(), new, solver=self.solver, tol=self.tol,
                           max_iter=self.max_iter,
                           theta0=None if start is None else _warm(start[k][j], d))
                  for j, (d, loss) in enumerate(zip(row, self.losses, strict=True))]

@@ -125,7 +125,8 @@ class GLMCVMixin:
             engine = SpectralCV(X, datas, losses, folds, self.method, max_iter)
             rank = engine.design.rank()
         else:
-            engine = GeneralCV(datas, losses, folds, self.method, self.solver_, max_iter)
+            engine = GeneralCV(datas, losses, folds, self.method, self.solver_, max_iter,
+                               self.tol)
             rank = None
         grid, rank = self._grid(datas[0], losses[0], rank)
 
@@ -256,6 +257,8 @@ class GLMCVMixin:
         solver = self.solver_
         self._store_fits(fits)
         self.solver_ = solver
+        if isinstance(self.n_iter_, int):  # one count: the CV fits at alpha_ and the final fit
+            self.n_iter_ += int(np.sum(point.n_iter))
 
 
 def _fold_stats(scores: np.ndarray):
