@@ -107,7 +107,6 @@ def test_cv_results_layout_and_refit(method):
 def test_kfold_scores_equal_separate_fits(solver):
     """Each point of the curve within 2% of the fold's standard error of a 1e-8 fit
     (the stated accuracy of the CV paths), for the spectral and the general engine."""
-    from ridgeway.glm.cvpath import SCORE_RTOL
 
     X, y = logistic_data(150)
     folds = list(KFold(3).split(X))

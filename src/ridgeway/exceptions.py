@@ -2,7 +2,8 @@
 
 Each subclasses scikit-learn's class of the same meaning where one exists, so filters and
 ``except`` clauses written for scikit-learn also catch ridgeway's (``warnings.simplefilter(
-"ignore", sklearn.exceptions.ConvergenceWarning)`` silences both). An estimator used before ``fit`` raises scikit-learn's own ``NotFittedError``.
+"ignore", sklearn.exceptions.ConvergenceWarning)`` silences both). An estimator used before
+``fit`` raises scikit-learn's own ``NotFittedError``.
 """
 
 from sklearn.exceptions import ConvergenceWarning as _SklearnConvergenceWarning
