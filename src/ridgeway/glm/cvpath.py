@@ -128,9 +128,13 @@ class SpectralDesign:
             eta += u[-1]
         return eta
 
-    def back_project(self, g: Array) -> Array:
-        """``g' Z`` of shape (n_features,) for per-sample derivatives ``g``."""
-        return (g.astype(np.float32) @ self.Z).astype(np.float64)
+    def products(self, kind: str, M: Array) -> Array:
+        """One pass over the design for several vectors (the columns of ``M``): ``"Z"``:
+        ``Z M`` (M of shape (p, m)); ``"ZT"``: ``Z' M``; ``"Z2T"``: ``Z2' M`` (M (n, m))."""
+        M32 = M.astype(np.float32)
+        if kind == "Z":
+            return (self.Z @ M32).astype(np.float64)
+        return ((self.Z if kind == "ZT" else self.Z2).T @ M32).astype(np.float64)
 
 
 @dataclass(frozen=True)
@@ -156,8 +160,12 @@ class ExactDesign:
             eta += u[-1]
         return eta
 
-    def back_project(self, g: Array) -> Array:
-        return self.base.V.T @ (g @ self.X - self.base.mean * g.sum())
+    def products(self, kind: str, M: Array) -> Array:
+        """As :meth:`SpectralDesign.products`, in float64 through ``X`` (no ``"Z2T"``)."""
+        if kind == "Z":
+            W = self.base.V @ M
+            return self.X @ W - self.base.mean @ W
+        return self.base.V.T @ (self.X.T @ M - np.outer(self.base.mean, M.sum(axis=0)))
 
 @dataclass(frozen=True)
 class Arrow:
@@ -176,9 +184,13 @@ class Arrow:
 
     @classmethod
     def at(cls, design: SpectralDesign, curvature: Array, alpha: float) -> Arrow:
-        c32 = curvature.astype(np.float32)
-        data = (c32 @ design.Z2).astype(np.float64)
-        z = (c32 @ design.Z).astype(np.float64) if design.fit_intercept else None
+        return run(cls.build(design.fit_intercept, curvature, alpha), design)
+
+    @classmethod
+    def build(cls, fit_intercept: bool, curvature: Array, alpha: float):
+        """Generator: requests ``Z2' c`` (and ``Z' c``), returns the arrow (see :func:`run`)."""
+        data = yield ("Z2T", curvature)
+        z = (yield ("ZT", curvature)) if fit_intercept else None
         return cls(data, z, 0.0, data, float(curvature.sum())).with_alpha(alpha)
 
     def with_alpha(self, alpha: float) -> Arrow:
@@ -286,7 +298,7 @@ class BasisProblem:
         self.p = design.n_features
         self.memory = _Memory(memory, [], [])
         zero = np.zeros(self.p + int(design.fit_intercept))
-        _, g0 = self._gradient(zero, np.zeros(len(y)), 0.0)
+        _, g0 = run(self._gradient(zero, np.zeros(len(y)), 0.0), design)
         self.ref = max(float(np.max(np.abs(g0))), 1e-300)
         self.scored = np.flatnonzero(score_weight > 0)
 
@@ -311,10 +323,11 @@ class BasisProblem:
         _, g = self.loss.gradient(self.y[rows], eta[rows, None], w)
         return abs(float(g[:, 0] @ d_eta[rows])) / float(w.sum())
 
-    def _gradient(self, u: Array, eta: Array, alpha: float) -> tuple[float, Array]:
+    def _gradient(self, u: Array, eta: Array, alpha: float):
+        """Generator: objective value and gradient (one ``Z' G`` request)."""
         value, G = self.loss.gradient(self.y, eta[:, None], self.sw)
         grad = np.empty_like(u)
-        grad[: self.p] = self.design.back_project(G[:, 0]) + alpha * u[: self.p]
+        grad[: self.p] = (yield ("ZT", G[:, 0])) + alpha * u[: self.p]
         if self.design.fit_intercept:
             grad[-1] = G.sum()
         return value + 0.5 * alpha * float(u[: self.p] @ u[: self.p]), grad
@@ -327,23 +340,27 @@ class BasisProblem:
         """Per-sample curvature ``s_i l''(eta_i)`` of the training rows (zero elsewhere)."""
         return self.loss.hessian(self.y, eta[:, None], self.sw)[:, 0, 0]
 
-    def solve(
-        self,
-        alpha: float,
-        u: Array,
-        eta: Array,
-        precond: Arrow,
-        *,
-        score_rtol: float | None,
-        grad_tol: float,
-        max_iter: int,
-    ) -> BasisFit:
+    def _d_eta(self, direction: Array):
+        """Generator: the linear predictor's change ``Z d_beta + d_c`` (one ``Z`` request)."""
+        d_eta = yield ("Z", direction[: self.p])
+        if self.design.fit_intercept:
+            d_eta = d_eta + direction[-1]
+        return d_eta
+
+    def solve(self, alpha: float, u: Array, eta: Array, precond: Arrow, *, score_rtol,
+              grad_tol: float, max_iter: int) -> BasisFit:
         """Preconditioned L-BFGS from ``(u, eta)`` (see the module docstring for the stops).
 
         ``score_rtol=None`` stops on the relative gradient ``grad_tol`` alone.
         """
+        return run(self.solving(alpha, u, eta, precond, score_rtol=score_rtol,
+                                grad_tol=grad_tol, max_iter=max_iter), self.design)
+
+    def solving(self, alpha, u, eta, precond, *, score_rtol, grad_tol, max_iter):
+        """Generator form of :meth:`solve` (its design products are requested, see
+        :func:`run`)."""
         p = self.p
-        value, grad = self._gradient(u, eta, alpha)
+        value, grad = yield from self._gradient(u, eta, alpha)
         floor = max(grad_tol if score_rtol is None else 1e-10, 1e-10) * self.ref
         eps = 16 * np.finfo(float).eps
         n_iter, converged = 0, False
@@ -357,7 +374,7 @@ class BasisProblem:
                 self.memory.clear()
                 direction = -precond.solve(grad)
                 slope = float(grad @ direction)
-            d_eta = self.design.predictor(direction)
+            d_eta = yield from self._d_eta(direction)
             t = 1.0
             for _ in range(30):
                 trial = self._value(u + t * direction, eta + t * d_eta, alpha)
@@ -368,7 +385,7 @@ class BasisProblem:
                 break
             step, eta = t * direction, eta + t * d_eta
             u = u + step
-            new_value, new_grad = self._gradient(u, eta, alpha)
+            new_value, new_grad = yield from self._gradient(u, eta, alpha)
             y_data = new_grad - grad
             y_data[:p] -= alpha * step[:p]
             if float(y_data @ step) + alpha * float(step[:p] @ step[:p]) > 0:
@@ -382,19 +399,23 @@ class BasisProblem:
                     break
         return BasisFit(u, eta, n_iter, converged)
 
-    def tangent(self, fit: BasisFit, precond: Arrow, alpha: float,
-                new_alpha: float) -> tuple[Array, Array]:
-        """First-order predictor of the solution at ``new_alpha`` (implicit function theorem):
-        ``u - (new_alpha - alpha) H^{-1} [beta; 0]`` with the L-BFGS inverse Hessian."""
+    def tangent(self, fit: BasisFit, precond: Arrow, alpha: float, new_alpha: float):
+        """Generator: first-order predictor of the solution at ``new_alpha`` (implicit function
+        theorem), ``u - (new_alpha - alpha) H^{-1} [beta; 0]`` with the L-BFGS inverse Hessian."""
         rhs = np.zeros_like(fit.u)
         rhs[: self.p] = fit.u[: self.p]
         move = -(new_alpha - alpha) * self.memory.apply(rhs, precond, new_alpha, self.p)
-        d_eta = self.design.predictor(move)
+        d_eta = yield from self._d_eta(move)
         return fit.u + move, fit.eta + d_eta
 
     def path(self, alphas: Array, *, score_rtol, grad_tol, max_iter,
              start: tuple[float, BasisFit] | None = None) -> list[BasisFit]:
-        """Fits along decreasing ``alphas``, each warm-started by :meth:`tangent`.
+        """Fits along decreasing ``alphas``, each warm-started by :meth:`tangent`."""
+        return run(self.walking(alphas, score_rtol=score_rtol, grad_tol=grad_tol,
+                                max_iter=max_iter, start=start), self.design)
+
+    def walking(self, alphas, *, score_rtol, grad_tol, max_iter, start=None):
+        """Generator form of :meth:`path`.
 
         ``start``: a solved ``(alpha, fit)`` to continue from (else the intercept-only model).
         The arrow preconditioner is rebuilt at each solution (two passes over ``Z``) and
@@ -409,20 +430,54 @@ class BasisProblem:
         else:
             previous, fit0 = start
             u, eta = fit0.u, fit0.eta
-        arrow = Arrow.at(self.design, self.curvature(eta), float(alphas[0]))
+        intercept = self.design.fit_intercept
+        arrow = yield from Arrow.build(intercept, self.curvature(eta), float(alphas[0]))
         fits: list[BasisFit] = []
         for k, alpha in enumerate(alphas):
             precond = arrow.with_alpha(alpha)
             if k or previous is not None:
                 last = fits[-1] if k else BasisFit(u, eta, 0, True)
-                u, eta = self.tangent(last, precond, alphas[k - 1] if k else previous, alpha)
-            fit = self.solve(alpha, u, eta, precond, score_rtol=score_rtol, grad_tol=grad_tol,
-                             max_iter=max_iter)
+                u, eta = yield from self.tangent(last, precond,
+                                                 alphas[k - 1] if k else previous, alpha)
+            fit = yield from self.solving(alpha, u, eta, precond, score_rtol=score_rtol,
+                                          grad_tol=grad_tol, max_iter=max_iter)
             u, eta = fit.u, fit.eta
-            arrow = Arrow.at(self.design, self.curvature(eta), alpha)
+            arrow = yield from Arrow.build(intercept, self.curvature(eta), alpha)
             fit.arrow = arrow
             fits.append(fit)
         return fits
+
+
+def run(gen, design):
+    """Drive one generator of this module, answering its design-product requests."""
+    return run_together([gen], design)[0]
+
+
+def run_together(gens: list, design) -> list:
+    """Drive several generators in lock-step: at each round the requests of one kind from
+    every generator are answered by one product with a column per request (one pass over the
+    design for all the folds' fits). Returns the generators' return values."""
+    results: list = [None] * len(gens)
+    pending: dict[int, tuple] = {}
+    for i, gen in enumerate(gens):
+        try:
+            pending[i] = next(gen)
+        except StopIteration as stop:
+            results[i] = stop.value
+    while pending:
+        answers: dict[int, Array] = {}
+        for kind in {kind for kind, _ in pending.values()}:
+            ids = [i for i, (k, _) in pending.items() if k == kind]
+            out = design.products(kind, np.column_stack([pending[i][1] for i in ids]))
+            for col, i in enumerate(ids):
+                answers[i] = out[:, col]
+        for i, answer in answers.items():
+            try:
+                pending[i] = gens[i].send(answer)
+            except StopIteration as stop:
+                results[i] = stop.value
+                del pending[i]
+    return results
 
 
 def _weighted_var(values: Array, w: Array) -> float:
@@ -525,12 +580,16 @@ class SpectralCV:
         known = np.array(sorted(self.cache))
         above = known[known > alphas[0]]
         start = float(above.min()) if above.size else None
-        fits = [[None] * len(row) for row in self.problems]
+        gens, where = [], []
         for k, row in enumerate(self.problems):
             for j, prob in enumerate(row):
                 begin = None if start is None else (start, self.cache[start][k][j])
-                fits[k][j] = prob.path(alphas, score_rtol=SCORE_RTOL, grad_tol=PATH_GRAD_TOL,
-                                       max_iter=self.max_iter, start=begin)
+                gens.append(prob.walking(alphas, score_rtol=SCORE_RTOL, grad_tol=PATH_GRAD_TOL,
+                                         max_iter=self.max_iter, start=begin))
+                where.append((k, j))
+        fits = [[None] * len(row) for row in self.problems]
+        for (k, j), result in zip(where, run_together(gens, self.design), strict=True):
+            fits[k][j] = result
         for a, alpha in enumerate(alphas):
             self.cache[float(alpha)] = [[f[a] for f in row] for row in fits]
 
