@@ -214,7 +214,7 @@ def effective_df(obj: Objective, theta: Array, *, seed: int = 0, n_probes: int =
     identified parameters.
 
     * up to 4000 parameters (times outputs): exactly, from the Hessian; when ``n_samples``
-      exceeds ``max(2000, 4 * n_params * n_outputs)``, ``H_data`` is estimated on that many
+      exceeds ``max(2000, 2 * n_params * n_outputs)``, ``H_data`` is estimated on that many
       random rows (the trace is a mean over rows, so its relative error is about
       ``1 / sqrt(rows)``, a few percent at most);
     * above: Hutchinson's estimator ``mean_k v_k' (H_data + alpha J)^{-1} H_data v_k`` with
@@ -240,12 +240,20 @@ def effective_df(obj: Objective, theta: Array, *, seed: int = 0, n_probes: int =
     n = d.X.shape[0]
     eta = d.predictor(theta)
     rng = np.random.default_rng(seed)
+    shift = getattr(obj.loss, "shift_invariant", False) and d.fit_intercept and K > 1
     if P * K <= _DF_DENSE_PARAMS and not d.is_sparse:
-        limit = max(2000, 4 * P * K)
+        limit = max(2000, 2 * P * K)
         rows = None if n <= limit else np.sort(rng.choice(n, limit, replace=False))
         data_h = obj.loss_hessian(eta, rows)
         factor = inverse_factor(obj.penalized(data_h))
-        return float(np.sum((factor @ data_h) * factor))
+        if not obj.penalty.is_diagonal:
+            return float(np.sum((factor @ data_h) * factor))
+        # tr(H^-1 H_data) = P K - tr(H^-1 alpha J) - tr(H^-1 S), with S the rank-one term
+        # penalized() adds along the common intercept shift (H^-1 S = 1 there)
+        inv_diag = np.einsum("ij,ij->j", factor, factor).reshape((P, K), order="F")
+        penalty_part = float(np.sum(obj.penalty.hessian_vp(np.ones((d.n_features, K)))
+                                    * inv_diag[: d.n_features])) if obj.penalty.alpha else 0.0
+        return float(P * K - penalty_part - int(shift))
     import scipy.sparse.linalg as spla
 
     hess = obj.loss.hessian_operator(d.y, eta, d.sample_weight)

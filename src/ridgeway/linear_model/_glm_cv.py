@@ -4,11 +4,17 @@ For every alpha of a grid, each estimator minimizes::
 
     sum_i s_i * loss(y_i, x_i . w + b) + alpha / 2 * ||w||^2
 
-* ``method="kfold"``: on each training fold, one warm-started path over the grid
-  (:func:`ridgeway.glm.fit_path`); the held-out linear predictors are scored.
+* ``method="kfold"``: on each training fold, one warm-started path over the grid; the
+  held-out linear predictors are scored.
 * ``method="alo"``: one path on the full data; at each alpha the approximate leave-one-out
-  linear predictors of Rahnama Rad & Maleki (2020) (:func:`ridgeway.glm.alo_predictor`) are
-  scored, split by the same folds so that a standard error exists for ``selection="1se"``.
+  linear predictors of Rahnama Rad & Maleki (2020) are scored, split by the same folds so that
+  a standard error exists for ``selection="1se"``.
+
+The paths are computed by :mod:`ridgeway.glm.cvpath`: in the eigenbasis of the design, all
+folds in lock-step and stopped at a fraction of the held-out standard error
+(:class:`~ridgeway.glm.cvpath.SpectralCV`, dense one-output problems with ``solver="auto"``),
+or by :func:`ridgeway.glm.fit_path` per fold (:class:`~ridgeway.glm.cvpath.GeneralCV`). The
+final fit at ``alpha_`` is solved to ``tol`` on all data, started from the CV solutions.
 
 Scores come from a scikit-learn scorer applied to a stand-in of the fitted estimator whose
 linear predictor is the held-out (or leave-one-out) one, so any scorer works with both methods.
@@ -32,7 +38,7 @@ from sklearn.metrics import check_scoring, make_scorer
 
 from .._validation import check_alphas, check_choice, check_int, check_sample_weight
 from ..exceptions import AlphaEdgeWarning
-from ..glm import GLMData
+from ..glm import GLMData, resolve_solver
 from ..glm.cvpath import GeneralCV, SpectralCV, refit_exact, use_spectral
 from ..glm.path import null_model_curvature
 from ..selection import check_cv, df_alpha_grid, edge_warning, log_grid, select_alpha
@@ -200,7 +206,8 @@ class GLMCVMixin:
 
         return score
 
-    def _select(self, alphas, scores, points, auto: bool, curve) -> None:
+    def _select(self, alphas, scores, points, auto: bool, curve):
+        """Store ``cv_results_``, ``alpha_`` and ``best_score_``; return the chosen point."""
         mean, std, sem = _fold_stats(scores)
         choice = select_alpha(alphas, mean, sem, rule=self.selection, greater_is_better=True)
         results = {"alphas": alphas, "mean_test_score": mean, "std_test_score": std,
@@ -296,8 +303,6 @@ def with_labels(scorer, classes):
 
 def resolve_cv_solver(est, data: GLMData) -> str:
     """The solver of the final fit (``solver_``), as the single-alpha estimator resolves it."""
-    from ..glm import resolve_solver
-
     return resolve_solver(est.solver, data.X.shape[0], data.n_params, data.n_outputs,
                           data.is_sparse)
 
