@@ -204,7 +204,8 @@ def null_model_curvature(data: GLMData, loss: Any, max_dense: int = 2000) -> Arr
 _DF_DENSE_PARAMS = 4000
 
 
-def effective_df(obj: Objective, theta: Array, *, seed: int = 0, n_probes: int = 16) -> float:
+def effective_df(obj: Objective, theta: Array, *, eta: Array | None = None, seed: int = 0,
+                 n_probes: int = 16) -> float:
     """Effective degrees of freedom ``tr(H_data (H_data + alpha J)^{-1})`` at a solution.
 
     ``H_data = X~' A X~`` is the data-term Hessian at ``theta`` (``A`` the per-sample curvature
@@ -226,6 +227,8 @@ def effective_df(obj: Objective, theta: Array, *, seed: int = 0, n_probes: int =
     obj : Objective
     theta : ndarray of shape (n_params, n_outputs)
         The minimizer of ``obj``.
+    eta : ndarray of shape (n_samples, n_outputs), optional
+        The linear predictor at ``theta`` when known (saves a pass over ``X``).
     seed : int
         Seed of the row sample and of the probes.
     n_probes : int
@@ -238,7 +241,7 @@ def effective_df(obj: Objective, theta: Array, *, seed: int = 0, n_probes: int =
     d = obj.data
     P, K = d.n_params, d.n_outputs
     n = d.X.shape[0]
-    eta = d.predictor(theta)
+    eta = d.predictor(theta) if eta is None else eta
     rng = np.random.default_rng(seed)
     shift = getattr(obj.loss, "shift_invariant", False) and d.fit_intercept and K > 1
     if P * K <= _DF_DENSE_PARAMS and not d.is_sparse:

@@ -50,6 +50,8 @@ class FitResult:
         Objective value at the solution.
     curvature : ndarray or None
         Newton-Cholesky only: the last data-term Hessian, to start a nearby fit.
+    eta : ndarray or None
+        The linear predictor at the solution.
     """
 
     coef: Array
@@ -59,6 +61,7 @@ class FitResult:
     grad_norm: float
     objective: float
     curvature: Array | None = None
+    eta: Array | None = None
 
     @property
     def theta(self) -> Array:
@@ -153,7 +156,8 @@ def _finalize(obj: Objective, state: _State, tol: float, name: str) -> FitResult
             stacklevel=4,
         )
     return FitResult(
-        theta[:p].copy(), intercept, state.n_iter, bool(converged), state.grad_norm, state.value
+        theta[:p].copy(), intercept, state.n_iter, bool(converged), state.grad_norm, state.value,
+        eta=state.eta,
     )
 
 

@@ -195,7 +195,7 @@ def fit_glm(est: BaseEstimator, X, Y: np.ndarray, sw: np.ndarray, loss, alpha: f
     obj = Objective(data, loss, L2Penalty(alpha))
     fit = solve(obj, est.solver_, tol=est.tol, max_iter=max_iter_for(est.solver_, est.max_iter),
                 theta0=theta0)
-    return fit, effective_df(obj, fit.theta if data.fit_intercept else fit.coef)
+    return fit, effective_df(obj, fit.theta if data.fit_intercept else fit.coef, eta=fit.eta)
 
 
 class GLMFitMixin:
