@@ -215,9 +215,9 @@ def effective_df(obj: Objective, theta: Array, *, eta: Array | None = None, seed
     identified parameters.
 
     * up to 4000 parameters (times outputs): exactly, from the Hessian; when ``n_samples``
-      exceeds ``max(2000, 2 * n_params * n_outputs)``, ``H_data`` is estimated on that many
-      random rows (the trace is a mean over rows, so its relative error is about
-      ``1 / sqrt(rows)``, a few percent at most);
+      exceeds ``max(2000, 2 * n_params)`` (one output) or ``max(500, n_params * n_outputs / 2)``
+      (several), ``H_data`` is estimated on that many random rows (the trace is a mean over
+      rows: its relative error is about ``1 / sqrt(rows)`` of the nonlinear part, 2-5%);
     * above: Hutchinson's estimator ``mean_k v_k' (H_data + alpha J)^{-1} H_data v_k`` with
       ``n_probes`` Rademacher vectors and conjugate gradients (relative standard error about
       ``sqrt(2 / n_probes)`` of the spread of the eigenvalue ratios).
@@ -245,7 +245,8 @@ def effective_df(obj: Objective, theta: Array, *, eta: Array | None = None, seed
     rng = np.random.default_rng(seed)
     shift = getattr(obj.loss, "shift_invariant", False) and d.fit_intercept and K > 1
     if P * K <= _DF_DENSE_PARAMS and not d.is_sparse:
-        limit = max(2000, 2 * P * K)
+        # rows of the Hessian sketch: its cost (rows * (P K)^2) stays a fraction of a fit's
+        limit = max(2000, 2 * P) if K == 1 else max(500, P * K // 2)
         rows = None if n <= limit else np.sort(rng.choice(n, limit, replace=False))
         data_h = obj.loss_hessian(eta, rows)
         factor = inverse_factor(obj.penalized(data_h))
