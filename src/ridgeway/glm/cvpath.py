@@ -29,7 +29,8 @@ of :func:`ridgeway.glm.alo_predictor`: 0.1-0.4% of the optimism on independent, 
 Stopping rule of the CV paths (``SCORE_RTOL``): a point of a CV curve only needs to be accurate
 to well below its standard error, ``SE ~ sd(loss_i) / sqrt(n)`` over the scored rows. After
 each step the first-order change it caused in the scored rows' mean loss,
-``|sum_i w_i l'_i delta eta_i| / sum_i w_i``, is compared with ``SCORE_RTOL * SE``; a fit
+``|sum_i w_i l'_i delta eta_i| / sum_i w_i``, is compared with ``SCORE_RTOL * SE`` (``SE`` of
+one fold's mean: for ALO its rows are grouped into the folds); a fit
 stops when it is below and the training gradient is within ``PATH_GRAD_TOL`` of zero relative
 to its value at zero (at the latest at ``1e-10`` or ``max_iter`` steps). Tested: the mean CV
 curve within 2% of its standard error of a 1e-10 solve, the same alpha, on four generators.
@@ -297,7 +298,8 @@ class BasisProblem:
     (the held-out rows for k-fold, every row for leave-one-out).
     """
 
-    def __init__(self, design, loss, y, train_weight, score_weight, memory: int = 8):
+    def __init__(self, design, loss, y, train_weight, score_weight, memory: int = 8,
+                 groups: int = 1):
         self.design, self.loss, self.y = design, loss, y[:, None]
         self.sw, self.score_w = train_weight, score_weight
         self.p = design.n_features
@@ -306,6 +308,7 @@ class BasisProblem:
         _, g0 = run(self._gradient(zero, np.zeros(len(y)), 0.0), design)
         self.ref = max(float(np.max(np.abs(g0))), 1e-300)
         self.scored = np.flatnonzero(score_weight > 0)
+        self.se_rows = max(len(self.scored) / groups, 1.0)
 
     def _null_start(self) -> Array:
         eta = np.zeros(len(self.y))
@@ -315,10 +318,11 @@ class BasisProblem:
         return eta
 
     def standard_error(self, eta: Array) -> float:
-        """``sd(loss_i) / sqrt(n)`` over the scored rows: the scale of the CV standard error."""
+        """``sd(loss_i) / sqrt(n / groups)`` over the scored rows: the standard error of one
+        fold's mean loss (ALO: its rows form ``groups`` folds)."""
         rows = self.scored
         losses = self.loss.pointwise(self.y[rows, 0], eta[rows])
-        return float(np.sqrt(_weighted_var(losses, self.score_w[rows]) / max(len(rows), 1)))
+        return float(np.sqrt(_weighted_var(losses, self.score_w[rows]) / self.se_rows))
 
     def score_change(self, eta: Array, d_eta: Array) -> float:
         """First-order change ``|sum_i w_i l'_i d_eta_i| / sum_i w_i`` of the scored rows' mean
@@ -572,9 +576,10 @@ class SpectralCV:
             groups = [(sw, sw)]
         else:
             groups = [(sw * _counts(tr, n), sw * _counts(te, n)) for tr, te in folds]
+        n_groups = len(folds) if method == "alo" else 1
         self.problems = [
-            [BasisProblem(self.design, loss, d.y[:, 0], tw, scw) for d, loss in
-             zip(datas, losses, strict=True)]
+            [BasisProblem(self.design, loss, d.y[:, 0], tw, scw, groups=n_groups)
+             for d, loss in zip(datas, losses, strict=True)]
             for tw, scw in groups
         ]
         self.cache: dict[float, list[list[BasisFit]]] = {}

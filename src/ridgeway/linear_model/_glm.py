@@ -156,11 +156,10 @@ def validate_Xy(est: BaseEstimator, X, y, *, y_numeric: bool = False):
     est._dtype = X.dtype
     X = X.astype(np.float64, copy=False)
     dense = isinstance(X, np.ndarray)
-    values = np.abs(X if dense else X.data)
-    if values.size and float(np.max(values)) > _MAX_ABS_X:
-        k = int(np.argmax(values))
+    values = X if dense else X.data
+    if values.size and max(float(values.max()), -float(values.min())) > _MAX_ABS_X:
         if dense:
-            row, col = np.unravel_index(k, X.shape)
+            row, col = np.unravel_index(int(np.argmax(np.abs(X))), X.shape)
         else:
             coo = X.tocoo()
             k = int(np.argmax(np.abs(coo.data)))
