@@ -256,3 +256,12 @@ def test_poisson_and_svm_spectral_paths_match_separate_fits():
         acc = np.mean(LinearSVC(alpha).fit(X[:400], labels[:400]).predict(X[400:])
                       == labels[400:])
         assert svm.cv_results_["split0_test_score"][a] == pytest.approx(acc, abs=1 / 200)
+
+
+def test_df_of_sparse_x_equals_dense():
+    import scipy.sparse as sp
+
+    X, y = make(300, 6)
+    X[np.abs(X) < 0.5] = 0.0
+    dense = LogisticRegression(3.0).fit(X, y).df_
+    assert LogisticRegression(3.0).fit(sp.csr_matrix(X), y).df_ == pytest.approx(dense, rel=1e-6)

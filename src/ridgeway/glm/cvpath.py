@@ -127,13 +127,6 @@ class SpectralDesign:
             return beta
         return np.concatenate([beta, [theta[-1, 0] + self.mean @ W]])
 
-    def predictor(self, u: Array) -> Array:
-        """Linear predictor ``Z beta + c`` of shape (n_samples,)."""
-        eta = (self.Z @ u[: self.n_features].astype(np.float32)).astype(np.float64)
-        if self.fit_intercept:
-            eta += u[-1]
-        return eta
-
     def products(self, kind: str, M: Array) -> Array:
         """One pass over the design for several vectors (the columns of ``M``): ``"Z"``:
         ``Z M`` (M of shape (p, m)); ``"ZT"``: ``Z' M``; ``"Z2T"``: ``Z2' M`` (M (n, m))."""
@@ -160,6 +153,7 @@ class ExactDesign:
         return self.base.fit_intercept
 
     def predictor(self, u: Array) -> Array:
+        """Linear predictor ``(X - m) V beta + c`` in float64."""
         w = self.base.V @ u[: self.n_features]
         eta = self.X @ w - float(self.base.mean @ w)
         if self.fit_intercept:

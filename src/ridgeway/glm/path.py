@@ -205,7 +205,7 @@ _DF_DENSE_PARAMS = 4000
 
 
 def effective_df(obj: Objective, theta: Array, *, eta: Array | None = None, seed: int = 0,
-                 n_probes: int = 16) -> float:
+                 n_probes: int = 8) -> float:
     """Effective degrees of freedom ``tr(H_data (H_data + alpha J)^{-1})`` at a solution.
 
     ``H_data = X~' A X~`` is the data-term Hessian at ``theta`` (``A`` the per-sample curvature
@@ -218,7 +218,8 @@ def effective_df(obj: Objective, theta: Array, *, eta: Array | None = None, seed
       exceeds ``max(2000, 2 * n_params)`` (one output) or ``max(500, n_params * n_outputs / 2)``
       (several), ``H_data`` is estimated on that many random rows (the trace is a mean over
       rows: its relative error is about ``1 / sqrt(rows)`` of the nonlinear part, 2-5%);
-    * above: Hutchinson's estimator ``mean_k v_k' (H_data + alpha J)^{-1} H_data v_k`` with
+    * above: Hutchinson's estimator
+      ``mean_k v_k' (H_data + alpha J)^{-1} H_data v_k`` with
       ``n_probes`` Rademacher vectors and conjugate gradients (relative standard error about
       ``sqrt(2 / n_probes)`` of the spread of the eigenvalue ratios).
 
@@ -244,7 +245,7 @@ def effective_df(obj: Objective, theta: Array, *, eta: Array | None = None, seed
     eta = d.predictor(theta) if eta is None else eta
     rng = np.random.default_rng(seed)
     shift = getattr(obj.loss, "shift_invariant", False) and d.fit_intercept and K > 1
-    if P * K <= _DF_DENSE_PARAMS and not d.is_sparse:
+    if P * K <= _DF_DENSE_PARAMS:
         # rows of the Hessian sketch: its cost (rows * (P K)^2) stays a fraction of a fit's
         limit = max(2000, 2 * P) if K == 1 else max(500, P * K // 2)
         rows = None if n <= limit else np.sort(rng.choice(n, limit, replace=False))
@@ -278,6 +279,6 @@ def effective_df(obj: Objective, theta: Array, *, eta: Array | None = None, seed
     for _ in range(n_probes):
         v = rng.choice([-1.0, 1.0], size=(P, K))
         rhs = data_vp(v).ravel(order="F")
-        x, _ = spla.cg(op, rhs, rtol=1e-6, maxiter=500)
+        x, _ = spla.cg(op, rhs, rtol=1e-3, maxiter=100)
         total += float(v.ravel(order="F") @ x)
     return total / n_probes
