@@ -265,3 +265,25 @@ def test_df_of_sparse_x_equals_dense():
     X[np.abs(X) < 0.5] = 0.0
     dense = LogisticRegression(3.0).fit(X, y).df_
     assert LogisticRegression(3.0).fit(sp.csr_matrix(X), y).df_ == pytest.approx(dense, rel=1e-6)
+
+
+def test_near_separable_data_keep_finite_paths():
+    """Breast cancer, standardized: at small alphas the fits run off towards separation; the
+    path predictor must not overflow the float32 basis (it gave NaN scores)."""
+    from sklearn.preprocessing import StandardScaler
+
+    from ridgeway.datasets import load_demo_classification
+
+    bc = load_demo_classification()
+    X = StandardScaler().fit_transform(bc.X)
+    folds = list(StratifiedKFold(5, shuffle=True, random_state=42).split(X, bc.y))
+    alphas = [1000, 100, 10, 1, 0.1, 0.01]
+    cv = LogisticRegressionCV(alphas, cv=folds, scoring="neg_log_loss").fit(X, bc.y)
+    for k, (train, test) in enumerate(folds):
+        for a, alpha in enumerate(cv.cv_results_["alphas"]):
+            fit = LogisticRegression(alpha).fit(X[train], bc.y[train])
+            idx = np.searchsorted(fit.classes_, bc.y[test])
+            p = fit.predict_proba(X[test])[np.arange(len(test)), idx]
+            se = np.std(np.log(p)) / np.sqrt(len(test))
+            got = cv.cv_results_[f"split{k}_test_score"][a]
+            assert abs(got - np.mean(np.log(p))) <= 0.02 * se
