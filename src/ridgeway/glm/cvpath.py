@@ -52,8 +52,8 @@ import scipy.linalg
 from ..linalg._threads import small_dense
 from ._objective import GLMData, Objective
 from .path import alo_predictor, effective_df, fit_path
-from .solvers import solve
 from .penalties import L2Penalty
+from .solvers import solve
 
 Array = np.ndarray
 
