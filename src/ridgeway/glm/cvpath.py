@@ -30,8 +30,8 @@ Stopping rule of the CV paths (``SCORE_RTOL``): a point of a CV curve only needs
 to well below its standard error, ``SE ~ sd(loss_i) / sqrt(n)`` over the scored rows. After
 each step the first-order change it caused in the scored rows' mean loss,
 ``|sum_i w_i l'_i delta eta_i| / sum_i w_i``, divided by ``1 - r`` with ``r`` the contraction
-of the gradient norm in that step (the steps still to come, if they contract alike), is
-compared with ``SCORE_RTOL * SE`` (``SE`` of one fold's mean: for ALO its rows are grouped into
+of the gradient norm in that step, capped at 0.5 (the steps still to come, if they contract
+alike), is compared with ``SCORE_RTOL * SE`` (``SE`` of one fold's mean: for ALO its rows are grouped into
 the folds); a fit
 stops when it is below and the training gradient is within ``PATH_GRAD_TOL`` of zero relative
 to its value at zero (at the latest at ``1e-10`` or ``max_iter`` steps). Tested: the mean CV
@@ -404,7 +404,7 @@ class BasisProblem:
             if float(y_data @ step) + alpha * float(step[:p] @ step[:p]) > 0:
                 self.memory.push(step, y_data)
             rate = min(float(np.linalg.norm(new_grad)) / max(float(np.linalg.norm(grad)),
-                                                               1e-300), 0.9)
+                                                               1e-300), 0.5)
             value, grad = new_value, new_grad
             n_iter += 1
             if score_rtol is not None and float(np.max(np.abs(grad))) <= grad_tol * self.ref:
