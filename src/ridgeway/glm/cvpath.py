@@ -34,8 +34,9 @@ of the gradient norm in that step, capped at 0.5 (the steps still to come, if th
 alike), is compared with ``SCORE_RTOL * SE`` (``SE`` of one fold's mean: for ALO its rows are
 grouped into the folds); a fit stops when it is below and the training gradient is within
 ``PATH_GRAD_TOL`` of zero relative to its value at zero (at the latest at ``1e-10`` or
-``max_iter`` steps; a fit whose float32 line search stalls is finished in float64). Tested: the mean CV
-curve within 2% of its standard error of a 1e-10 solve, the same alpha, on four generators.
+``max_iter`` steps; a fit whose float32 line search stalls is finished in float64). Tested:
+the mean CV curve within 2% of its standard error of a 1e-10 solve, the same alpha, on four
+generators.
 
 The folds' fits run in lock-step (:func:`run_together`): each fit is a generator that requests
 its products with the design (``Z b``, ``Z' g``, ``Z2' c``) and one product with a column per
