@@ -89,7 +89,8 @@ def test_cv_results_layout_and_refit(method):
     alphas = [10.0, 0.1, 1.0]
     cv = LogisticRegressionCV(alphas, cv=4, method=method).fit(X, y)
     res = cv.cv_results_
-    assert set(res) == {"alphas", "mean_test_score", "std_test_score", "sem_test_score"} | {
+    assert set(res) == {"alphas", "mean_test_score", "std_test_score", "sem_test_score",
+                        "df"} | {
         f"split{k}_test_score" for k in range(4)
     }
     np.testing.assert_array_equal(res["alphas"], [10.0, 1.0, 0.1])
@@ -102,15 +103,22 @@ def test_cv_results_layout_and_refit(method):
     np.testing.assert_allclose(cv.coef_, single.coef_, rtol=1e-6, atol=1e-9)
 
 
-def test_kfold_scores_equal_separate_fits():
+@pytest.mark.parametrize("solver", ["auto", "lbfgs"])
+def test_kfold_scores_equal_separate_fits(solver):
+    """Each point of the curve within 2% of the fold's standard error of a 1e-8 fit
+    (the stated accuracy of the CV paths), for the spectral and the general engine."""
+
     X, y = logistic_data(150)
     folds = list(KFold(3).split(X))
-    cv = LogisticRegressionCV([3.0, 0.3], cv=folds).fit(X, y)
+    cv = LogisticRegressionCV([3.0, 0.3], cv=folds, solver=solver).fit(X, y)
     for k, (train, test) in enumerate(folds):
         for a, alpha in enumerate(cv.cv_results_["alphas"]):
             fit = LogisticRegression(alpha).fit(X[train], y[train])
-            expected = -log_loss(y[test], fit.predict_proba(X[test]))
-            assert cv.cv_results_[f"split{k}_test_score"][a] == pytest.approx(expected, rel=1e-7)
+            p = fit.predict_proba(X[test])[np.arange(len(test)), y[test]]
+            expected = float(np.mean(np.log(p)))
+            se = float(np.std(np.log(p)) / np.sqrt(len(test)))
+            got = cv.cv_results_[f"split{k}_test_score"][a]
+            assert abs(got - expected) <= 0.02 * se  # stated accuracy, docs/glm.md
 
 
 def test_one_standard_error_rule_picks_a_larger_alpha():

@@ -153,7 +153,8 @@ def test_auto_solver_is_resolved_by_shape_and_sparsity():
     assert resolve_solver("auto", 1000, 51, 1, sparse=False) == "newton-cholesky"
     assert resolve_solver("auto", 1000, 51, 1, sparse=True) == "newton-cg"
     assert resolve_solver("auto", 1000, 101, 10, sparse=False) == "lbfgs"
-    assert resolve_solver("auto", 10, 51, 1, sparse=False) == "lbfgs"
+    assert resolve_solver("auto", 10, 51, 1, sparse=False) == "newton-cholesky"
+    assert resolve_solver("auto", 10, 601, 1, sparse=False) == "lbfgs"
     assert resolve_solver("lbfgs", 1000, 51, 1, sparse=False) == "lbfgs"
     with pytest.raises(ValueError, match="solver must be one of"):
         resolve_solver("newton", 10, 2, 1, sparse=False)

@@ -1,6 +1,11 @@
 """ridgeway: L2-regularized learning with exact, fast selection of the regularization strength."""
 
-from .exceptions import AlphaEdgeWarning, ConvergenceWarning, SeparableDataError
+from .exceptions import (
+    AlphaEdgeWarning,
+    ConvergenceWarning,
+    PredictionOverflowError,
+    SeparableDataError,
+)
 from .linalg import GramStats, RidgeSpectrum
 from .linear_model import (
     LinearSVC,
@@ -39,6 +44,7 @@ __all__ = [
     "LogisticRegressionCV",
     "PoissonRegressor",
     "PoissonRegressorCV",
+    "PredictionOverflowError",
     "Ridge",
     "RidgeCV",
     "RidgeSpectrum",

@@ -249,7 +249,7 @@ def _glm_path(kind: str, X: np.ndarray, y: np.ndarray, n_alphas: int):
            "poisson": PoissonRegressor}[kind]()
     problems, sw = est._encode(y, None)
     datas = [GLMData(X, Y, sw, True) for Y, _ in problems]
-    alphas = default_alphas(datas[0], problems[0][1], n_alphas)
+    alphas, _ = default_alphas(datas[0], problems[0][1], n_alphas)
     paths = [fit_path(d, loss, L2Penalty(), alphas) for d, (_, loss) in zip(datas, problems,
                                                                             strict=True)]
     coefs = np.concatenate([p.coefs for p in paths], axis=2)[::-1]  # increasing alpha

@@ -1,7 +1,15 @@
-"""Warnings and errors raised by ridgeway."""
+"""Warnings and errors raised by ridgeway.
+
+Each subclasses scikit-learn's class of the same meaning where one exists, so filters and
+``except`` clauses written for scikit-learn also catch ridgeway's (``warnings.simplefilter(
+"ignore", sklearn.exceptions.ConvergenceWarning)`` silences both). An estimator used before
+``fit`` raises scikit-learn's own ``NotFittedError``.
+"""
+
+from sklearn.exceptions import ConvergenceWarning as _SklearnConvergenceWarning
 
 
-class ConvergenceWarning(UserWarning):
+class ConvergenceWarning(_SklearnConvergenceWarning):
     """An iterative solver stopped before reaching its tolerance."""
 
 
@@ -11,3 +19,17 @@ class AlphaEdgeWarning(UserWarning):
 
 class SeparableDataError(ValueError):
     """The unpenalized loss has no finite minimizer (the data are perfectly separated)."""
+
+
+class PredictionOverflowError(ValueError, ArithmeticError):
+    """A prediction is not representable in float64 (e.g. ``exp`` of a huge linear predictor).
+
+    Attributes
+    ----------
+    rows : ndarray of int
+        Rows whose prediction overflows.
+    """
+
+    def __init__(self, message: str, rows=()):
+        super().__init__(message)
+        self.rows = rows

@@ -10,7 +10,7 @@ imports scikit-learn; the estimators in :mod:`ridgeway.linear_model` are thin wr
 
 from ._objective import GLMData, Objective
 from .losses import LogisticLoss, MultinomialLoss, PoissonLoss, SquaredHingeLoss
-from .path import PathResult, alo_predictor, fit_path
+from .path import PathResult, alo_predictor, effective_df, fit_path
 from .penalties import L2Penalty
 from .solvers import (
     LBFGS,
@@ -43,6 +43,7 @@ __all__ = [
     "SquaredHingeLoss",
     "alo_predictor",
     "check_compatible",
+    "effective_df",
     "fit_path",
     "resolve_solver",
     "solve",

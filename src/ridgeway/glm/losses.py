@@ -68,6 +68,10 @@ class LogisticLoss:
     def value(self, y: Array, eta: Array, sw: Array) -> float:
         return _weighted_sum(np.logaddexp(0.0, -y * eta), sw)
 
+    def pointwise(self, y: Array, eta: Array) -> Array:
+        """Unweighted per-sample losses (same shape as ``eta``)."""
+        return np.logaddexp(0.0, -y * eta)
+
     def gradient(self, y: Array, eta: Array, sw: Array) -> tuple[float, Array]:
         # one exp shared by value and derivative: with z = -y*eta and e = exp(-|z|),
         # log(1+exp(z)) = max(z, 0) + log1p(e) and expit(z) = [1 or e] / (1 + e)
@@ -181,6 +185,10 @@ class SquaredHingeLoss:
         slack = np.maximum(0.0, 1.0 - y * eta)
         return _weighted_sum(slack * slack, sw)
 
+    def pointwise(self, y: Array, eta: Array) -> Array:
+        """Unweighted per-sample losses (same shape as ``eta``)."""
+        return np.maximum(0.0, 1.0 - y * eta) ** 2
+
     def gradient(self, y: Array, eta: Array, sw: Array) -> tuple[float, Array]:
         slack = np.maximum(0.0, 1.0 - y * eta)
         return _weighted_sum(slack * slack, sw), (-2.0 * y * slack) * sw[:, None]
@@ -221,7 +229,11 @@ class PoissonLoss:
         return np.exp(np.minimum(eta, self._MAX_ETA))
 
     def value(self, y: Array, eta: Array, sw: Array) -> float:
-        return _weighted_sum(self._mu(eta) - y * eta + (xlogy(y, y) - y), sw)
+        return _weighted_sum(self.pointwise(y, eta), sw)
+
+    def pointwise(self, y: Array, eta: Array) -> Array:
+        """Unweighted per-sample losses (same shape as ``eta``)."""
+        return self._mu(eta) - y * eta + (xlogy(y, y) - y)
 
     def gradient(self, y: Array, eta: Array, sw: Array) -> tuple[float, Array]:
         mu = self._mu(eta)

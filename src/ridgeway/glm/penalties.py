@@ -88,6 +88,12 @@ class L2Penalty:
             hessian[:n_features, :n_features] += self.alpha * gram
 
     @property
+    def is_diagonal(self) -> bool:
+        """True when ``Gamma' Gamma`` is diagonal (identity or per-feature factors)."""
+        gram = self._gram
+        return gram is None or gram.ndim == 1
+
+    @property
     def is_zero(self) -> bool:
         """True when the penalty adds no curvature (``alpha == 0`` or ``Gamma == 0``)."""
         if self.alpha == 0:

@@ -50,6 +50,8 @@ class FitResult:
         Objective value at the solution.
     curvature : ndarray or None
         Newton-Cholesky only: the last data-term Hessian, to start a nearby fit.
+    eta : ndarray or None
+        The linear predictor at the solution.
     """
 
     coef: Array
@@ -59,6 +61,7 @@ class FitResult:
     grad_norm: float
     objective: float
     curvature: Array | None = None
+    eta: Array | None = None
 
     @property
     def theta(self) -> Array:
@@ -81,7 +84,8 @@ def resolve_solver(solver: str, n_samples: int, n_params: int, n_outputs: int, s
 
     * sparse ``X``: ``"newton-cg"`` (Hessian-vector products keep ``X`` sparse);
     * dense with a small Hessian, ``n_params * n_outputs**2 <= 4000`` and ``n_samples >=
-      n_params``: ``"newton-cholesky"`` (a few Newton steps, each one weighted gram ``X'DX``);
+      n_params`` (or ``n_params * n_outputs <= 500``, where a Newton step is cheap whatever
+      ``n``): ``"newton-cholesky"`` (a few Newton steps, each one weighted gram ``X'DX``);
     * otherwise (many outputs, wide or very large ``p``): ``"lbfgs"``.
     """
     if solver not in SOLVERS:
@@ -90,7 +94,9 @@ def resolve_solver(solver: str, n_samples: int, n_params: int, n_outputs: int, s
         return solver
     if sparse:
         return "newton-cg"
-    if n_params * n_outputs**2 <= 4000 and n_samples >= n_params:
+    if n_params * n_outputs**2 <= 4000 and (
+        n_samples >= n_params or n_params * n_outputs <= 500
+    ):
         return "newton-cholesky"
     return "lbfgs"
 
@@ -150,7 +156,8 @@ def _finalize(obj: Objective, state: _State, tol: float, name: str) -> FitResult
             stacklevel=4,
         )
     return FitResult(
-        theta[:p].copy(), intercept, state.n_iter, bool(converged), state.grad_norm, state.value
+        theta[:p].copy(), intercept, state.n_iter, bool(converged), state.grad_norm, state.value,
+        eta=state.eta,
     )
 
 
@@ -456,7 +463,25 @@ def solve(
     check_compatible(kernel, obj.loss)
     if theta0 is None:
         theta0 = initial_theta(obj)
-    return kernel.solve(obj, theta0, tol, max_iter, curvature=curvature)
+    result = kernel.solve(obj, theta0, tol, max_iter, curvature=curvature)
+    check_finite_result(obj, result)
+    return result
+
+
+def check_finite_result(obj: Objective, result: FitResult) -> None:
+    """Raise ``ValueError`` if a fit produced non-finite coefficients, with the likely cause."""
+    if np.all(np.isfinite(result.coef)) and np.all(np.isfinite(result.intercept)):
+        return
+    d = obj.data
+    X = d.X.data if d.is_sparse else d.X
+    scale = float(np.max(np.abs(X))) if X.size else 0.0
+    raise ValueError(
+        "The fit produced non-finite coefficients: the problem is not representable in "
+        f"float64 at this scale (largest |X| = {scale:.3g}, alpha = {obj.penalty.alpha:.3g}, "
+        f"largest sample weight = {float(np.max(d.sample_weight)):.3g}). Standardize the "
+        "features of X, rescale sample_weight, or choose alpha between 1e-10 and 1e10 times "
+        "the scale of X'X."
+    )
 
 
 def initial_theta(obj: Objective) -> Array | None:

@@ -23,6 +23,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._validation import check_alpha, check_finite, check_int, check_sample_weight
+from ..exceptions import PredictionOverflowError
 from ..glm import (
     GLMData,
     L2Penalty,
@@ -34,6 +35,7 @@ from ..glm import (
     resolve_solver,
     solve,
 )
+from ..glm.path import effective_df
 from ..glm.solvers import SOLVERS
 
 __all__ = ["LinearSVC", "LogisticRegression", "PoissonRegressor"]
@@ -42,16 +44,82 @@ _NEWTON_MAX_ITER = 100
 _LBFGS_MAX_ITER = 1000
 
 
+#: scikit-learn solvers ridgeway does not have, and what to use instead.
+_OTHER_SOLVERS = {
+    "saga": "ridgeway fits L2 penalties only, for which solver='auto' (Newton or L-BFGS) "
+    "replaces saga; for L1 or elastic-net penalties use scikit-learn's LogisticRegression",
+    "sag": "use solver='auto' (Newton-Cholesky, Newton-CG or L-BFGS)",
+    "liblinear": "use solver='auto' or 'newton-cg' (a trust-region Newton method like "
+    "liblinear's; ridgeway never penalizes the intercept)",
+}
+
+
 def check_glm_params(est: BaseEstimator) -> None:
     """Validate the hyperparameters shared by every GLM estimator (raises with the fix)."""
+    if est.solver in _OTHER_SOLVERS:
+        raise ValueError(f"solver={est.solver!r} is not available: {_OTHER_SOLVERS[est.solver]}.")
     if est.solver not in SOLVERS:
         raise ValueError(f"solver must be one of {sorted(SOLVERS)}, got {est.solver!r}.")
+    check_sklearn_keywords(est)
     if isinstance(est.tol, bool) or not isinstance(est.tol, Real) or not est.tol > 0:
         raise ValueError(f"tol must be a positive number, got {est.tol!r}.")
     if est.max_iter is not None:
         check_int(est.max_iter, "max_iter", minimum=1)
     if not isinstance(est.fit_intercept, (bool, np.bool_)):
         raise TypeError(f"fit_intercept must be True or False, got {est.fit_intercept!r}.")
+
+
+def check_sklearn_keywords(est: BaseEstimator) -> None:
+    """Accept scikit-learn's keywords where ridgeway honours them; refuse the others with the
+    ridgeway way of getting the same (see docs/sklearn-compat.md)."""
+    penalty = getattr(est, "penalty", "l2")
+    if penalty not in ("l2", "deprecated"):
+        raise ValueError(
+            f"penalty={penalty!r} is not available: ridgeway fits L2 penalties only "
+            "(penalty='l2'). For an unpenalized model use alpha=0; for L1 or elastic-net use "
+            "scikit-learn's LogisticRegression(solver='saga')."
+        )
+    l1_ratio = getattr(est, "l1_ratio", None)
+    if l1_ratio not in (None, 0, 0.0):
+        raise ValueError(
+            f"l1_ratio={l1_ratio!r} is not available: ridgeway fits L2 penalties only "
+            "(l1_ratio=0). For L1 or elastic-net use scikit-learn's LogisticRegression."
+        )
+    if getattr(est, "dual", False) not in (False, "auto"):
+        raise ValueError(
+            "dual=True is not available: ridgeway solves the primal problem, whose Newton and "
+            "L-BFGS solvers handle n_features > n_samples as well; remove dual=True."
+        )
+    if getattr(est, "warm_start", False):
+        raise ValueError(
+            "warm_start=True is not available: use the ...CV estimator, whose paths are "
+            "warm-started along the alpha grid, or fit once per alpha."
+        )
+    if getattr(est, "intercept_scaling", 1) != 1:
+        raise ValueError(
+            "intercept_scaling only matters when the intercept is penalized (liblinear); "
+            "ridgeway never penalizes it: remove intercept_scaling."
+        )
+    for name in ("n_jobs", "random_state"):
+        value = getattr(est, name, None)
+        if value is not None and not isinstance(value, (int, np.integer, np.random.RandomState,
+                                                        np.random.Generator)):
+            raise TypeError(f"{name} must be None or an integer, got {value!r}.")
+
+
+def resolve_alpha(est: BaseEstimator, default: float = 1.0) -> float:
+    """``alpha``, or ``1 / C`` (scikit-learn's keyword), or ``default``; not both."""
+    alpha, C = est.alpha, getattr(est, "C", None)
+    if alpha is not None and C is not None:
+        raise ValueError(
+            f"Pass either alpha={alpha!r} or C={C!r}, not both: C is scikit-learn's inverse "
+            "penalty, alpha = 1 / C."
+        )
+    if C is not None:
+        if isinstance(C, bool) or not isinstance(C, Real) or not C > 0:
+            raise ValueError(f"C must be a positive number (alpha = 1 / C), got {C!r}.")
+        return 1.0 / float(C)
+    return check_scalar_alpha(default if alpha is None else alpha)
 
 
 def max_iter_for(solver: str, max_iter: int | None) -> int:
@@ -61,21 +129,48 @@ def max_iter_for(solver: str, max_iter: int | None) -> int:
     return _LBFGS_MAX_ITER if solver == "lbfgs" else _NEWTON_MAX_ITER
 
 
-_CHECK_ARRAY = {"accept_sparse": ("csr", "csc"), "dtype": np.float64, "ensure_all_finite": False}
+_CHECK_ARRAY = {
+    "accept_sparse": ("csr", "csc"),
+    "dtype": (np.float64, np.float32),
+    "ensure_all_finite": False,
+}
+#: Above this magnitude squares and cross-products of features overflow float64.
+_MAX_ABS_X = 1e150
 
 
 def validate_X(est: BaseEstimator, X, *, reset: bool):
     """Scikit-learn's ``validate_data`` (feature names, ``n_features_in_``), then ridgeway's
-    finiteness check, which names the first bad row and column."""
+    finiteness check, which names the first bad row and column. float32 is kept."""
     X = validate_data(est, X, reset=reset, **_CHECK_ARRAY)
     check_finite(X, "X", getattr(est, "feature_names_in_", None))
     return X
 
 
 def validate_Xy(est: BaseEstimator, X, y, *, y_numeric: bool = False):
-    """:func:`validate_X` for fitting: also checks ``y`` (required, one per row)."""
+    """:func:`validate_X` for fitting, computing in float64; also checks ``y`` and the scale.
+
+    Sets ``est._dtype`` to the input's floating dtype (float32 is kept for ``coef_``).
+    """
     X, y = validate_data(est, X, y, reset=True, y_numeric=y_numeric, **_CHECK_ARRAY)
     check_finite(X, "X", getattr(est, "feature_names_in_", None))
+    est._dtype = X.dtype
+    X = X.astype(np.float64, copy=False)
+    dense = isinstance(X, np.ndarray)
+    values = X if dense else X.data
+    if values.size and max(float(values.max()), -float(values.min())) > _MAX_ABS_X:
+        if dense:
+            row, col = np.unravel_index(int(np.argmax(np.abs(X))), X.shape)
+        else:
+            coo = X.tocoo()
+            k = int(np.argmax(np.abs(coo.data)))
+            row, col = int(coo.row[k]), int(coo.col[k])
+        names = getattr(est, "feature_names_in_", None)
+        column = repr(str(names[col])) if names is not None else f"{col}"
+        raise ValueError(
+            f"X has a value of {X[row, col]:.3g} (row {row}, column {column}): products of "
+            f"features above {_MAX_ABS_X:.0e} overflow float64. Rescale or standardize that "
+            "column of X."
+        )
     return X, y
 
 
@@ -86,14 +181,20 @@ def check_scalar_alpha(alpha) -> float:
     return float(check_alpha(alpha, name="alpha")[0])
 
 
-def fit_glm(est: BaseEstimator, X, Y: np.ndarray, sw: np.ndarray, loss, alpha: float):
-    """Resolve the solver (stored as ``est.solver_``) and minimize the penalized objective."""
+def fit_glm(est: BaseEstimator, X, Y: np.ndarray, sw: np.ndarray, loss, alpha: float,
+            theta0=None):
+    """Resolve the solver (stored as ``est.solver_``) and minimize the penalized objective.
+
+    Returns the fit and its effective degrees of freedom (:func:`ridgeway.glm.effective_df`).
+    """
     data = GLMData(X, Y, sw, bool(est.fit_intercept))
     est.solver_ = resolve_solver(
         est.solver, X.shape[0], data.n_params, data.n_outputs, data.is_sparse
     )
     obj = Objective(data, loss, L2Penalty(alpha))
-    return solve(obj, est.solver_, tol=est.tol, max_iter=max_iter_for(est.solver_, est.max_iter))
+    fit = solve(obj, est.solver_, tol=est.tol, max_iter=max_iter_for(est.solver_, est.max_iter),
+                theta0=theta0)
+    return fit, effective_df(obj, fit.theta if data.fit_intercept else fit.coef, eta=fit.eta)
 
 
 class GLMFitMixin:
@@ -105,11 +206,20 @@ class GLMFitMixin:
     def fit(self, X, y, sample_weight=None):
         """Fit the model; ``sample_weight`` multiplies each sample's loss. Returns ``self``."""
         check_glm_params(self)
-        alpha = check_scalar_alpha(self.alpha)
+        alpha = resolve_alpha(self)
         X, y = validate_Xy(self, X, y, y_numeric=self._y_numeric)
         problems, sw = self._encode(y, sample_weight)
-        self._store([fit_glm(self, X, Y, sw, loss, alpha) for Y, loss in problems])
+        self._store_fits([fit_glm(self, X, Y, sw, loss, alpha) for Y, loss in problems])
         return self
+
+    def _store_fits(self, fits_df) -> None:
+        """Store coefficients (in the input's dtype) and ``df_`` (summed over problems)."""
+        self._store([fit for fit, _ in fits_df])
+        self.df_ = float(sum(df for _, df in fits_df))
+        dtype = getattr(self, "_dtype", np.float64)
+        self.coef_ = np.asarray(self.coef_).astype(dtype, copy=False)
+        if isinstance(self.intercept_, np.ndarray):
+            self.intercept_ = self.intercept_.astype(dtype, copy=False)
 
 
 def encode_classes(y, sample_weight, class_weight):
@@ -132,6 +242,8 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):
 
     def _linear_predictor(self, X) -> np.ndarray:
         X = validate_X(self, X, reset=False)
+        if X.dtype != self.coef_.dtype:
+            X = X.astype(np.float64)
         return np.asarray(X @ self.coef_.T) + self.intercept_
 
     def decision_function(self, X) -> np.ndarray:
@@ -152,6 +264,22 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):
         return tags
 
 
+_SKLEARN_PARAMS_DOC = """
+    penalty : {"l2"}, default="l2"
+        scikit-learn's keyword; only ``"l2"`` is available (see docs/sklearn-compat.md).
+    C : float or None, default=None
+        scikit-learn's inverse penalty: ``alpha = 1 / C``. Give ``alpha`` or ``C``, not both.
+    n_jobs : int or None, default=None
+        Accepted for scikit-learn compatibility; the linear algebra uses BLAS threads.
+    random_state : int or None, default=None
+        Accepted for scikit-learn compatibility; fits are deterministic.
+    dual, warm_start, l1_ratio, intercept_scaling, verbose
+        scikit-learn's keywords, accepted at their defaults (``False, False, None, 1, 0``);
+        other values raise an error saying what to use instead.
+
+"""
+
+
 class LogisticRegression(GLMFitMixin, _LinearClassifier):
     """L2-penalized logistic regression, binary or multinomial.
 
@@ -167,9 +295,10 @@ class LogisticRegression(GLMFitMixin, _LinearClassifier):
 
     Parameters
     ----------
-    alpha : float, default=1.0
-        Non-negative penalty strength. ``alpha=0`` is unpenalized maximum likelihood and
-        raises on perfectly separable data (no finite solution).
+    alpha : float or None, default=None
+        Non-negative penalty strength; ``None`` means 1 (or ``1 / C`` when ``C`` is given).
+        ``alpha=0`` is unpenalized maximum likelihood and raises on perfectly separable data
+        (no finite solution).
     fit_intercept : bool, default=True
         Fit an unpenalized intercept.
     class_weight : dict, "balanced" or None, default=None
@@ -181,14 +310,21 @@ class LogisticRegression(GLMFitMixin, _LinearClassifier):
         Stop when the gradient's max-norm falls below ``tol`` times its value at zero.
     max_iter : int or None, default=None
         Maximum iterations; ``None`` means 100 Newton steps or 1000 L-BFGS iterations.
-
+    %(sklearn)s
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
     coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+        In the dtype of ``X`` (float32 is kept). For more than two classes the coefficients of
+        each feature sum to zero over the classes (the softmax is unchanged by a common shift).
     intercept_ : ndarray of shape (1,) or (n_classes,)
         Centered (summing to zero) for more than two classes.
-    n_iter_ : int
+    n_iter_ : ndarray of shape (1,)
+        Solver iterations (scikit-learn's layout).
+    df_ : float
+        Effective degrees of freedom ``tr(H_data (H_data + alpha J)^{-1})`` at the solution
+        (``H_data`` the data-term Hessian, ``J`` the identity on the coefficients and zero on
+        the intercept, so an intercept counts 1). See :func:`ridgeway.glm.effective_df`.
     solver_ : str
     n_features_in_ : int
     feature_names_in_ : ndarray of str
@@ -204,15 +340,26 @@ class LogisticRegression(GLMFitMixin, _LinearClassifier):
     [0, 1]
     """
 
+    __doc__ = __doc__.replace("    %(sklearn)s\n", _SKLEARN_PARAMS_DOC.lstrip("\n"))
+
     def __init__(
         self,
-        alpha: float = 1.0,
+        alpha: float | None = None,
         *,
         fit_intercept: bool = True,
         class_weight=None,
         solver: str = "auto",
         tol: float = 1e-8,
         max_iter: int | None = None,
+        penalty: str = "l2",
+        C: float | None = None,
+        n_jobs: int | None = None,
+        random_state=None,
+        dual: bool = False,
+        warm_start: bool = False,
+        l1_ratio: float | None = None,
+        intercept_scaling: float = 1,
+        verbose: int = 0,
     ):
         self.alpha = alpha
         self.fit_intercept = fit_intercept
@@ -220,17 +367,29 @@ class LogisticRegression(GLMFitMixin, _LinearClassifier):
         self.solver = solver
         self.tol = tol
         self.max_iter = max_iter
+        self.penalty = penalty
+        self.C = C
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.dual = dual
+        self.warm_start = warm_start
+        self.l1_ratio = l1_ratio
+        self.intercept_scaling = intercept_scaling
+        self.verbose = verbose
 
     def _encode(self, y, sample_weight):
         self.classes_, y_idx, sw = encode_classes(y, sample_weight, self.class_weight)
         return [logistic_target(y_idx, len(self.classes_))], sw
 
     def _store(self, fits) -> None:
-        self.coef_, self.intercept_ = fits[0].coef.T, fits[0].intercept
-        self.n_iter_ = fits[0].n_iter
+        coef, intercept = fits[0].coef.T, fits[0].intercept
+        if coef.shape[0] > 1:  # softmax: remove the common shift over classes
+            coef = coef - coef.mean(axis=0, keepdims=True)
+        self.coef_, self.intercept_ = coef, intercept
+        self.n_iter_ = np.array([fits[0].n_iter])
 
     def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities, shape (n_samples, n_classes)."""
+        """Class probabilities, shape (n_samples, n_classes), in the dtype of ``coef_``."""
         scores = self.decision_function(X)
         if scores.ndim == 1:
             p = expit(scores)
@@ -262,34 +421,50 @@ class LinearSVC(GLMFitMixin, _LinearClassifier):
 
     Parameters
     ----------
-    alpha : float, default=1.0
-        Non-negative penalty strength.
+    alpha : float or None, default=None
+        Non-negative penalty strength; ``None`` means 1 (or ``1 / C`` when ``C`` is given).
     fit_intercept : bool, default=True
     class_weight : dict, "balanced" or None, default=None
     solver : {"auto", "newton-cholesky", "newton-cg", "lbfgs"}, default="auto"
     tol : float, default=1e-8
         Relative gradient-norm tolerance.
     max_iter : int or None, default=None
-
+    %(sklearn)s
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
     coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+        In the dtype of ``X``.
     intercept_ : ndarray of shape (1,) or (n_classes,)
-    n_iter_ : ndarray of shape (n_problems,)
+    n_iter_ : int
+        Most iterations over the one-vs-rest problems (scikit-learn's layout).
+    df_ : float
+        Effective degrees of freedom summed over the one-vs-rest problems, with the generalized
+        Hessian of the squared hinge (see :func:`ridgeway.glm.effective_df`).
     solver_ : str
     n_features_in_ : int
     """
 
+    __doc__ = __doc__.replace("    %(sklearn)s\n", _SKLEARN_PARAMS_DOC.lstrip("\n"))
+
     def __init__(
         self,
-        alpha: float = 1.0,
+        alpha: float | None = None,
         *,
         fit_intercept: bool = True,
         class_weight=None,
         solver: str = "auto",
         tol: float = 1e-8,
         max_iter: int | None = None,
+        penalty: str = "l2",
+        C: float | None = None,
+        n_jobs: int | None = None,
+        random_state=None,
+        dual: bool | str = False,
+        warm_start: bool = False,
+        l1_ratio: float | None = None,
+        intercept_scaling: float = 1,
+        verbose: int = 0,
     ):
         self.alpha = alpha
         self.fit_intercept = fit_intercept
@@ -297,6 +472,15 @@ class LinearSVC(GLMFitMixin, _LinearClassifier):
         self.solver = solver
         self.tol = tol
         self.max_iter = max_iter
+        self.penalty = penalty
+        self.C = C
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.dual = dual
+        self.warm_start = warm_start
+        self.l1_ratio = l1_ratio
+        self.intercept_scaling = intercept_scaling
+        self.verbose = verbose
 
     def _encode(self, y, sample_weight):
         self.classes_, y_idx, sw = encode_classes(y, sample_weight, self.class_weight)
@@ -305,7 +489,7 @@ class LinearSVC(GLMFitMixin, _LinearClassifier):
     def _store(self, fits) -> None:
         self.coef_ = np.vstack([f.coef.T for f in fits])
         self.intercept_ = np.concatenate([f.intercept for f in fits])
-        self.n_iter_ = np.array([f.n_iter for f in fits])
+        self.n_iter_ = int(max(f.n_iter for f in fits))
 
 
 def ovr_targets(y_idx: np.ndarray, n_classes: int) -> list[np.ndarray]:
@@ -335,14 +519,25 @@ class PoissonRegressor(GLMFitMixin, RegressorMixin, BaseEstimator):
     solver : {"auto", "newton-cholesky", "newton-cg", "lbfgs"}, default="auto"
     tol : float, default=1e-8
     max_iter : int or None, default=None
+    warm_start, verbose
+        scikit-learn's keywords, accepted at their defaults (``False, 0``).
 
     Attributes
     ----------
     coef_ : ndarray of shape (n_features,)
+        In the dtype of ``X``.
     intercept_ : float
     n_iter_ : int
+    df_ : float
+        Effective degrees of freedom (see :func:`ridgeway.glm.effective_df`).
     solver_ : str
     n_features_in_ : int
+
+    Notes
+    -----
+    :meth:`predict` raises :class:`ridgeway.PredictionOverflowError` (naming the rows) when
+    ``exp(x . w + b)`` would overflow float64 (linear predictor above ~709), rather than
+    returning ``inf``.
     """
 
     def __init__(
@@ -353,12 +548,16 @@ class PoissonRegressor(GLMFitMixin, RegressorMixin, BaseEstimator):
         solver: str = "auto",
         tol: float = 1e-8,
         max_iter: int | None = None,
+        warm_start: bool = False,
+        verbose: int = 0,
     ):
         self.alpha = alpha
         self.fit_intercept = fit_intercept
         self.solver = solver
         self.tol = tol
         self.max_iter = max_iter
+        self.warm_start = warm_start
+        self.verbose = verbose
 
     _y_numeric = True
 
@@ -369,15 +568,28 @@ class PoissonRegressor(GLMFitMixin, RegressorMixin, BaseEstimator):
     def _store(self, fits) -> None:
         self.coef_ = fits[0].coef[:, 0]
         self.intercept_ = float(fits[0].intercept[0])
-        self.n_iter_ = fits[0].n_iter
+        self.n_iter_ = int(fits[0].n_iter)
 
     def predict(self, X) -> np.ndarray:
-        """Expected counts ``exp(X w + b)``."""
+        """Expected counts ``exp(X w + b)``; raises if one would overflow (see Notes)."""
         check_is_fitted(self)
-        return np.exp(self._linear_predictor(X)[:, 0])
+        eta = self._linear_predictor(X)[:, 0]
+        limit = np.log(np.finfo(eta.dtype).max)
+        if np.any(eta > limit):
+            rows = np.flatnonzero(eta > limit)
+            raise PredictionOverflowError(
+                f"The predicted count exp(x . coef_ + intercept_) overflows "
+                f"{eta.dtype} for {len(rows)} row(s) of X (first: row {int(rows[0])}, linear "
+                f"predictor {float(eta[rows[0]]):.4g} > {limit:.4g}): these rows lie far "
+                "outside the range of the training data.",
+                rows,
+            )
+        return np.exp(eta)
 
     def _linear_predictor(self, X) -> np.ndarray:
         X = validate_X(self, X, reset=False)
+        if X.dtype != self.coef_.dtype:
+            X = X.astype(np.float64)
         return np.asarray(X @ self.coef_)[:, None] + self.intercept_
 
     def score(self, X, y, sample_weight=None) -> float:

@@ -4,11 +4,17 @@ For every alpha of a grid, each estimator minimizes::
 
     sum_i s_i * loss(y_i, x_i . w + b) + alpha / 2 * ||w||^2
 
-* ``method="kfold"``: on each training fold, one warm-started path over the grid
-  (:func:`ridgeway.glm.fit_path`); the held-out linear predictors are scored.
+* ``method="kfold"``: on each training fold, one warm-started path over the grid; the
+  held-out linear predictors are scored.
 * ``method="alo"``: one path on the full data; at each alpha the approximate leave-one-out
-  linear predictors of Rahnama Rad & Maleki (2020) (:func:`ridgeway.glm.alo_predictor`) are
-  scored, split by the same folds so that a standard error exists for ``selection="1se"``.
+  linear predictors of Rahnama Rad & Maleki (2020) are scored, split by the same folds so that
+  a standard error exists for ``selection="1se"``.
+
+The paths are computed by :mod:`ridgeway.glm.cvpath`: in the eigenbasis of the design, all
+folds in lock-step and stopped at a fraction of the held-out standard error
+(:class:`~ridgeway.glm.cvpath.SpectralCV`, dense one-output problems with ``solver="auto"``),
+or by :func:`ridgeway.glm.fit_path` per fold (:class:`~ridgeway.glm.cvpath.GeneralCV`). The
+final fit at ``alpha_`` is solved to ``tol`` on all data, started from the CV solutions.
 
 Scores come from a scikit-learn scorer applied to a stand-in of the fitted estimator whose
 linear predictor is the held-out (or leave-one-out) one, so any scorer works with both methods.
@@ -21,15 +27,19 @@ about ``rank(X)`` (see :func:`ridgeway.selection.df_alpha_grid`).
 
 from __future__ import annotations
 
+import inspect
 import warnings
+from numbers import Integral
 
 import numpy as np
+from scipy.optimize import minimize_scalar
 from sklearn.base import is_classifier
-from sklearn.metrics import check_scoring
+from sklearn.metrics import check_scoring, make_scorer
 
 from .._validation import check_alphas, check_choice, check_int, check_sample_weight
 from ..exceptions import AlphaEdgeWarning
-from ..glm import GLMData, L2Penalty, Objective, alo_predictor, fit_path, resolve_solver
+from ..glm import GLMData, resolve_solver
+from ..glm.cvpath import GeneralCV, SpectralCV, refit_exact, use_spectral
 from ..glm.path import null_model_curvature
 from ..selection import check_cv, df_alpha_grid, edge_warning, log_grid, select_alpha
 from ._glm import (
@@ -37,6 +47,7 @@ from ._glm import (
     LogisticRegression,
     PoissonRegressor,
     check_glm_params,
+    fit_glm,
     max_iter_for,
     validate_Xy,
 )
@@ -45,16 +56,36 @@ __all__ = ["LinearSVCCV", "LogisticRegressionCV", "PoissonRegressorCV"]
 
 METHODS = ("kfold", "alo")
 _MAX_DENSE = 2000
+#: ``alphas="auto"``: grid points added per widening (3 decades), rounds at most.
+_WIDEN_POINTS, _WIDEN_ROUNDS = 7, 6
+#: A CV fit counts as "almost unpenalized" when its df is at least this share of the rank.
+NEAR_RANK = 0.95
 
 
-def default_alphas(data: GLMData, loss, n_alphas: int) -> np.ndarray:
-    """Data-driven grid spanning effective degrees of freedom from ~0 to ~rank (decreasing)."""
+def default_alphas(data: GLMData, loss, n_alphas: int) -> tuple[np.ndarray, int]:
+    """Data-driven grid spanning effective degrees of freedom from ~0 to ~rank (decreasing),
+    and the rank of the (centered) design."""
     d = null_model_curvature(data, loss, max_dense=_MAX_DENSE)
     if data.is_sparse or data.n_features > _MAX_DENSE:
         top = float(np.sum(np.maximum(d, 0)))
-        return log_grid(top * 1e-6, top / 0.01, n_alphas) if top > 0 else log_grid(
-            1e-3, 1e3, n_alphas)
-    return df_alpha_grid(d, n_alphas=n_alphas, tail=0.01)
+        rank = int(min(data.X.shape[0] - int(data.fit_intercept), data.n_features))
+        grid = (log_grid(top * 1e-6, top / 0.01, n_alphas) if top > 0
+                else log_grid(1e-3, 1e3, n_alphas))
+        return grid, rank
+    rank = int(np.sum(d > 1e-10 * max(float(np.max(d)), 1e-300))) if d.size else 0
+    return df_alpha_grid(d, n_alphas=n_alphas, tail=0.01), rank
+
+
+def _sklearn_Cs(Cs) -> np.ndarray:
+    """scikit-learn's ``Cs``: an int gives ``logspace(-4, 4, Cs)``; returns alphas = 1/C."""
+    if isinstance(Cs, Integral) and not isinstance(Cs, bool):
+        check_int(Cs, "Cs", minimum=1)
+        C = np.logspace(-4, 4, int(Cs))
+    else:
+        C = np.asarray(Cs, dtype=np.float64).ravel()
+        if C.size == 0 or not np.all(np.isfinite(C)) or np.any(C <= 0):
+            raise ValueError(f"Cs must be positive finite numbers (alpha = 1 / C), got {Cs!r}.")
+    return 1.0 / C
 
 
 class GLMCVMixin:
@@ -71,6 +102,13 @@ class GLMCVMixin:
         check_choice(self.method, "method", METHODS)
         check_choice(self.selection, "selection", ("min", "1se"))
         check_int(self.n_alphas, "n_alphas", minimum=1)
+        if getattr(self, "Cs", None) is not None and self.alphas is not None:
+            raise ValueError(
+                "Pass either alphas or Cs, not both: Cs is scikit-learn's grid of inverse "
+                "penalties, alphas = 1 / Cs."
+            )
+        if isinstance(self.alphas, str):
+            check_choice(self.alphas, "alphas", ("auto",))
 
     def fit(self, X, y, sample_weight=None):
         """Select alpha by cross-validation, then fit on all data. Returns ``self``."""
@@ -79,59 +117,66 @@ class GLMCVMixin:
         problems, sw = self._encode(y, sample_weight)
         datas = [GLMData(X, Y, sw, bool(self.fit_intercept)) for Y, _ in problems]
         losses = [loss for _, loss in problems]
-        self.solver_ = resolve_solver(
-            self.solver, X.shape[0], datas[0].n_params, datas[0].n_outputs, datas[0].is_sparse
-        )
-        alphas = self._grid(datas[0], losses[0])
+        self.solver_ = resolve_cv_solver(self, datas[0])
         folds = list(check_cv(self.cv, y, classifier=is_classifier(self)).split(X, y))
         weight = None if sample_weight is None else check_sample_weight(sample_weight, len(y))
         if self.scoring == self._native_scoring and len(problems) == 1:
             score_fn = self._loss_scorer(losses[0], datas[0].y, weight)
         else:
-            score_fn = self._scorer_on(check_scoring(self._base(1.0), self.scoring), X, y, weight)
-        if self.method == "alo":
-            scores, paths = self._alo_scores(datas, losses, alphas, folds, score_fn)
+            scorer = with_labels(check_scoring(self._base(1.0), self.scoring),
+                                 getattr(self, "classes_", None))
+            score_fn = self._scorer_on(scorer, X, y, weight)
+        max_iter = max_iter_for(self.solver_, self.max_iter)
+        if use_spectral(datas, self.solver):
+            engine = SpectralCV(X, datas, losses, folds, self.method, max_iter)
+            rank = engine.design.rank()
         else:
-            scores, paths = self._kfold_scores(datas, losses, alphas, folds, score_fn), None
-        self._select(alphas, scores)
-        self._refit(X, y, sample_weight, datas, losses, paths)
+            engine = GeneralCV(datas, losses, folds, self.method, self.solver_, max_iter,
+                               self.tol)
+            rank = None
+        grid, rank = self._grid(datas[0], losses[0], rank)
+
+        def curve(alphas):
+            points = engine.evaluate(alphas)
+            return points, self._scores(points, folds, score_fn)
+
+        points, scores = curve(grid)
+        auto = isinstance(self.alphas, str)
+        if auto:
+            grid, points, scores = _widen(grid, points, scores, curve)
+        best = self._select(grid, scores, points, auto, curve)
+        outputs = (datas[0].n_outputs - 1) if datas[0].n_outputs > 1 else len(datas)
+        self.rank_ = (rank + int(bool(self.fit_intercept))) * outputs
+        self.almost_unpenalized_ = bool(best.df >= NEAR_RANK * self.rank_)
+        self._refit(X, datas, losses, best, engine)
+        self._store_cv_attributes(scores, points)
         return self
 
-    def _grid(self, data: GLMData, loss) -> np.ndarray:
-        if self.alphas is None:
-            return default_alphas(data, loss, self.n_alphas)
-        return np.sort(check_alphas(self.alphas))[::-1]
+    def _store_cv_attributes(self, scores, points) -> None:
+        """Estimator-specific views of the CV results (scikit-learn's layouts)."""
 
-    def _paths(self, datas, losses, alphas):
-        max_iter = max_iter_for(self.solver_, self.max_iter)
-        return [
-            fit_path(d, loss, L2Penalty(), alphas, solver=self.solver_, tol=self.tol,
-                     max_iter=max_iter)
-            for d, loss in zip(datas, losses, strict=True)
-        ]
+    def _grid(self, data: GLMData, loss, rank: int | None) -> tuple[np.ndarray, int]:
+        """The candidate grid (decreasing) and the design's rank (computed if not given)."""
+        given = getattr(self, "Cs", None) is not None or not (
+            self.alphas is None or isinstance(self.alphas, str))
+        if given and rank is not None:
+            grid = None
+        else:
+            grid, rank = default_alphas(data, loss, self.n_alphas)
+        if getattr(self, "Cs", None) is not None:
+            return np.sort(_sklearn_Cs(self.Cs))[::-1], rank
+        if not given:
+            return grid, rank
+        return np.sort(check_alphas(self.alphas))[::-1], rank
 
-    def _kfold_scores(self, datas, losses, alphas, folds, score_fn) -> np.ndarray:
-        scores = np.empty((len(folds), len(alphas)))
-        for k, (train, test) in enumerate(folds):
-            paths = self._paths([d.subset(train) for d in datas], losses, alphas)
-            tests = [d.subset(test) for d in datas]
-            for a in range(len(alphas)):
-                etas = [t.predictor(p.theta(a)) for t, p in zip(tests, paths, strict=True)]
-                eta = np.hstack(etas)
+    def _scores(self, points, folds, score_fn) -> np.ndarray:
+        """``(n_folds, n_alphas)`` scores of the held-out (or leave-one-out) predictors."""
+        scores = np.empty((len(folds), len(points)))
+        for a, point in enumerate(points):
+            for k, (_, test) in enumerate(folds):
+                eta = point.held[0][test] if self.method == "alo" else point.held[k]
                 scores[k, a] = score_fn(eta, test)
         return scores
-
-    def _alo_scores(self, datas, losses, alphas, folds, score_fn):
-        paths = self._paths(datas, losses, alphas)
-        scores = np.empty((len(folds), len(alphas)))
-        for a, alpha in enumerate(alphas):
-            eta = np.hstack([
-                alo_predictor(Objective(d, loss, L2Penalty(alpha)), p.theta(a))
-                for d, loss, p in zip(datas, losses, paths, strict=True)
-            ])
-            for k, (_, test) in enumerate(folds):
-                scores[k, a] = score_fn(eta[test], test)
-        return scores, paths
 
     def _loss_scorer(self, loss, Y: np.ndarray, weight):
         """The model's own mean loss as a score: ``-scale * sum_i w_i loss_i / sum_i w_i``.
@@ -161,62 +206,154 @@ class GLMCVMixin:
 
         return score
 
-    def _select(self, alphas: np.ndarray, scores: np.ndarray) -> None:
-        mean, std = scores.mean(axis=0), scores.std(axis=0)
-        sem = std / np.sqrt(len(scores))
+    def _select(self, alphas, scores, points, auto: bool, curve):
+        """Store ``cv_results_``, ``alpha_`` and ``best_score_``; return the chosen point."""
+        mean, std, sem = _fold_stats(scores)
         choice = select_alpha(alphas, mean, sem, rule=self.selection, greater_is_better=True)
         results = {"alphas": alphas, "mean_test_score": mean, "std_test_score": std,
-                   "sem_test_score": sem}
+                   "sem_test_score": sem, "df": np.array([p.df for p in points])}
         for k, row in enumerate(scores):
             results[f"split{k}_test_score"] = row
         self.cv_results_ = results
         self.alphas_ = alphas
+        best = points[choice.index]
         self.alpha_ = float(alphas[choice.index])
         self.best_score_ = float(mean[choice.index])
-        message = edge_warning(alphas, choice.index)
-        if message is not None:
-            warnings.warn(message, AlphaEdgeWarning, stacklevel=3)
+        if auto and self.selection == "min":
+            best = self._refine(alphas, choice.index, curve) or best
+        if not auto:
+            message = edge_warning(alphas, choice.index)
+            if message is not None:
+                warnings.warn(message, AlphaEdgeWarning, stacklevel=3)
+        return best
 
-    def _refit(self, X, y, sample_weight, datas, losses, paths) -> None:
-        """Fit at ``alpha_`` on all data (reusing the full-data path of ``method="alo"``)."""
-        if paths is None:
-            fitted = self._base(self.alpha_).fit(X, y, sample_weight=sample_weight)
-            self._store_fitted(fitted)
-            return
-        index = int(np.flatnonzero(self.alphas_ == self.alpha_)[0])
-        fits = [_PathPoint(p, index) for p in paths]
-        self._store(fits)
+    def _refine(self, alphas, index, curve):
+        """Bounded search of the mean CV score on ``log(alpha)`` between the grid neighbours
+        of ``index`` (``alphas="auto"``); updates ``alpha_`` and ``best_score_``."""
+        lo = np.log(alphas[min(index + 1, len(alphas) - 1)])
+        hi = np.log(alphas[max(index - 1, 0)])
+        if not hi > lo:
+            return None
+        found = {}
 
-    def _store_fitted(self, fitted) -> None:
-        for name in ("coef_", "intercept_", "n_iter_"):
-            setattr(self, name, getattr(fitted, name))
+        def f(log_alpha: float) -> float:
+            points, scores = curve(np.array([np.exp(log_alpha)]))
+            found[log_alpha] = points[0]
+            return -float(scores.mean())
+
+        res = minimize_scalar(f, bounds=(lo, hi), method="bounded",
+                              options={"xatol": 1e-2, "maxiter": 12})
+        if -res.fun > self.best_score_:
+            self.alpha_, self.best_score_ = float(np.exp(res.x)), float(-res.fun)
+            return found[res.x]
+        return None
+
+    def _refit(self, X, datas, losses, point, engine) -> None:
+        """Fit at ``alpha_`` on all data to ``tol``, started from the CV solutions there (with
+        the spectral engine, first brought to ``tol / 10`` in its basis)."""
+        if isinstance(engine, SpectralCV):
+            starts = refit_exact(engine, X, datas, losses, self.alpha_, point, self.tol / 10,
+                                 max_iter_for("lbfgs", self.max_iter))
+        else:
+            starts = [np.mean([row[j] for row in point.thetas], axis=0)
+                      for j in range(len(datas))]
+        fits = []
+        for d, loss, start in zip(datas, losses, starts, strict=True):
+            theta0 = start if d.fit_intercept else start[: d.n_features]
+            fits.append(fit_glm(self, X, d.y, d.sample_weight, loss, self.alpha_, theta0))
+        solver = self.solver_
+        self._store_fits(fits)
+        self.solver_ = solver
+        if isinstance(self.n_iter_, int):  # one count: the CV fits at alpha_ and the final fit
+            self.n_iter_ += int(np.sum(point.n_iter))
 
 
-class _PathPoint:
-    """A FitResult-like view of one point of a path (coef, intercept, n_iter)."""
+def _fold_stats(scores: np.ndarray):
+    """Mean, sd and standard error over the folds, skipping folds a scorer could not score
+    (NaN, e.g. ROC AUC on a fold lacking a class), with a warning naming how many."""
+    finite = np.isfinite(scores)
+    if finite.all():
+        return scores.mean(axis=0), scores.std(axis=0), scores.std(axis=0) / np.sqrt(len(scores))
+    bad = int(np.sum(~finite.all(axis=1)))
+    warnings.warn(
+        f"The scorer returned a non-finite score on {bad} of {len(scores)} folds (for example "
+        "a test fold lacking a class); the CV mean uses the other folds.",
+        UserWarning, stacklevel=4,
+    )
+    count = np.maximum(finite.sum(axis=0), 1)
+    masked = np.where(finite, scores, 0.0)
+    mean = np.where(finite.any(axis=0), masked.sum(axis=0) / count, np.nan)
+    var = np.where(finite, (scores - mean) ** 2, 0.0).sum(axis=0) / count
+    return mean, np.sqrt(var), np.sqrt(var / count)
 
-    def __init__(self, path, index: int):
-        self.coef = path.coefs[index]
-        self.intercept = path.intercepts[index]
-        self.n_iter = int(path.n_iter[index])
+
+def with_labels(scorer, classes):
+    """A scorer whose metric takes ``labels`` gets all classes, so that a test fold lacking a
+    class is still scored (scikit-learn's ``LogisticRegressionCV`` does the same)."""
+    func = getattr(scorer, "_score_func", None)
+    if classes is None or func is None or "labels" not in inspect.signature(func).parameters:
+        return scorer
+    kwargs = dict(getattr(scorer, "_kwargs", {}))
+    kwargs["labels"] = classes
+    if len(classes) <= 2 and "pos_label" in inspect.signature(func).parameters:
+        kwargs.setdefault("pos_label", classes[-1])
+    return make_scorer(func, greater_is_better=scorer._sign == 1,
+                       response_method=scorer._response_method, **kwargs)
+
+
+def resolve_cv_solver(est, data: GLMData) -> str:
+    """The solver of the final fit (``solver_``), as the single-alpha estimator resolves it."""
+    return resolve_solver(est.solver, data.X.shape[0], data.n_params, data.n_outputs,
+                          data.is_sparse)
+
+
+def _widen(grid, points, scores, curve):
+    """Extend the grid by 3 decades on a side while the best mean score sits on that edge."""
+    for _ in range(_WIDEN_ROUNDS):
+        best = int(np.argmax(scores.mean(axis=0)))
+        extra = []
+        if best == 0:
+            extra.append(np.geomspace(grid[0] * 1e3, grid[0], _WIDEN_POINTS + 1)[:-1])
+        if best == len(grid) - 1 and grid[-1] > 1e-300:
+            extra.append(np.geomspace(grid[-1], grid[-1] * 1e-3, _WIDEN_POINTS + 1)[1:])
+        if not extra:
+            break
+        new = np.sort(np.concatenate(extra))[::-1]
+        add_points, add_scores = curve(new)
+        grid = np.concatenate([grid, new])
+        order = np.argsort(grid)[::-1]
+        grid = grid[order]
+        points = [(points + add_points)[i] for i in order]
+        scores = np.hstack([scores, add_scores])[:, order]
+    return grid, points, scores
 
 
 _CV_PARAMS_DOC = """
-    alphas : array-like or None, default=None
+    alphas : array-like, None or "auto", default=None
         Candidate penalties; ``None`` builds the data-driven grid of the module docstring.
+        ``"auto"``: that grid, widened by three decades at a time while the best mean score
+        sits on its edge, then (``selection="min"``) refined by a bounded search on
+        ``log(alpha)`` between the best grid point's neighbours, as ``RidgeCV``.
     n_alphas : int, default=20
         Length of the default grid.
     cv : int, splitter or iterable, default=5
         Folds (stratified for classifiers). With ``method="alo"`` they only group the
         leave-one-out predictions into ``split{k}_test_score`` for a standard error.
     scoring : str or callable
-        A scikit-learn scorer name or callable (greater is better).
+        A scikit-learn scorer name or callable (greater is better); also used by ``score``.
     selection : {"min", "1se"}, default="min"
-        Best mean score, or the largest alpha within one standard error of it.
+        Best mean score (the largest alpha among exact ties), or the largest alpha within one
+        standard error of it.
     method : {"kfold", "alo"}, default="kfold"
         Warm-started paths per fold, or approximate leave-one-out from one full-data path.
     fit_intercept, solver, tol, max_iter
-        As in the single-alpha estimator.
+        As in the single-alpha estimator; ``tol`` applies to the final fit at ``alpha_``. The
+        fold paths stop at the accuracy the CV curve needs (docs/glm.md, "Accuracy of the CV
+        paths"). With ``solver="auto"`` the paths of one-output problems (binary logistic,
+        each one-vs-rest SVM, Poisson) run in the eigenbasis of the design
+        (:mod:`ridgeway.glm.cvpath`).
+    n_jobs, random_state, verbose
+        Accepted for scikit-learn compatibility (BLAS threads; deterministic fits).
 
     Attributes
     ----------
@@ -225,12 +362,36 @@ _CV_PARAMS_DOC = """
         Mean CV score at ``alpha_``.
     cv_results_ : dict of ndarray
         ``"alphas"``, ``"mean_test_score"``, ``"std_test_score"``, ``"sem_test_score"``
-        (standard error over the folds, used by ``selection="1se"``) and
-        ``"split{k}_test_score"``, one value per alpha (decreasing alphas), as in ``RidgeCV``.
+        (standard error over the folds, used by ``selection="1se"``), ``"df"`` (effective
+        degrees of freedom: of the full-data fit for ``method="alo"``, the mean over the
+        training folds for k-fold) and ``"split{k}_test_score"``, one value per alpha
+        (decreasing alphas), as in ``RidgeCV``.
     alphas_ : ndarray
         The grid used, decreasing.
-    coef_, intercept_, n_iter_, solver_, n_features_in_
-        Of the fit on all data at ``alpha_``.
+    rank_ : int
+        Identified parameters of the model (rank of the centered design, plus the intercept,
+        times the outputs): the largest value ``df`` can reach.
+    almost_unpenalized_ : bool
+        Whether the df at ``alpha_`` is at least 95% of ``rank_``: CV prefers almost no
+        penalty.
+    coef_, intercept_, n_iter_, df_, solver_, n_features_in_
+        Of the fit on all data at ``alpha_`` (to ``tol``).
+"""
+
+
+_LOGISTIC_CV_ATTRIBUTES = """    Cs_ : ndarray
+        ``1 / alphas_`` (increasing, as scikit-learn's).
+    C_ : ndarray of shape (1,)
+        ``1 / alpha_``.
+    scores_ : dict
+        scikit-learn's layout: for each class label (the positive class only for two
+        classes), the ``(n_folds, n_alphas)`` scores (the same array for every key).
+    coefs_paths_ : dict
+        scikit-learn's layout: for each class label (the positive class for two classes),
+        ``(n_folds, n_alphas, n_features + fit_intercept)``, the fold paths' coefficients
+        (intercept last); k-fold only (``method="alo"`` has one full-data path: one "fold").
+    n_iter_ : ndarray of shape (1, n_folds, n_alphas)
+        Iterations of each CV fit (scikit-learn's layout).
 """
 
 
@@ -243,9 +404,15 @@ class LogisticRegressionCV(GLMCVMixin, LogisticRegression):
     Parameters
     ----------
     class_weight : dict, "balanced" or None, default=None
+    Cs : int, array-like or None, default=None
+        scikit-learn's grid of inverse penalties (``alphas = 1 / Cs``; an int ``k`` means
+        ``logspace(-4, 4, k)`` as in scikit-learn). Give ``alphas`` or ``Cs``, not both.
+    penalty : {"l2"}, default="l2"
+    dual, intercept_scaling
+        scikit-learn's keywords, accepted at their defaults (``False, 1``).
     """
 
-    __doc__ += _CV_PARAMS_DOC
+    __doc__ += _CV_PARAMS_DOC + _LOGISTIC_CV_ATTRIBUTES
     _base_class = LogisticRegression
     _native_scoring, _native_scale = "neg_log_loss", 1.0
 
@@ -263,6 +430,13 @@ class LogisticRegressionCV(GLMCVMixin, LogisticRegression):
         solver: str = "auto",
         tol: float = 1e-8,
         max_iter: int | None = None,
+        Cs=None,
+        penalty: str = "l2",
+        n_jobs: int | None = None,
+        random_state=None,
+        dual: bool = False,
+        intercept_scaling: float = 1,
+        verbose: int = 0,
     ):
         self.alphas = alphas
         self.n_alphas = n_alphas
@@ -275,6 +449,33 @@ class LogisticRegressionCV(GLMCVMixin, LogisticRegression):
         self.solver = solver
         self.tol = tol
         self.max_iter = max_iter
+        self.Cs = Cs
+        self.penalty = penalty
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.dual = dual
+        self.intercept_scaling = intercept_scaling
+        self.verbose = verbose
+
+    def _store_cv_attributes(self, scores, points) -> None:
+        self.Cs_ = 1.0 / self.alphas_
+        self.C_ = np.array([1.0 / self.alpha_])
+        keys = self.classes_[1:] if len(self.classes_) == 2 else self.classes_
+        self.scores_ = {label: scores for label in keys}
+        thetas = np.stack([[p.thetas[k][0] for p in points] for k in range(len(points[0].thetas))])
+        # thetas: (n_folds, n_alphas, n_params, n_outputs)
+        self.coefs_paths_ = {label: thetas[:, :, :, min(c, thetas.shape[3] - 1)]
+                             for c, label in enumerate(keys)}
+        self.n_iter_ = np.stack([p.n_iter for p in points], axis=1)[None]
+
+    def score(self, X, y, sample_weight=None) -> float:
+        """``scoring`` on ``(X, y)``, as scikit-learn's ``LogisticRegressionCV.score`` (accuracy
+        if ``scoring`` is None)."""
+        if self.scoring is None:
+            return super().score(X, y, sample_weight=sample_weight)
+        scorer = check_scoring(self, self.scoring)
+        kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
+        return float(scorer(self, X, y, **kwargs))
 
 
 class LinearSVCCV(GLMCVMixin, LinearSVC):
@@ -306,6 +507,9 @@ class LinearSVCCV(GLMCVMixin, LinearSVC):
         solver: str = "auto",
         tol: float = 1e-8,
         max_iter: int | None = None,
+        n_jobs: int | None = None,
+        random_state=None,
+        verbose: int = 0,
     ):
         self.alphas = alphas
         self.n_alphas = n_alphas
@@ -318,6 +522,9 @@ class LinearSVCCV(GLMCVMixin, LinearSVC):
         self.solver = solver
         self.tol = tol
         self.max_iter = max_iter
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.verbose = verbose
 
 
 class PoissonRegressorCV(GLMCVMixin, PoissonRegressor):
@@ -347,6 +554,9 @@ class PoissonRegressorCV(GLMCVMixin, PoissonRegressor):
         solver: str = "auto",
         tol: float = 1e-8,
         max_iter: int | None = None,
+        n_jobs: int | None = None,
+        random_state=None,
+        verbose: int = 0,
     ):
         self.alphas = alphas
         self.n_alphas = n_alphas
@@ -358,3 +568,6 @@ class PoissonRegressorCV(GLMCVMixin, PoissonRegressor):
         self.solver = solver
         self.tol = tol
         self.max_iter = max_iter
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.verbose = verbose
