@@ -178,3 +178,13 @@ def test_user_grid_edge_warns_like_ridgecv():
     X, y = logistic_data(200)
     with pytest.warns(AlphaEdgeWarning, match="smallest of the grid"):
         LogisticRegressionCV([1e5, 1e4, 1e3], cv=3).fit(X, y)
+
+
+def test_unpenalized_cv_on_separable_data_raises():
+    """alpha = 0 in the grid on separable classes: no finite minimizer, so an error (the
+    spectral engine would return a huge finite coefficient)."""
+    from ridgeway import SeparableDataError
+
+    x = np.linspace(-1, 1, 40)[:, None]
+    with pytest.raises(SeparableDataError, match="separable"):
+        LogisticRegressionCV(alphas=[0.0]).fit(x, (x[:, 0] > 0).astype(int))

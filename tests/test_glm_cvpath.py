@@ -52,14 +52,14 @@ def make(n, p, *, rho=0.0, intercept=0.0, shift=0.0, seed=0):
 
 
 def explicit_df(X, A, alpha, fit_intercept=True):
-    """Trace of the n x n hat matrix X~ (X~'AX~ + alpha J)^{-1} X~' A."""
+    """Trace of the n x n hat matrix X~ (X~'AX~ + alpha J)^{-1} X~' A, less the intercept's 1."""
     Xt = np.column_stack([X, np.ones(len(X))]) if fit_intercept else X
     J = np.eye(Xt.shape[1])
     if fit_intercept:
         J[-1, -1] = 0.0
     H = Xt.T @ (Xt * A[:, None]) + alpha * J
     hat = Xt @ np.linalg.solve(H, Xt.T * A[None, :])
-    return float(np.trace(hat))
+    return float(np.trace(hat)) - fit_intercept
 
 
 # --- effective degrees of freedom ------------------------------------------------------------
@@ -88,7 +88,7 @@ def test_df_squared_loss_closed_form(alpha):
     y = rng.standard_normal((60, 1))
     obj = Objective(GLMData(X, y, np.ones(60)), SquaredLoss(), L2Penalty(alpha))
     lam = np.linalg.eigvalsh((X - X.mean(0)).T @ (X - X.mean(0)))
-    expected = float(np.sum(lam / (lam + alpha))) + 1.0  # + the intercept
+    expected = float(np.sum(lam / (lam + alpha)))  # the intercept is not counted
     assert effective_df(obj, np.zeros((6, 1))) == pytest.approx(expected, rel=1e-10)
 
 
@@ -116,18 +116,18 @@ def test_df_equals_the_explicit_hat_matrix_trace(loss_name, alpha):
 
 def test_df_at_the_extremes():
     X, y = make(300, 6)
-    assert LogisticRegression(0.0).fit(X, y).df_ == pytest.approx(7.0, rel=1e-6)
-    assert LogisticRegression(1e12).fit(X, y).df_ == pytest.approx(1.0, abs=1e-6)
+    assert LogisticRegression(0.0).fit(X, y).df_ == pytest.approx(6.0, rel=1e-6)
+    assert LogisticRegression(1e12).fit(X, y).df_ == pytest.approx(0.0, abs=1e-6)
 
 
-def test_df_of_multinomial_counts_k_minus_1_intercepts():
+def test_df_of_multinomial_leaves_out_the_intercepts():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((400, 3))
     y = rng.integers(0, 3, 400)
-    assert LogisticRegression(1e12).fit(X, y).df_ == pytest.approx(2.0, abs=1e-5)
+    assert LogisticRegression(1e12).fit(X, y).df_ == pytest.approx(0.0, abs=1e-5)
     # unpenalized: 3 x 3 coefficients, of which the common shift over classes is fixed by the
-    # centering, plus 2 intercepts
-    assert LogisticRegression(1e-10).fit(X, y).df_ == pytest.approx(8.0, rel=1e-4)
+    # centering (the 2 identified intercepts are not counted)
+    assert LogisticRegression(1e-10).fit(X, y).df_ == pytest.approx(6.0, rel=1e-4)
 
 
 def test_df_row_sketch_and_hutchinson_agree_with_the_exact_trace(monkeypatch):

@@ -387,8 +387,12 @@ def _final(kind: str, est: Any) -> Any:
 
 def _df(kind: str, est: Any, final: Any, X: np.ndarray, y: np.ndarray,
         sample_weight: np.ndarray | None) -> float | None:
+    """Effective degrees of freedom of the model fitted on all training rows at ``alpha_``."""
+    fitted_df = getattr(est, "df_", None)
+    if fitted_df is not None and np.ndim(fitted_df) == 0:
+        return float(fitted_df)
     res = est.cv_results_
-    if "df" in res:
+    if kind == "ridge" and "df" in res:
         hit = np.flatnonzero(np.asarray(res["alphas"]) == est.alpha_)
         if hit.size:
             return float(np.ravel(res["df"])[hit[0]])
@@ -396,9 +400,6 @@ def _df(kind: str, est: Any, final: Any, X: np.ndarray, y: np.ndarray,
         from .linalg import RidgeSpectrum
 
         return float(RidgeSpectrum.from_data(X, y).df(np.array([est.alpha_]))[0])
-    fitted_df = getattr(est, "df_", None)
-    if fitted_df is not None and np.ndim(fitted_df) == 0:
-        return float(fitted_df)
     return glm_df(kind, final, X, y, sample_weight)
 
 

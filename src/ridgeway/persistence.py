@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ._preprocess import Preprocessor
+from .exceptions import PredictionOverflowError
 from .io import DataError, atomic_write
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "ModelFileError", "SavedModel", "load_model",
@@ -377,10 +378,13 @@ class SavedModel:
         ------
         DataError
         """
-        with np.errstate(over="ignore", invalid="ignore"):
-            score = self.estimator.decision_function(X) if self.is_classifier else \
-                self.estimator.predict(X)
-        bad = np.flatnonzero(~np.isfinite(np.reshape(score, (len(X), -1))).all(axis=1))
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):
+                score = self.estimator.decision_function(X) if self.is_classifier else \
+                    self.estimator.predict(X)
+            bad = np.flatnonzero(~np.isfinite(np.reshape(score, (len(X), -1))).all(axis=1))
+        except PredictionOverflowError as exc:  # Poisson: exp of the linear predictor
+            bad = np.sort(np.asarray(exc.rows, dtype=np.intp))
         if not bad.size:
             return
         from .io import source_of, where

@@ -206,7 +206,8 @@ class Arrow:
         return Arrow(D, self.z, max(s, 1e-12 * max(self.total, 1e-300)), self.data, self.total)
 
     def df(self, alpha: float) -> float:
-        """``tr(H~^{-1} H~_data) = sum_i a_i q_i``: the effective degrees of freedom.
+        """``tr(H~^{-1} H~_data) = sum_i a_i q_i`` less the intercept's one: the effective
+        degrees of freedom, as :func:`~ridgeway.glm.path.effective_df`.
 
         Equal to the trace with the exact data-term Hessian, since ``H~^{-1}`` is nonzero only
         where ``H~_data`` is exact (diagonal, intercept row and column).
@@ -214,7 +215,7 @@ class Arrow:
         inv_diag = 1.0 / self.D
         if self.z is not None:
             inv_diag = inv_diag + (self.z / self.D) ** 2 / self.s
-            return float(len(self.D) + 1 - alpha * np.sum(inv_diag))
+            return float(len(self.D) - alpha * np.sum(inv_diag))
         return float(len(self.D) - alpha * np.sum(inv_diag))
 
     def solve(self, r: Array) -> Array:

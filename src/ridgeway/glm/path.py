@@ -206,13 +206,14 @@ _DF_DENSE_PARAMS = 4000
 
 def effective_df(obj: Objective, theta: Array, *, eta: Array | None = None, seed: int = 0,
                  n_probes: int = 8) -> float:
-    """Effective degrees of freedom ``tr(H_data (H_data + alpha J)^{-1})`` at a solution.
+    """Effective degrees of freedom ``tr(H_data (H_data + alpha J)^{-1})`` at a solution,
+    less the unpenalized intercepts (as ridge's ``df``: from the rank of the centered design at
+    ``alpha = 0`` down to 0 as ``alpha`` grows).
 
     ``H_data = X~' A X~`` is the data-term Hessian at ``theta`` (``A`` the per-sample curvature
-    blocks, ``X~ = [X, 1]``) and ``alpha J`` the penalty's Hessian (zero on the intercept, so a
-    fitted intercept counts one degree of freedom, as in docs/conventions.md). For the squared
-    loss this is the trace of the ridge hat matrix; at ``alpha = 0`` it is the number of
-    identified parameters.
+    blocks, ``X~ = [X, 1]``) and ``alpha J`` the penalty's Hessian (zero on the intercept, whose
+    one degree of freedom per identified intercept is then subtracted). For the squared loss
+    this is ``RidgeSpectrum.df``; at ``alpha = 0`` it is the number of identified coefficients.
 
     * up to 4000 parameters (times outputs): exactly, from the Hessian; when ``n_samples``
       exceeds ``max(2000, 2 * n_params)`` (one output) or ``max(500, n_params * n_outputs / 2)``
@@ -245,6 +246,7 @@ def effective_df(obj: Objective, theta: Array, *, eta: Array | None = None, seed
     eta = d.predictor(theta) if eta is None else eta
     rng = np.random.default_rng(seed)
     shift = getattr(obj.loss, "shift_invariant", False) and d.fit_intercept and K > 1
+    intercepts = (K - int(shift)) if d.fit_intercept else 0
     if P * K <= _DF_DENSE_PARAMS:
         # rows of the Hessian sketch: its cost (rows * (P K)^2) stays a fraction of a fit's
         limit = max(2000, 2 * P) if K == 1 else max(500, P * K // 2)
@@ -252,13 +254,13 @@ def effective_df(obj: Objective, theta: Array, *, eta: Array | None = None, seed
         data_h = obj.loss_hessian(eta, rows)
         factor = inverse_factor(obj.penalized(data_h))
         if not obj.penalty.is_diagonal:
-            return float(np.sum((factor @ data_h) * factor))
+            return float(np.sum((factor @ data_h) * factor)) - intercepts
         # tr(H^-1 H_data) = P K - tr(H^-1 alpha J) - tr(H^-1 S), with S the rank-one term
         # penalized() adds along the common intercept shift (H^-1 S = 1 there)
         inv_diag = np.einsum("ij,ij->j", factor, factor).reshape((P, K), order="F")
         penalty_part = float(np.sum(obj.penalty.hessian_vp(np.ones((d.n_features, K)))
                                     * inv_diag[: d.n_features])) if obj.penalty.alpha else 0.0
-        return float(P * K - penalty_part - int(shift))
+        return float(P * K - penalty_part - int(shift)) - intercepts
     import scipy.sparse.linalg as spla
 
     hess = obj.loss.hessian_operator(d.y, eta, d.sample_weight)
@@ -281,4 +283,4 @@ def effective_df(obj: Objective, theta: Array, *, eta: Array | None = None, seed
         rhs = data_vp(v).ravel(order="F")
         x, _ = spla.cg(op, rhs, rtol=1e-3, maxiter=100)
         total += float(v.ravel(order="F") @ x)
-    return total / n_probes
+    return total / n_probes - intercepts

@@ -127,7 +127,10 @@ class GLMCVMixin:
                                  getattr(self, "classes_", None))
             score_fn = self._scorer_on(scorer, X, y, weight)
         max_iter = max_iter_for(self.solver_, self.max_iter)
-        if use_spectral(datas, self.solver):
+        # alpha 0 goes through fit_path, whose unpenalized fits detect separable data
+        has_zero = not (self.alphas is None or isinstance(self.alphas, str)) and bool(
+            np.any(check_alphas(self.alphas) == 0))
+        if use_spectral(datas, self.solver) and not has_zero:
             engine = SpectralCV(X, datas, losses, folds, self.method, max_iter)
             rank = engine.design.rank()
         else:
@@ -146,7 +149,7 @@ class GLMCVMixin:
             grid, points, scores = _widen(grid, points, scores, curve)
         best = self._select(grid, scores, points, auto, curve)
         outputs = (datas[0].n_outputs - 1) if datas[0].n_outputs > 1 else len(datas)
-        self.rank_ = (rank + int(bool(self.fit_intercept))) * outputs
+        self.rank_ = rank * outputs
         self.almost_unpenalized_ = bool(best.df >= NEAR_RANK * self.rank_)
         self._refit(X, datas, losses, best, engine)
         self._store_cv_attributes(scores, points)
@@ -382,7 +385,7 @@ _CV_PARAMS_DOC = """
 _LOGISTIC_CV_ATTRIBUTES = """    Cs_ : ndarray
         ``1 / alphas_`` (increasing, as scikit-learn's).
     C_ : ndarray of shape (1,)
-        ``1 / alpha_``.
+        ``1 / alpha_`` (``inf`` for alpha 0).
     scores_ : dict
         scikit-learn's layout: for each class label (the positive class only for two
         classes), the ``(n_folds, n_alphas)`` scores (the same array for every key).
@@ -458,8 +461,9 @@ class LogisticRegressionCV(GLMCVMixin, LogisticRegression):
         self.verbose = verbose
 
     def _store_cv_attributes(self, scores, points) -> None:
-        self.Cs_ = 1.0 / self.alphas_
-        self.C_ = np.array([1.0 / self.alpha_])
+        with np.errstate(divide="ignore"):  # alpha 0 (no penalty) is C = inf
+            self.Cs_ = 1.0 / np.asarray(self.alphas_, dtype=np.float64)
+            self.C_ = 1.0 / np.array([self.alpha_], dtype=np.float64)
         keys = self.classes_[1:] if len(self.classes_) == 2 else self.classes_
         self.scores_ = {label: scores for label in keys}
         thetas = np.stack([[p.thetas[k][0] for p in points] for k in range(len(points[0].thetas))])
