@@ -217,7 +217,7 @@ def test_cv_prefers_almost_no_penalty(tmp_path, capsys):
 
 
 def test_glm_df_is_reported(tmp_path, capsys):
-    from ridgeway.inspection import glm_df
+    from scipy.special import expit
 
     rng = np.random.default_rng(7)
     x = rng.normal(size=(300, 4))
@@ -227,7 +227,11 @@ def test_glm_df_is_reported(tmp_path, capsys):
                 tmp_path / "o")
     model = load_model(tmp_path / "o" / "model.json")
     X = model.preprocessor.transform(read_table(path))
-    df = glm_df("logistic", model.estimator, X)
+    est = model.estimator
+    p = expit(X @ est.coef_.ravel() + est.intercept_)
+    X1 = np.column_stack([X, np.ones(len(X))])
+    A = X1.T @ ((p * (1 - p))[:, None] * X1)
+    df = float(np.trace(np.linalg.solve(A + est.alpha * np.diag([1.0] * 4 + [0.0]), A))) - 1
     assert 0 < df < 4
     assert f"│ {df:.3g} │" in text
 

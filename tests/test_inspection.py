@@ -202,23 +202,16 @@ def _hat_trace(X, h, alpha):
     return float(np.trace(np.linalg.solve(A + pen, A))) - 1.0
 
 
-@pytest.mark.parametrize("kind", ["ridge", "logistic", "poisson", "svm"])
+@pytest.mark.parametrize("kind", ["logistic", "poisson", "svm"])
 def test_glm_df_is_the_trace_of_the_penalized_hat_matrix(kind):
     from scipy.special import expit
 
-    from ridgeway.inspection import glm_df
     from ridgeway.linear_model import LinearSVC, LogisticRegression, PoissonRegressor
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(120, 5)) + 1.5
     alpha = 7.0
-    if kind == "ridge":
-        y = X[:, 0] + rng.normal(size=120)
-        est = Ridge(alpha=alpha).fit(X, y)
-        h = np.ones(120)
-        spec = RidgeSpectrum.from_data(X, y)
-        assert glm_df(kind, est, X) == pytest.approx(float(spec.df(np.array([alpha]))[0]))
-    elif kind == "poisson":
+    if kind == "poisson":
         y = rng.poisson(np.exp(0.3 * X[:, 0]))
         est = PoissonRegressor(alpha=alpha).fit(X, y)
         h = est.predict(X)
@@ -232,11 +225,10 @@ def test_glm_df_is_the_trace_of_the_penalized_hat_matrix(kind):
         est = LinearSVC(alpha=alpha).fit(X, y)
         margin = np.where(y == 1, 1, -1) * est.decision_function(X)
         h = 2.0 * (margin < 1)
-    assert glm_df(kind, est, X, y) == pytest.approx(_hat_trace(X, h, alpha), rel=1e-8)
+    assert est.df_ == pytest.approx(_hat_trace(X, h, alpha), rel=1e-8)
 
 
 def test_glm_df_multinomial_against_the_full_hessian():
-    from ridgeway.inspection import glm_df
     from ridgeway.linear_model import LogisticRegression
 
     rng = np.random.default_rng(1)
@@ -258,7 +250,7 @@ def test_glm_df_multinomial_against_the_full_hessian():
     S = H[np.ix_(w_idx, w_idx)] - H[np.ix_(w_idx, b_idx)] @ np.linalg.pinv(
         H[np.ix_(b_idx, b_idx)]) @ H[np.ix_(b_idx, w_idx)]
     expected = float(np.trace(np.linalg.solve(S + alpha * np.eye(K * p), S)))
-    assert glm_df("logistic", est, X) == pytest.approx(expected, rel=1e-7)
+    assert est.df_ == pytest.approx(expected, rel=1e-7)
 
 
 def test_l1_path_matches_sklearn_l1_logistic():

@@ -28,7 +28,6 @@ from .inspection import (
     positive_class,
     primary_error,
 )
-from .inspection._df import glm_df
 from .io import (
     DataError,
     check_columns,
@@ -385,22 +384,18 @@ def _final(kind: str, est: Any) -> Any:
     return final
 
 
-def _df(kind: str, est: Any, final: Any, X: np.ndarray, y: np.ndarray,
-        sample_weight: np.ndarray | None) -> float | None:
-    """Effective degrees of freedom of the model fitted on all training rows at ``alpha_``."""
-    fitted_df = getattr(est, "df_", None)
-    if fitted_df is not None and np.ndim(fitted_df) == 0:
-        return float(fitted_df)
+def _df(est: Any, X: np.ndarray, y: np.ndarray) -> float:
+    """Effective degrees of freedom of the model fitted on all training rows at ``alpha_``:
+    the GLMs' ``df_``; for ridge its CV curve's df there (or the spectrum's, off the grid)."""
+    if hasattr(est, "df_"):
+        return float(est.df_)
     res = est.cv_results_
-    if kind == "ridge" and "df" in res:
-        hit = np.flatnonzero(np.asarray(res["alphas"]) == est.alpha_)
-        if hit.size:
-            return float(np.ravel(res["df"])[hit[0]])
-    if kind == "ridge":
-        from .linalg import RidgeSpectrum
+    hit = np.flatnonzero(np.asarray(res["alphas"]) == est.alpha_)
+    if hit.size:
+        return float(np.ravel(res["df"])[hit[0]])
+    from .linalg import RidgeSpectrum
 
-        return float(RidgeSpectrum.from_data(X, y).df(np.array([est.alpha_]))[0])
-    return glm_df(kind, final, X, y, sample_weight)
+    return float(RidgeSpectrum.from_data(X, y).df(np.array([est.alpha_]))[0])
 
 
 @dataclass
@@ -613,7 +608,7 @@ def run_fit(options: FitOptions, progress: Progress | None = None) -> FitOutcome
         else:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     final = _final(kind, est)
-    df = _df(kind, est, final, X_train, y_fit, weight)
+    df = _df(est, X_train, y_fit)
     notes = list(d.notes)
     if edge:
         notes += _edge_notes(est, df, X_train, kind)

@@ -2,7 +2,7 @@
 
 Tables and numbers: :func:`coefficient_table`, :func:`model_metrics`,
 :func:`generalization_gap`, :func:`baseline_metrics`, :func:`positive_class`,
-:func:`glm_df` (effective degrees of freedom of a GLM), :func:`bias_variance`,
+:func:`bias_variance`,
 :func:`error_reduction_unregularized`, :func:`error_reduction_l1`. Plots (matplotlib,
 scikit-learn's ``Display`` style): :class:`RegularizationPathDisplay`,
 :class:`CVCurveDisplay`, :class:`CoefficientDisplay`, :class:`ShrinkageDisplay`,
@@ -10,7 +10,6 @@ scikit-learn's ``Display`` style): :class:`RegularizationPathDisplay`,
 :mod:`ridgeway.inspection.history`.
 """
 
-from ._df import glm_df
 from ._displays import (
     BiasVarianceDisplay,
     CoefficientDisplay,
@@ -56,7 +55,6 @@ __all__ = [
     "error_reduction_l1",
     "error_reduction_unregularized",
     "generalization_gap",
-    "glm_df",
     "model_metrics",
     "ovr_auc",
     "plot_history",
