@@ -188,3 +188,22 @@ def test_unpenalized_cv_on_separable_data_raises():
     x = np.linspace(-1, 1, 40)[:, None]
     with pytest.raises(SeparableDataError, match="separable"):
         LogisticRegressionCV(alphas=[0.0]).fit(x, (x[:, 0] > 0).astype(int))
+
+
+def test_weighted_fit_with_a_scorer_that_takes_no_weights():
+    """Weights go only to scorers that accept them (as scikit-learn routes them): a plain
+    callable without ``sample_weight`` scores the folds unweighted; with unit weights the
+    fits, and so the curve, are those of an unweighted fit."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    y = (X[:, 0] + rng.normal(size=200) > 0).astype(int)
+
+    def accuracy(est, X, y):
+        return float(np.mean(est.predict(X) == y))
+
+    grid = [0.1, 1.0, 10.0]
+    weighted = LogisticRegressionCV(alphas=grid, scoring=accuracy).fit(
+        X, y, sample_weight=np.ones(200))
+    plain = LogisticRegressionCV(alphas=grid, scoring=accuracy).fit(X, y)
+    np.testing.assert_allclose(weighted.cv_results_["mean_test_score"],
+                               plain.cv_results_["mean_test_score"])

@@ -41,7 +41,14 @@ from ..exceptions import AlphaEdgeWarning
 from ..glm import GLMData, resolve_solver
 from ..glm.cvpath import GeneralCV, SpectralCV, refit_exact, use_spectral
 from ..glm.path import null_model_curvature
-from ..selection import check_cv, df_alpha_grid, edge_warning, log_grid, select_alpha
+from ..selection import (
+    accepts_sample_weight,
+    check_cv,
+    df_alpha_grid,
+    edge_warning,
+    log_grid,
+    select_alpha,
+)
 from ._glm import (
     LinearSVC,
     LogisticRegression,
@@ -195,9 +202,11 @@ class GLMCVMixin:
         return score
 
     def _scorer_on(self, scorer, X, y, weight):
-        """``(eta, rows) -> score`` of a stand-in estimator predicting from ``eta``."""
+        """``(eta, rows) -> score`` of a stand-in estimator predicting from ``eta``; weights
+        go only to a scorer that accepts them, as in ``RidgeCV``."""
         names = ("classes_", "n_features_in_", "feature_names_in_")
         fitted = [n for n in names if hasattr(self, n)]
+        weight = weight if accepts_sample_weight(scorer) else None
 
         def score(eta: np.ndarray, rows: np.ndarray) -> float:
             standin = self._base(1.0)
