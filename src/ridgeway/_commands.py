@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ._atomic import atomic_open, replace_folder
+from ._output import fmt
 from .inspection import generalization_gap, model_metrics
 from .io import DataError, check_columns, missing_target, read_table, source_of
 from .persistence import load_model
@@ -117,10 +118,6 @@ def _default_metric(kind: str) -> str:
     return "roc_auc" if kind in ("logistic", "svm") else "r2"
 
 
-def _fmt(x: float | None, spec: str = ".4g") -> str:
-    return "n/a" if x is None or not math.isfinite(x) else format(x, spec)
-
-
 def check(console: Console, model_path: Path, data_path: Path, max_gap: float,
           metric: str | None, *, sep: str | None = None,
           drop_missing_target: bool = False) -> bool:
@@ -158,7 +155,7 @@ def check(console: Console, model_path: Path, data_path: Path, max_gap: float,
     for col in ("metric", "train", "new data", "gap"):
         t.add_column(col, justify="left" if col == "metric" else "right")
     for r in rows.values():
-        t.add_row(r.metric, _fmt(r.train), _fmt(r.test), _fmt(r.gap, "+.3g"))
+        t.add_row(r.metric, fmt(r.train), fmt(r.test), fmt(r.gap, 3, sign=True))
     console.print(t)
     r = rows[metric]
     if not math.isfinite(r.test):

@@ -79,11 +79,12 @@ def progress_bar() -> Iterator[Progress]:
         yield _RichProgress(bar)
 
 
-def fmt(x: float | None, digits: int = 4) -> str:
-    """A number with ``digits`` significant digits ('n/a' for None/NaN)."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
+def fmt(x: float | None, digits: int = 4, *, sign: bool = False) -> str:
+    """A number with ``digits`` significant digits, with its sign if ``sign`` ('n/a' for None
+    or a non-finite value)."""
+    if x is None or not math.isfinite(x):
         return "n/a"
-    return f"{x:.{digits}g}"
+    return f"{x:{'+' if sign else ''}.{digits}g}"
 
 
 # ------------------------------------------------------------------------------ tables
@@ -190,7 +191,7 @@ def gap_rows(outcome: FitOutcome) -> list[list[str]]:
     """(metric, train, held-out, gap[, baseline]) rows of the train vs held-out table."""
     rows = []
     for r in outcome.gap:
-        row = [r.metric, fmt(r.train), fmt(r.test), f"{r.gap:+.3g}"]
+        row = [r.metric, fmt(r.train), fmt(r.test), fmt(r.gap, 3, sign=True)]
         if outcome.baseline:
             row.append(fmt(outcome.baseline.get(r.metric)))
         rows.append(row)
