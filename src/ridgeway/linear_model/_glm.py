@@ -37,6 +37,7 @@ from ..glm import (
 )
 from ..glm.path import effective_df
 from ..glm.solvers import SOLVERS
+from ..linalg.solve import max_abs
 
 __all__ = ["LinearSVC", "LogisticRegression", "PoissonRegressor"]
 
@@ -155,10 +156,8 @@ def validate_Xy(est: BaseEstimator, X, y, *, y_numeric: bool = False):
     check_finite(X, "X", getattr(est, "feature_names_in_", None))
     est._dtype = X.dtype
     X = X.astype(np.float64, copy=False)
-    dense = isinstance(X, np.ndarray)
-    values = X if dense else X.data
-    if values.size and max(float(values.max()), -float(values.min())) > _MAX_ABS_X:
-        if dense:
+    if max_abs(X) > _MAX_ABS_X:
+        if isinstance(X, np.ndarray):
             row, col = np.unravel_index(int(np.argmax(np.abs(X))), X.shape)
         else:
             coo = X.tocoo()
