@@ -83,7 +83,7 @@ def one_target(args, report: Report, n: int, p: int, target: str) -> None:
     out = Path(tempfile.mkdtemp(prefix="ridgeway-bench-out-"))
     report.params[f"file_{target}"] = str(data)
     report.params[f"file_MB_{target}"] = round(data.stat().st_size / 2**20)
-    cli = ["-m", "ridgeway.cli", "fit", str(data), "--target", "y"]
+    cli = ["-m", "ridgeway", "fit", str(data), "--target", "y"]
     cases = {
         "floor: pyarrow + RidgeCV": lambda: _run(["-c", FLOOR, str(data)]),
         "ridgeway fit --no-report": lambda: _run([*cli, "--no-report", "--out",

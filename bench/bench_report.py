@@ -59,7 +59,7 @@ def main(argv=None) -> int:
     data = make_caravan(n, p)
     out = Path(tempfile.mkdtemp(prefix="ridgeway-bench-report-"))
     report = Report("report", args, {"n": n, "p": p, "file": str(data)})
-    cli = ["-m", "ridgeway.cli", "fit", str(data), "--target", "Purchase"]
+    cli = ["-m", "ridgeway", "fit", str(data), "--target", "Purchase"]
     cases = {
         "fit --no-report": lambda: _run([*cli, "--no-report", "--out", str(out / "fast")]),
         "fit (report)": lambda: _run([*cli, "--out", str(out / "full")]),

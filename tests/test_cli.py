@@ -13,15 +13,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from ridgeway.cli.modelfile import load_model
 from ridgeway.io import read_table
-from ridgeway.persistence import load_model
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 
 
 def ridgeway(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     """Run ``python -m ridgeway.cli ARGS`` in ``cwd``; returns the finished process."""
-    return subprocess.run([sys.executable, "-m", "ridgeway.cli", *map(str, args)], cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "ridgeway", *map(str, args)], cwd=cwd,
                           capture_output=True, text=True, timeout=300)
 
 
@@ -199,7 +199,7 @@ def test_progress_bar_only_on_a_terminal(tmp_path):
 
     reader = threading.Thread(target=drain, daemon=True)
     reader.start()
-    proc = subprocess.run([sys.executable, "-m", "ridgeway.cli", "demo", "--no-report",
+    proc = subprocess.run([sys.executable, "-m", "ridgeway", "demo", "--no-report",
                            "--out", str(tmp_path / "a")], cwd=tmp_path, stdout=subprocess.PIPE,
                           stderr=slave, timeout=300)
     os.close(slave)

@@ -13,8 +13,8 @@ from pyarrow import csv
 from sklearn import metrics as skm
 
 from ridgeway.cli import main
+from ridgeway.cli.modelfile import load_model
 from ridgeway.io import read_table
-from ridgeway.persistence import load_model
 
 
 def _write(path, columns):

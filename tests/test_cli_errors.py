@@ -14,7 +14,7 @@ GOOD = "a,b,c,y\n1,2,x,3.5\n2,1,y,4.0\n3,5,x,1.5\n4,3,y,2.5\n5,4,x,6.0\n6,8,y,7.
 
 
 def ridgeway(*args, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ridgeway.cli", *map(str, args)], cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "ridgeway", *map(str, args)], cwd=cwd,
                           capture_output=True, text=True, timeout=120)
 
 

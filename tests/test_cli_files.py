@@ -16,7 +16,7 @@ import pyarrow as pa
 import pytest
 from pyarrow import csv as pacsv
 
-from ridgeway import _commands
+from ridgeway.cli import commands as _commands
 from ridgeway.cli import main
 from ridgeway.io import DataError, read_table
 
@@ -88,7 +88,7 @@ def test_a_value_error_from_inside_numpy_is_a_bug_but_ridgeways_own_is_the_users
     code, _, err = _run(capsys, "predict", model, data)
     assert code == 3 and "ValueError: cannot reshape" in err
 
-    from ridgeway._fitjob import parse_cv
+    from ridgeway.cli.fitjob import parse_cv
 
     def ridgeway_refuses(*args, **kwargs):
         parse_cv("many", "ridge")  # ridgeway's own validation raises a plain ValueError
@@ -411,7 +411,7 @@ def test_predictions_are_written_in_chunks_identically(monkeypatch):
 
 
 def test_errors_through_a_real_process_have_no_traceback(tmp_path):
-    res = subprocess.run([sys.executable, "-m", "ridgeway.cli", "fit", "-t", "y"],
+    res = subprocess.run([sys.executable, "-m", "ridgeway", "fit", "-t", "y"],
                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert res.returncode == 2 and "Traceback" not in res.stderr
     with pytest.raises(DataError):

@@ -14,8 +14,8 @@ import pytest
 from pyarrow import csv
 
 from ridgeway.cli import main
+from ridgeway.cli.modelfile import load_model
 from ridgeway.io import DataError, read_table
-from ridgeway.persistence import load_model
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 
@@ -249,7 +249,7 @@ def test_convergence_notes_become_one_line_with_an_option(tmp_path, capsys):
 
 
 def test_main_does_not_silence_warnings(monkeypatch, tmp_path):
-    import ridgeway.cli as cli
+    import ridgeway.cli.app as cli
 
     def noisy(options, progress):
         warnings.warn("a warning from below", UserWarning, stacklevel=1)
@@ -264,7 +264,7 @@ def test_piped_output_honours_COLUMNS(counts, tmp_path):
     env = {**os.environ, "PYTHONPATH": SRC}
     widths = {}
     for columns in ("60", "200"):
-        res = subprocess.run([sys.executable, "-m", "ridgeway.cli", "fit", str(counts[0]),
+        res = subprocess.run([sys.executable, "-m", "ridgeway", "fit", str(counts[0]),
                               "-t", "claims", "--no-report", "--out", str(tmp_path / columns)],
                              capture_output=True, text=True, env={**env, "COLUMNS": columns},
                              timeout=300)
@@ -277,8 +277,8 @@ def test_report_command_line_repeats_the_run():
     """FitOptions.command_line() parses back (through the real parser) to the same options."""
     import shlex
 
-    from ridgeway import cli
-    from ridgeway._fitjob import FitOptions
+    from ridgeway.cli import app as cli
+    from ridgeway.cli.fitjob import FitOptions
 
     original = FitOptions(data=Path("my data.csv"), target="default", model="logistic",
                           cv="3", alphas="0.1,1", selection="1se", test_size=0.3,

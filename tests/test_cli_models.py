@@ -8,8 +8,8 @@ import pytest
 from pyarrow import csv
 
 from ridgeway.cli import main
+from ridgeway.cli.modelfile import load_model
 from ridgeway.io import read_table
-from ridgeway.persistence import load_model
 
 
 @pytest.fixture(scope="module")

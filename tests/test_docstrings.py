@@ -10,7 +10,7 @@ import ridgeway
 
 MODULES = ["ridgeway", "ridgeway.glm", "ridgeway.nn", "ridgeway.inspection",
            "ridgeway.conventions", "ridgeway.linalg", "ridgeway.selection", "ridgeway.datasets",
-           "ridgeway.persistence", "ridgeway.io"]
+           "ridgeway.cli.modelfile", "ridgeway.io"]
 
 
 def _public_objects():

@@ -11,11 +11,11 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from ridgeway._preprocess import Preprocessor
+from ridgeway.cli.atomic import atomic_write
+from ridgeway.cli.preprocess import Preprocessor
 from ridgeway.datasets import load_demo, load_demo_classification
 from ridgeway.io import (
     DataError,
-    atomic_write,
     check_columns,
     check_missing,
     iter_batches,

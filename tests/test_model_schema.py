@@ -19,7 +19,7 @@ import pytest
 
 import ridgeway
 from ridgeway.cli import main
-from ridgeway.persistence import ModelFileError, load_model
+from ridgeway.cli.modelfile import ModelFileError, load_model
 
 
 def _data(kind: str, n: int = 40) -> str:
@@ -61,9 +61,9 @@ def fitted(tmp_path_factory) -> dict[str, tuple[dict, Path]]:
 
 def _save_multiclass_svm(data: Path, path: Path) -> None:
     from ridgeway import LinearSVC
-    from ridgeway._preprocess import Preprocessor
+    from ridgeway.cli.modelfile import SavedModel, save_model
+    from ridgeway.cli.preprocess import Preprocessor
     from ridgeway.io import read_table
-    from ridgeway.persistence import SavedModel, save_model
 
     table = read_table(data)
     pre = Preprocessor.from_table(table, ["x1", "x2", "colour"])

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from ridgeway import _atomic
-from ridgeway._atomic import OutputError, atomic_write, folder_lock, replace_folder
-from ridgeway._output import write_files
+from ridgeway.cli import atomic as _atomic
 from ridgeway.cli import main
+from ridgeway.cli.atomic import OutputError, atomic_write, folder_lock, replace_folder
+from ridgeway.cli.output import write_files
 
 DATA = "a,b,y\n" + "".join(f"{i},{(i * 7) % 5},{i % 3 + 0.5 * i}\n" for i in range(30))
 
@@ -153,7 +153,7 @@ def _child(script: str, *args: str) -> subprocess.Popen:
 
 HOLD_LOCK = """
     import sys, time
-    from ridgeway._atomic import folder_lock
+    from ridgeway.cli.atomic import folder_lock
     with folder_lock(sys.argv[1]):
         print("locked", flush=True)
         time.sleep(120)
@@ -189,7 +189,7 @@ def test_the_lock_is_reentrant_within_a_process(tmp_path):
 
 KILLED = """
     import sys, time
-    from ridgeway import _atomic
+    from ridgeway.cli import atomic as _atomic
     moment = sys.argv[2]
     real_write, real_rmtree = _atomic._write_new, _atomic.shutil.rmtree
 

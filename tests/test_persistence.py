@@ -9,14 +9,14 @@ import pyarrow as pa
 import pytest
 
 from ridgeway import LogisticRegression, RidgeCV
-from ridgeway._preprocess import Preprocessor
-from ridgeway.persistence import (
+from ridgeway.cli.modelfile import (
     FORMAT_VERSION,
     ModelFileError,
     SavedModel,
     load_model,
     save_model,
 )
+from ridgeway.cli.preprocess import Preprocessor
 
 
 def _table(seed=0, n=80):

@@ -31,7 +31,7 @@ def test_tutorial_commands_run_and_quoted_rows_are_real(tmp_path):
     for command in commands:
         words = shlex.split(command)
         if words[0] == "ridgeway":
-            words = [sys.executable, "-m", "ridgeway.cli", *words[1:]]
+            words = [sys.executable, "-m", "ridgeway", *words[1:]]
         elif words[0] == "python":
             words = [sys.executable, str(ROOT / words[1]), *words[2:]]
         res = subprocess.run(words, cwd=tmp_path, env=env, capture_output=True, text=True,

@@ -17,9 +17,18 @@ from .linear_model import (
     Ridge,
     RidgeCV,
 )
-from .persistence import load_model
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    # The model file belongs to the command (ridgeway.cli.modelfile); it is imported on first
+    # use so that importing the library does not import the command's layer.
+    if name == "load_model":
+        from .cli.modelfile import load_model
+
+        return load_model
+    raise AttributeError(f"module 'ridgeway' has no attribute {name!r}")
 
 #: Names of the public scikit-learn compatible estimators.
 ESTIMATORS = (

@@ -18,12 +18,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._atomic import OutputError, atomic_write
-
 __all__ = [
     "DataError",
-    "OutputError",
-    "atomic_write",
     "check_columns",
     "check_missing",
     "column_kind",

@@ -18,9 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from ._preprocess import Preprocessor
-from .exceptions import PredictionOverflowError
-from .io import DataError, atomic_write
+from ..exceptions import PredictionOverflowError
+from ..io import DataError
+from .atomic import atomic_write
+from .preprocess import Preprocessor
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "ModelFileError", "SavedModel", "load_model",
            "save_model", "validate_document"]
@@ -34,8 +35,8 @@ class ModelFileError(ValueError):
 
 
 def _estimator_classes() -> dict[str, type]:
-    from .linear_model import Ridge
-    from .linear_model._glm import LinearSVC, LogisticRegression, PoissonRegressor
+    from ..linear_model import Ridge
+    from ..linear_model._glm import LinearSVC, LogisticRegression, PoissonRegressor
 
     return {"Ridge": Ridge, "LogisticRegression": LogisticRegression, "LinearSVC": LinearSVC,
             "PoissonRegressor": PoissonRegressor}
@@ -387,7 +388,7 @@ class SavedModel:
             bad = np.sort(np.asarray(exc.rows, dtype=np.intp))
         if not bad.size:
             return
-        from .io import source_of, where
+        from ..io import source_of, where
 
         coef = np.reshape(np.asarray(self.estimator.coef_, dtype=float), (-1, X.shape[1]))
         with np.errstate(over="ignore", invalid="ignore"):
@@ -403,7 +404,7 @@ class SavedModel:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document."""
-        from . import __version__
+        from .. import __version__
 
         return {"format": FORMAT, "format_version": FORMAT_VERSION,
                 "ridgeway_version": __version__, "target": self.target, "kind": self.kind,

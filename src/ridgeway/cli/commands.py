@@ -16,11 +16,11 @@ import pyarrow.compute as pc
 from rich.console import Console
 from rich.table import Table
 
-from ._atomic import atomic_open, replace_folder
-from ._output import fmt
-from .inspection import generalization_gap, model_metrics
-from .io import DataError, check_columns, missing_target, read_table, source_of
-from .persistence import load_model
+from ..inspection import generalization_gap, model_metrics
+from ..io import DataError, check_columns, missing_target, read_table, source_of
+from .atomic import atomic_open, replace_folder
+from .modelfile import load_model
+from .output import fmt
 
 __all__ = ["check", "path", "predict", "predictions_csv", "write_csv"]
 
@@ -136,7 +136,7 @@ def check(console: Console, model_path: Path, data_path: Path, max_gap: float,
     check_columns(table, [model.target], "target column")
     check_columns(table, model.preprocessor.columns, "column (needed by the model)")
     table, _ = missing_target(table, model.target, drop=drop_missing_target)
-    from ._fitjob import _target
+    from .fitjob import _target
 
     y = _target(table, model.target, model.kind)
     warn_unseen(model.preprocessor, table)
@@ -182,10 +182,10 @@ def path(console: Console, args: argparse.Namespace) -> int:
     data-driven grid. Multiclass models plot each feature's coefficient norm over the classes
     (the CSV holds every class's coefficients).
     """
-    from ._fitjob import FitOptions, _load, _target, choose_model
-    from ._preprocess import Preprocessor
-    from .inspection import RegularizationPathDisplay
-    from .io import check_missing
+    from ..inspection import RegularizationPathDisplay
+    from ..io import check_missing
+    from .fitjob import FitOptions, _load, _target, choose_model
+    from .preprocess import Preprocessor
 
     if args.n_alphas < 2:
         raise DataError(f"--n-alphas must be at least 2, got {args.n_alphas}.")
@@ -228,8 +228,8 @@ def path(console: Console, args: argparse.Namespace) -> int:
 
 
 def _ridge_path(X: np.ndarray, y: np.ndarray, n_alphas: int):
-    from .linalg import RidgeSpectrum
-    from .selection import df_alpha_grid
+    from ..linalg import RidgeSpectrum
+    from ..selection import df_alpha_grid
 
     spec = RidgeSpectrum.from_data(X, y)
     alphas = df_alpha_grid(spec.eigenvalues, n_alphas=n_alphas)
@@ -238,9 +238,9 @@ def _ridge_path(X: np.ndarray, y: np.ndarray, n_alphas: int):
 
 def _glm_path(kind: str, X: np.ndarray, y: np.ndarray, n_alphas: int):
     """(alphas increasing, coefs of shape (n_alphas, p) or (n_alphas, p, n_classes), labels)."""
-    from .glm import GLMData, L2Penalty, fit_path
-    from .linear_model import LinearSVC, LogisticRegression, PoissonRegressor
-    from .linear_model._glm_cv import default_alphas
+    from ..glm import GLMData, L2Penalty, fit_path
+    from ..linear_model import LinearSVC, LogisticRegression, PoissonRegressor
+    from ..linear_model._glm_cv import default_alphas
 
     est = {"logistic": LogisticRegression, "svm": LinearSVC,
            "poisson": PoissonRegressor}[kind]()

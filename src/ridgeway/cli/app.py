@@ -16,12 +16,12 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import _commands, _output
-from ._atomic import OutputError, folder_lock
-from ._fitjob import MODELS, FitOptions, run_fit
-from .exceptions import SeparableDataError
-from .io import DataError
-from .persistence import ModelFileError
+from ..exceptions import SeparableDataError
+from ..io import DataError
+from . import commands, output
+from .atomic import OutputError, folder_lock
+from .fitjob import MODELS, FitOptions, run_fit
+from .modelfile import ModelFileError
 
 __all__ = ["main"]
 
@@ -92,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="ridgeway", description="L2-regularized learning: choose alpha, see what it does.",
         epilog="Exit status: 0 success, 1 a check alert, 2 a problem with the input or the "
                "output folder, 3 an internal error (a bug; --debug shows the traceback).")
-    from . import __version__
+    from .. import __version__
 
     parser.add_argument("--version", action="version", version=f"ridgeway {__version__}")
     parser.add_argument("--debug", action="store_true",
@@ -163,33 +163,33 @@ def cmd_fit(args: argparse.Namespace) -> int:
             Path(c).suffix and Path(c).is_file() for c in args.drop):  # explained by run_fit
         raise DataError("ridgeway fit needs a DATA file: ridgeway fit DATA --target COL "
                         "(the bundled demo is `ridgeway demo`).")
-    console = _output.console()
+    console = output.console()
     options = _fit_options(args)
     with folder_lock(args.out):
-        with _output.progress_bar() as progress:
+        with output.progress_bar() as progress:
             outcome = run_fit(options, progress)
-            files = _output.prepare_outputs(outcome, report=not args.no_report,
+            files = output.prepare_outputs(outcome, report=not args.no_report,
                                             progress=progress)
-        written = _output.write_files(files, args.out)
-    _output.print_fit(console, outcome, written)
+        written = output.write_files(files, args.out)
+    output.print_fit(console, outcome, written)
     return 0
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
     """``ridgeway predict``."""
-    return _commands.predict(args.model, args.data, args.out, ids=args.id, sep=args.sep)
+    return commands.predict(args.model, args.data, args.out, ids=args.id, sep=args.sep)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     """``ridgeway check``."""
-    ok = _commands.check(_output.console(), args.model, args.data, args.max_gap, args.metric,
+    ok = commands.check(output.console(), args.model, args.data, args.max_gap, args.metric,
                          sep=args.sep, drop_missing_target=args.drop_missing_target)
     return 0 if ok else EXIT_ALERT
 
 
 def cmd_path(args: argparse.Namespace) -> int:
     """``ridgeway path``."""
-    return _commands.path(_output.console(), args)
+    return commands.path(output.console(), args)
 
 
 _COMMANDS = {"fit": cmd_fit, "demo": cmd_fit, "predict": cmd_predict, "check": cmd_check,
@@ -211,7 +211,7 @@ def _raised_in_ridgeway(exc: BaseException) -> bool:
     return Path(tb.tb_frame.f_code.co_filename).resolve().is_relative_to(_PACKAGE)
 
 
-_PACKAGE = Path(__file__).resolve().parent
+_PACKAGE = Path(__file__).resolve().parent.parent
 #: ridgeway's error classes for input the user can fix (messages written for the user)
 _USER_ERRORS = (DataError, ModelFileError, OutputError, SeparableDataError)
 
@@ -244,7 +244,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         (a bug: ``internal error in ridgeway X.Y (please report it)``; ``--debug`` or
         ``RIDGEWAY_DEBUG=1`` adds the traceback).
     """
-    from . import __version__
+    from .. import __version__
 
     parser = build_parser()
     argv = _join_negative_values(list(sys.argv[1:] if argv is None else argv))

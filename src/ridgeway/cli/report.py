@@ -66,7 +66,7 @@ def figures(outcome: Any, progress: Any = None) -> dict[str, tuple[bytes, str]]:
     """The report's plots as PNG bytes with a caption, keyed by file name.
 
     Users' labels are drawn as written (a column named ``$x$`` shows as is, not as math text)
-    and cut to :data:`ridgeway._output.MAX_LABEL` characters.
+    and cut to :data:`ridgeway.cli.output.MAX_LABEL` characters.
     """
     _use_agg()
     with np.errstate(all="ignore"):
@@ -75,7 +75,7 @@ def figures(outcome: Any, progress: Any = None) -> dict[str, tuple[bytes, str]]:
 
 def _figures(outcome: Any, progress: Any) -> dict[str, tuple[bytes, str]]:
     from .. import inspection as ins
-    from .._output import MAX_LABEL
+    from .output import MAX_LABEL
 
     kind, est, out = outcome.kind, outcome.cv_estimator, {}
     names = [_short(n, MAX_LABEL) for n in outcome.feature_names]
@@ -207,7 +207,7 @@ def _diagnostics(outcome: Any) -> dict[str, tuple[bytes, str]]:
 def _short(label: Any, limit: int = 40) -> str:
     """A user's label (a column name, a class) for a plot: cut to ``limit`` characters, its
     dollar signs escaped so that matplotlib draws them instead of reading math text."""
-    from .._output import short
+    from .output import short
 
     return short(str(label), limit).replace("$", r"\$")
 
@@ -293,7 +293,7 @@ def _table(head: list[str], rows: list[list[str]], left: tuple[int, ...] = (0,))
 
 def _sections(outcome: Any) -> tuple[list[str], list[str]]:
     """The tables before the plots, and the (possibly long) coefficient table after them."""
-    from .._output import (
+    from .output import (
         baseline_label,
         coefficient_rows,
         convention_rows,
@@ -342,7 +342,7 @@ def build_report(outcome: Any, progress: Any = None) -> tuple[str, dict[str, byt
 
     Parameters
     ----------
-    outcome : ridgeway._fitjob.FitOutcome
+    outcome : ridgeway.cli.fitjob.FitOutcome
     progress : object with ``stage`` and ``advance``, optional
 
     Returns

@@ -16,9 +16,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._preprocess import Preprocessor
-from .exceptions import AlphaEdgeWarning, ConvergenceWarning
-from .inspection import (
+from ..exceptions import AlphaEdgeWarning, ConvergenceWarning
+from ..inspection import (
     baseline_metrics,
     coefficient_table,
     error_reduction_l1,
@@ -28,7 +27,7 @@ from .inspection import (
     positive_class,
     primary_error,
 )
-from .io import (
+from ..io import (
     DataError,
     check_columns,
     check_missing,
@@ -39,7 +38,8 @@ from .io import (
     read_note,
     read_table,
 )
-from .persistence import SavedModel
+from .modelfile import SavedModel
+from .preprocess import Preprocessor
 
 __all__ = ["FitOptions", "FitOutcome", "Progress", "parse_alphas",
            "parse_cv", "run_fit"]
@@ -224,7 +224,7 @@ def _load(options: FitOptions) -> tuple[pa.Table, str, str]:
         raise DataError(f"--drop took the file name {swallowed[0]!r} as a column; put DATA "
                         "before --drop (ridgeway fit DATA --target COL --drop COL ...).")
     if options.data is None:
-        from .datasets import demo_path
+        from ..datasets import demo_path
 
         path, target = demo_path("regression")
         return read_table(path), options.target or target, f"bundled demo data ({path.name})"
@@ -345,7 +345,7 @@ def _split(y: np.ndarray, test_size: float, classifier: bool, seed: int,
 
 def _svm_score(est: Any, X: np.ndarray, y: np.ndarray, sample_weight=None) -> float:
     """Negative mean squared hinge loss (one-vs-rest, summed over classes)."""
-    from .inspection._metrics import scores_of
+    from ..inspection._metrics import scores_of
 
     classes = np.asarray(est.classes_)
     scores, _ = scores_of(est, X)
@@ -358,10 +358,10 @@ def _svm_score(est: Any, X: np.ndarray, y: np.ndarray, sample_weight=None) -> fl
 def _cv_estimator(kind: str, options: FitOptions, cv: Any, method: str) -> Any:
     alphas = parse_alphas(options.alphas)
     if kind == "ridge":
-        from .linear_model import RidgeCV
+        from ..linear_model import RidgeCV
 
         return RidgeCV(alphas=alphas, cv=cv, selection=options.selection)
-    from .linear_model import _glm_cv
+    from ..linear_model import _glm_cv
 
     cls = {"logistic": _glm_cv.LogisticRegressionCV, "svm": _glm_cv.LinearSVCCV,
            "poisson": _glm_cv.PoissonRegressorCV}[kind]
@@ -373,7 +373,7 @@ def _cv_estimator(kind: str, options: FitOptions, cv: Any, method: str) -> Any:
 
 def _final(kind: str, est: Any) -> Any:
     """The single-alpha estimator holding the CV estimator's final fit."""
-    from .linear_model import LinearSVC, LogisticRegression, PoissonRegressor, Ridge
+    from ..linear_model import LinearSVC, LogisticRegression, PoissonRegressor, Ridge
 
     cls = {"ridge": Ridge, "logistic": LogisticRegression, "svm": LinearSVC,
            "poisson": PoissonRegressor}[kind]
@@ -393,7 +393,7 @@ def _df(est: Any, X: np.ndarray, y: np.ndarray) -> float:
     hit = np.flatnonzero(np.asarray(res["alphas"]) == est.alpha_)
     if hit.size:
         return float(np.ravel(res["df"])[hit[0]])
-    from .linalg import RidgeSpectrum
+    from ..linalg import RidgeSpectrum
 
     return float(RidgeSpectrum.from_data(X, y).df(np.array([est.alpha_]))[0])
 

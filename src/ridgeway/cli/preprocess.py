@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .io import DataError, check_columns, column_kind, float_values, source_of, where
+from ..io import DataError, check_columns, column_kind, float_values, source_of, where
 
 __all__ = ["Preprocessor"]
 

@@ -19,9 +19,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ._atomic import replace_folder
-from ._fitjob import FitOutcome, Progress
-from .persistence import model_json
+from .atomic import replace_folder
+from .fitjob import FitOutcome, Progress
+from .modelfile import model_json
 
 __all__ = ["console", "prepare_outputs", "print_fit", "progress_bar", "write_files"]
 
@@ -137,7 +137,7 @@ def cv_line(outcome: FitOutcome) -> str:
 
 def convention_rows(outcome: FitOutcome) -> list[tuple[str, str, str]]:
     """(tool, value, note) of the chosen alpha in other tools' conventions."""
-    from . import conventions
+    from .. import conventions
 
     loss, names = _CONVENTIONS[outcome.kind]
     multiclass = np.ndim(outcome.saved.estimator.coef_) == 2 and \
@@ -315,8 +315,8 @@ def fit_csv_files(outcome: FitOutcome) -> dict[str, bytes]:
     """``cv_curve.csv`` (alpha, mean / SD / SE of the CV score, df if known, each fold) and,
     with held-out rows, ``heldout_predictions.csv`` (input row number from 0, actual value,
     prediction, and class probabilities or scores)."""
-    from ._commands import predictions_csv
-    from .inspection._metrics import scores_of
+    from ..inspection._metrics import scores_of
+    from .commands import predictions_csv
 
     res = outcome.cv_estimator.cv_results_
     order = np.argsort(np.asarray(res["alphas"], dtype=float))
@@ -373,7 +373,7 @@ def prepare_outputs(outcome: FitOutcome, *, report: bool,
 def write_files(files: dict[str, bytes | str], out_dir: Path) -> list[Path]:
     """Replace ``out_dir`` by a folder holding exactly ``files``, all or nothing.
 
-    See :func:`ridgeway._atomic.replace_folder`: the files are staged beside ``out_dir`` and
+    See :func:`ridgeway.cli.atomic.replace_folder`: the files are staged beside ``out_dir`` and
     swapped in with one rename, so the folder never mixes two runs.
     """
     return replace_folder(out_dir, files)

@@ -1,0 +1,7 @@
+"""``python -m ridgeway``: the same as the ``ridgeway`` command."""
+
+import sys
+
+from ridgeway.cli import main
+
+sys.exit(main())
