@@ -158,7 +158,7 @@ EXCLUDED = {
     "test_LogisticRegressionCV_on_folds": "compares fold coefficients to separate fits at "
     "rtol=1e-5; ridgeway's fold paths stop at 2% of the CV standard error (docs/glm.md)",
     "test_dtype_match": "expects liblinear's float64 output; ridgeway keeps float32 with every "
-    "solver (tests/test_glm_compat.py checks the dtypes against scikit-learn's lbfgs)",
+    "solver (tests/linear_model/test_glm_compat.py checks the dtypes against scikit-learn's lbfgs)",
     "test_penalty_none": "expects scikit-learn's warning that C is ignored with penalty=None",
     "test_n_iter": "counts iterations of scikit-learn's solvers (and, with l1_ratios, an extra "
     "axis of the legacy n_iter_)",

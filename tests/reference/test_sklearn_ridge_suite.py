@@ -139,7 +139,7 @@ EXCLUDED = {
     "test_ridgecv_sample_weight": (
         "compares with GridSearchCV's default score, unweighted R^2; ridgeway's default k-fold "
         "score is the weighted MSE (a documented choice); the same comparison with "
-        "scoring='r2' is tests/test_ridgecv.py::test_custom_scorers_match_sklearn"),
+        "scoring='r2' is tests/linear_model/test_ridgecv.py::test_custom_scorers_match_sklearn"),
     "test_ridge_gcv_integer_arrays": NO_STORE,
     "test_ridge_gcv_sample_weights": NO_STORE,
     "test_ridge_cv_individual_penalties": NO_STORE,

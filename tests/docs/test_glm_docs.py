@@ -3,7 +3,7 @@
 import doctest
 from pathlib import Path
 
-GUIDE = Path(__file__).resolve().parents[1] / "docs" / "glm.md"
+GUIDE = Path(__file__).resolve().parents[2] / "docs" / "glm.md"
 
 
 def test_glm_guide_examples():

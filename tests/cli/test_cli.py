@@ -16,7 +16,7 @@ import pytest
 from ridgeway.cli.modelfile import load_model
 from ridgeway.io import read_table
 
-SRC = str(Path(__file__).resolve().parents[1] / "src")
+SRC = str(Path(__file__).resolve().parents[2] / "src")
 
 
 def ridgeway(*args: str, cwd: Path) -> subprocess.CompletedProcess:

@@ -10,7 +10,7 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("matplotlib")
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "docs" / "examples" / "weight_decay_clinicalnet.py"
+EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "weight_decay_clinicalnet.py"
 
 
 def _load():

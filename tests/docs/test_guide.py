@@ -10,7 +10,7 @@ import pytest
 
 matplotlib.use("Agg")
 
-GUIDE = Path(__file__).resolve().parents[1] / "docs" / "guide.md"
+GUIDE = Path(__file__).resolve().parents[2] / "docs" / "guide.md"
 BLOCKS = re.findall(r"^```python\n(.*?)^```", GUIDE.read_text(), re.S | re.M)
 NAMESPACE: dict = {"__name__": "guide"}
 

@@ -13,7 +13,7 @@ import pytest
 
 from ridgeway.cli import main
 
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                   "--no-first-run", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--hide-scrollbars"]
@@ -71,7 +71,7 @@ def credit_report(tmp_path_factory) -> Path:
     import sys
 
     tmp = tmp_path_factory.mktemp("credit")
-    examples = Path(__file__).resolve().parents[1] / "docs" / "examples"
+    examples = Path(__file__).resolve().parents[2] / "docs" / "examples"
     sys.path.insert(0, str(examples))
     try:
         from make_credit import credit_table

@@ -17,7 +17,7 @@ from ridgeway.cli import main
 from ridgeway.cli.modelfile import load_model
 from ridgeway.io import DataError, read_table
 
-SRC = str(Path(__file__).resolve().parents[1] / "src")
+SRC = str(Path(__file__).resolve().parents[2] / "src")
 
 
 def _write(path, columns):

@@ -199,7 +199,7 @@ def test_check_defaults_to_a_metric_that_alerts_on_a_rare_class(tmp_path, capsys
     import sys
     from pathlib import Path
 
-    examples = Path(__file__).resolve().parents[1] / "docs" / "examples"
+    examples = Path(__file__).resolve().parents[2] / "docs" / "examples"
     sys.path.insert(0, str(examples))
     try:
         from make_credit import credit_table
