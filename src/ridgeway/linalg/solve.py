@@ -1,6 +1,6 @@
 """The one place where a ridge solver is chosen and run.
 
-``solver="auto"`` resolves as follows:
+``solver="auto"`` resolves as follows (:func:`plan_solver`, which :func:`solve_ridge` runs):
 
 * sparse X: ``"cholesky"`` on the implicitly centered gram when p <= 4,000, else ``"cg"``;
 * dense X with n < p: ``"cholesky"`` on the n x n kernel (the dual);
@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -41,24 +42,51 @@ ACCURACY_TARGET = 1e-12
 SPARSE_GRAM_MAX_FEATURES = 4000
 
 
-def resolve_solver(solver: str, X, penalty_factor: np.ndarray | None) -> str:
-    """Turn ``solver`` into a concrete method for this X; errors name the incompatibility."""
+@dataclass(frozen=True)
+class SolverPlan:
+    """What :func:`solve_ridge` runs: the concrete method and how.
+
+    Attributes
+    ----------
+    method : {"cholesky", "eigen", "svd", "cg", "lsqr", "refine"}
+    dual : bool
+        ``"cholesky"`` on the n x n kernel ``X D^-1 X'`` (n < p, every penalty factor > 0).
+    check_accuracy : bool
+        After the primal Cholesky, estimate the error from LAPACK's condition number and
+        polish or re-solve by ``"refine"`` the targets that miss 12 digits (``"auto"``, dense).
+    """
+
+    method: str
+    dual: bool = False
+    check_accuracy: bool = False
+
+
+def plan_solver(solver: str, X, penalty_factor: np.ndarray | None = None) -> SolverPlan:
+    """Turn ``solver`` into the concrete plan for this X; errors name the incompatibility.
+
+    See the module docstring for ``"auto"``. ``penalty_factor`` decides whether the dual is
+    possible (an unpenalized feature has no dual) and whether ``"eigen"`` is.
+    """
     sparse = sp.issparse(X)
-    _n, p = X.shape
-    if solver == "auto":
-        if sparse:
-            return "cholesky" if p <= SPARSE_GRAM_MAX_FEATURES else "cg"
-        return "cholesky"
+    n, p = X.shape
+    positive = penalty_factor is None or bool(np.all(penalty_factor > 0))
     if sparse and solver in ("svd", "refine"):
         raise ValueError(
             f"solver={solver!r} needs dense X; use 'cholesky', 'eigen', 'cg' or 'lsqr' for "
             "sparse input, or pass X.toarray()."
         )
-    return solver
-
-
-def _dual_ok(X, penalty_factor) -> bool:
-    return X.shape[0] < X.shape[1] and (penalty_factor is None or np.all(penalty_factor > 0))
+    if solver == "eigen" and not positive:
+        raise ValueError(
+            "solver='eigen' needs strictly positive penalty factors; use solver='cholesky' "
+            "for unpenalized features."
+        )
+    if solver == "auto" and sparse and p > SPARSE_GRAM_MAX_FEATURES:
+        return SolverPlan("cg")
+    if solver not in ("auto", "cholesky"):
+        return SolverPlan(solver)
+    dual = n < p and positive
+    return SolverPlan("cholesky", dual=dual,
+                      check_accuracy=solver == "auto" and not sparse and not dual)
 
 
 def _scaled(X, penalty_factor):
@@ -140,11 +168,6 @@ def polish(X, y2, s, stats: GramStats, sol: RidgeSolution, alphas, penalty_facto
 
 
 def _solve_eigen(X, y2, s, alphas, penalty_factor, fit_intercept) -> RidgeSolution:
-    if penalty_factor is not None and np.any(penalty_factor <= 0):
-        raise ValueError(
-            "solver='eigen' needs strictly positive penalty factors; use solver='cholesky' "
-            "for unpenalized features."
-        )
     Xs, scale = _scaled(X, penalty_factor)
     spec = RidgeSpectrum.from_data(Xs, y2, s, fit_intercept=fit_intercept)
     return _unscale(spec.solution(alphas), scale)
@@ -197,9 +220,9 @@ def solve_ridge(
     absolute values), which has the same minimizer up to the factors: ``w = (c_y / c_x) w'``,
     ``b = c_y b'``. The solvers that read X itself check its range first.
     """
-    kwargs = {"solver": solver, "fit_intercept": fit_intercept, "tol": tol,
-              "max_iter": max_iter}
-    if solver not in ("auto", "cholesky") and not sp.issparse(X) and (
+    plan = plan_solver(solver, X, penalty_factor)
+    kwargs = {"plan": plan, "fit_intercept": fit_intercept, "tol": tol, "max_iter": max_iter}
+    if plan.method != "cholesky" and not sp.issparse(X) and (
             out_of_range_scale(X) != 1.0 or out_of_range_scale(y2) != 1.0):
         # these solvers read X itself, where squares can overflow to a finite wrong answer
         return _solve_rescaled(X, y2, sample_weight, alphas, penalty_factor, kwargs)
@@ -303,9 +326,10 @@ def _solve_rescaled(X, y2, s, alphas, penalty_factor, kwargs) -> RidgeSolution:
     return sol
 
 
-def _solve_ridge(X, y2, sample_weight, alphas, penalty_factor, *, solver, fit_intercept,
-                 tol, max_iter, stats=None) -> RidgeSolution:
-    method = resolve_solver(solver, X, penalty_factor)
+def _solve_ridge(X, y2, sample_weight, alphas, penalty_factor, *, plan: SolverPlan,
+                 fit_intercept, tol, max_iter, stats=None) -> RidgeSolution:
+    """Run ``plan`` (the rescaling of :func:`solve_ridge` is done by the caller)."""
+    method = plan.method
     if method in ("cg", "lsqr"):
         return solve_iterative(X, y2, sample_weight, alphas, penalty_factor, method=method,
                                fit_intercept=fit_intercept, tol=tol, max_iter=max_iter)
@@ -316,7 +340,7 @@ def _solve_ridge(X, y2, sample_weight, alphas, penalty_factor, *, solver, fit_in
                          fit_intercept=fit_intercept)
     if method == "refine":
         return _refine_or_fallback(X, y2, sample_weight, alphas, penalty_factor, fit_intercept)
-    if _dual_ok(X, penalty_factor):
+    if plan.dual:
         Xs, scale = _scaled(X, penalty_factor)
         return _unscale(solve_dual(Xs, y2, sample_weight, alphas, fit_intercept=fit_intercept),
                         scale)
@@ -325,7 +349,7 @@ def _solve_ridge(X, y2, sample_weight, alphas, penalty_factor, *, solver, fit_in
     if _stats_out_of_range(stats, X):
         raise _OutOfRange
     sol = solve_gram(stats, alphas, penalty_factor, fit_intercept=fit_intercept)
-    if solver != "auto" or sp.issparse(X):
+    if not plan.check_accuracy:
         return sol
     t = y2.shape[1]
     err_w = np.full(t, np.inf if not sol.rcond or sol.rcond <= 0 else EPS / sol.rcond)
