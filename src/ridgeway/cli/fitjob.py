@@ -786,7 +786,7 @@ def _compare(outcome: FitOutcome, options: FitOptions, progress: Progress) -> No
             outcome.y_test)
     progress.stage("unregularized fit")
     est = outcome.cv_estimator
-    spectrum = getattr(est, "_spectrum", None)
+    spectrum = getattr(est, "spectrum_", None)
     outcome.reductions.append(error_reduction_unregularized(*args, spectrum=spectrum,
                                                             positive=outcome.positive))
     if options.extras and options.l1:

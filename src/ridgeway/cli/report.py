@@ -251,13 +251,11 @@ def _ridge_figures(outcome: Any, progress: Any, names: list[str]
 
 
 def _reuse_spectrum(estimator: Any, n_train: int) -> Any:
-    """The training-data spectrum a ``RidgeCV`` already computed, as a single-target one."""
-    import dataclasses
-
-    spec = getattr(estimator, "_spectrum", None)
-    if spec is None or spec.n_samples != n_train or np.shape(spec.q)[-1] != 1:
+    """The training-data spectrum a ``RidgeCV`` fitted on a 1-D y kept (``spectrum_``)."""
+    spec = getattr(estimator, "spectrum_", None)
+    if spec is None or spec.n_samples != n_train or not spec.single_target:
         return None
-    return spec if spec.single_target else dataclasses.replace(spec, single_target=True)
+    return spec
 
 
 def _glm_path(outcome: Any, progress: Any, names: list[str]) -> dict[str, tuple[bytes, str]]:

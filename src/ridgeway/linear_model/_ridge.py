@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import warnings
+from dataclasses import replace
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import minimize_scalar
 from sklearn.base import BaseEstimator
 
 from .._validation import (
     RIDGE_SOLVER_ALIASES,
     check_alpha,
-    check_alphas,
     check_choice,
     check_not_positive,
     check_penalty_factor,
@@ -20,9 +18,7 @@ from .._validation import (
     check_ridge_solver,
     check_store_cv_results,
 )
-from ..exceptions import AlphaEdgeWarning
 from ..linalg.direct import RidgeSolution
-from ..linalg.gram import GramStats
 from ..linalg.solve import (
     SOLVERS,
     is_finite,
@@ -32,18 +28,18 @@ from ..linalg.solve import (
     solve_ridge,
     varies,
 )
-from ..linalg.spectral import RidgeSpectrum
 from ..selection import (
-    SELECTION_RULES,
     CVCurve,
-    RidgeKFold,
-    check_cv,
+    SearchSpec,
+    check_alpha_grid,
+    check_representable_alphas,
+    check_rule,
     df_alpha_grid,
-    edge_warning,
     make_scorer_loss,
-    ridge_gcv_curve,
-    ridge_loo_curve,
-    select_alpha,
+    representable_only,
+    ridge_criterion,
+    search_alpha,
+    weighted_folds,
 )
 from ._base import LinearPredictorMixin, validate_regression_data
 
@@ -187,32 +183,6 @@ class _OutOfRange(Exception):
     """The statistics of X over- or underflowed float64: refit on rescaled data."""
 
 
-def _representable_only(evaluate, fx: float):
-    """``evaluate`` restricted to the alphas (on X / fx) that float64 holds in X's units."""
-    def restricted(alphas):
-        with np.errstate(over="ignore"):
-            original = alphas * fx * fx
-        keep = np.isfinite(original) & ((original > 0) | (alphas == 0))
-        if not np.any(keep):
-            check_representable_alphas(alphas[:1], fx)
-        return evaluate(alphas[keep])
-
-    return restricted
-
-
-def check_representable_alphas(chosen, fx: float):
-    """Alphas chosen on X / fx, in the units of X; an error if float64 cannot hold them."""
-    with np.errstate(over="ignore"):
-        alpha = np.asarray(chosen, dtype=np.float64) * fx * fx
-    if not np.all(np.isfinite(alpha)) or np.any((alpha == 0) & (np.asarray(chosen) > 0)):
-        raise ValueError(
-            f"The alpha chosen for this data is not representable in float64 (X has entries "
-            f"up to {fx:.3g} in absolute value, so the alphas that matter are of order "
-            f"{fx:.3g}^2). Rescale X (e.g. sklearn.preprocessing.StandardScaler, or divide it "
-            "by a constant c and multiply the chosen alpha by c^2 yourself).")
-    return alpha if np.ndim(chosen) else float(alpha)
-
-
 class RidgeCV(LinearPredictorMixin, BaseEstimator):
     """Ridge regression with alpha chosen by exact LOO, GCV or k-fold CV, over a whole grid.
 
@@ -262,6 +232,13 @@ class RidgeCV(LinearPredictorMixin, BaseEstimator):
         Score arrays have shape (n_alphas,), or (n_alphas, n_targets) with alpha_per_target.
     cv_mode_ : str
         ``"loo"``, ``"gcv"`` or ``"kfold"``.
+    spectrum_ : RidgeSpectrum or None
+        The eigendecomposition of the centered weighted gram of all the training rows that
+        scored the grid and gave the final fit (:class:`ridgeway.linalg.RidgeSpectrum`): it
+        answers any other alpha without a new factorization (``spectrum_.coef(alphas)``,
+        ``df``, ``shrinkage``, ``gcv``). Its outputs drop the target axis when y was 1-D.
+        None when it was not kept: wide data (n < p; the dual spectrum refers to X) or data
+        fitted rescaled because their squares leave float64's range.
     """
 
     def __init__(
@@ -306,49 +283,50 @@ class RidgeCV(LinearPredictorMixin, BaseEstimator):
         -------
         self : RidgeCV
         """
-        check_choice(self.selection, "selection", SELECTION_RULES)
+        mode = self._cv_mode()
+        check_rule(self.selection, has_spread=mode != "gcv")
         if self.gcv_mode is not None:
             check_choice(self.gcv_mode, "gcv_mode", ("auto", "svd", "eigen"))
         check_store_cv_results(self.store_cv_results)
-        mode = self._cv_mode()
-        if mode == "gcv" and self.selection == "1se":
-            raise ValueError('selection="1se" needs a CV spread; GCV has none. Use cv=None '
-                             "(LOO) or k-fold.")
+        grid = check_alpha_grid(self.alphas)
         X, y, y2, sw = validate_regression_data(self, X, y, sample_weight)
         check_positive_weights(sw, mode)
+        splits = weighted_folds(self.cv, X, y, sw) if mode == "kfold" else None
         # Data whose squares over- or underflow float64 are fitted rescaled (same minimizer,
         # alphas in units of the scaled data) and mapped back; y by its own size up front,
         # X when its statistics prove out of range (checked after the fact: no extra pass).
         fy = out_of_range_scale(y2)
+        args = (mode, grid, y, y2, sw, splits, sample_weight is not None)
         try:
             with np.errstate(over="ignore", invalid="ignore"):
-                return self._fit(mode, X, y, y2, sw, sample_weight is not None, 1.0, fy)
+                return self._fit(X, *args, 1.0, fy)
         except (np.linalg.LinAlgError, _OutOfRange):
             fx = max_abs(X)
         Xs = X * (1.0 / fx) if sp.issparse(X) else np.divide(X, fx, dtype=X.dtype)
-        return self._fit(mode, Xs, y, y2, sw, sample_weight is not None, fx, fy)
+        return self._fit(Xs, *args, fx, fy)
 
-    def _fit(self, mode, X, y, y2, sw, weighted, fx, fy) -> RidgeCV:
+    def _fit(self, X, mode, grid, y, y2, sw, splits, weighted, fx, fy) -> RidgeCV:
         """``fit`` on ``X`` (already divided by ``fx``) and ``y / fy``; results mapped back."""
         if fy != 1.0:
             y, y2 = y / fy, y2 / fy
         loss = make_scorer_loss(self.scoring, per_target=self.alpha_per_target,
                                 one_d=y.ndim == 1, weighted=weighted, y_scale=fy)
-        evaluate, eigenvalues, stats = self._criterion(mode, X, y, y2, sw, loss)
-        if (fx == 1.0 and not np.all(np.isfinite(eigenvalues))) or (
-                fx == 1.0 and eigenvalues.size == 0 and varies(X)):
+        crit = ridge_criterion(mode, X, y2, sw, splits=splits, loss=loss,
+                               fit_intercept=self.fit_intercept, reuse_projections=grid.auto)
+        spec = crit.spectrum
+        eigenvalues = spec.eigenvalues
+        if fx == 1.0 and (not np.all(np.isfinite(eigenvalues)) or (
+                eigenvalues.size == 0 and varies(X))):
             raise _OutOfRange
-        if fx != 1.0:
-            evaluate = _representable_only(evaluate, fx)
-        grid = self._grid(eigenvalues, fx)
-        curve = evaluate(grid)
-        if isinstance(self.alphas, str):
-            grid, curve = _widen(grid, curve, evaluate, self.alpha_per_target)
-        chosen, best_loss = self._select(curve, evaluate, fx)
-        sol = solve_from_spectrum(self._spectrum, X, y2, sw, np.atleast_1d(chosen), stats)
+        evaluate = crit.evaluate if fx == 1.0 else representable_only(crit.evaluate, fx)
+        start = df_alpha_grid(eigenvalues) if grid.values is None else grid.values / fx / fx
+        found = search_alpha(evaluate, start, SearchSpec(
+            rule=self.selection, per_target=self.alpha_per_target, auto=grid.auto),
+            x_scale=fx)
+        sol = solve_from_spectrum(spec, X, y2, sw, np.atleast_1d(found.alpha), crit.stats)
         if fx != 1.0 or fy != 1.0:
             sol = RidgeSolution(sol.coef / fx * fy, sol.intercept * fy, sol.solver, sol.n_iter)
-        chosen = check_representable_alphas(chosen, fx)
+        chosen = check_representable_alphas(found.alpha, fx)
         if not is_finite(sol):
             raise ValueError(
                 "The ridge solution is not representable in float64 for this data: the "
@@ -358,99 +336,14 @@ class RidgeCV(LinearPredictorMixin, BaseEstimator):
         self.alpha_ = chosen if self.alpha_per_target and y.ndim == 2 else float(
             np.atleast_1d(chosen)[0])
         mse = 1.0 if loss is not None else fy * fy  # a scorer saw y in its own units
-        self.best_score_ = (-best_loss if np.ndim(best_loss) else -float(best_loss)) * mse
+        self.best_score_ = (-found.loss if np.ndim(found.loss) else -float(found.loss)) * mse
         self.cv_mode_ = mode
-        self.cv_results_ = self._results(curve, eigenvalues, stats, y2)
-        self.cv_results_["alphas"] = self.cv_results_["alphas"] * fx * fx
-        for key, value in self.cv_results_.items():
-            if key.endswith("test_score"):
-                self.cv_results_[key] = value * mse
-        if self._spectrum.basis is None:
-            self._spectrum = None  # a dual spectrum refers to X: do not keep X alive
+        self.cv_results_ = _results(found.curve, spec, y2.shape[0], self.alpha_per_target,
+                                    fx, mse)
+        # a dual spectrum refers to X (not kept alive); a rescaled one is in other units
+        kept = spec.basis is not None and fx == 1.0 and fy == 1.0
+        self.spectrum_ = replace(spec, single_target=y.ndim == 1) if kept else None
         return self
-
-    # -------------------------------------------------------------------- helpers of fit
-    def _criterion(self, mode, X, y, y2, sw, loss):
-        """Return ``(evaluate(alphas) -> CVCurve, eigenvalues, full-data GramStats or None)``."""
-        if mode == "kfold":
-            splits = list(check_cv(self.cv, y).split(X, y))
-            if any(len(train) < 2 for train, _ in splits):
-                raise ValueError(
-                    f"Too few samples for the folds: {X.shape[0]} samples in "
-                    f"{len(splits)} folds leave fewer than 2 training rows in a fold."
-                )
-            for k, (train, test) in enumerate(splits):
-                if not (np.sum(sw[train]) > 0 and np.sum(sw[test]) > 0):
-                    part = "training" if not np.sum(sw[train]) > 0 else "held-out"
-                    raise ValueError(
-                        f"Fold {k} has no {part} row with positive sample_weight. Use fewer "
-                        "folds, shuffle them (cv=KFold(k, shuffle=True, random_state=0)), or "
-                        "drop the rows of weight 0.")
-            kfold = RidgeKFold(X, y2, sw, splits, fit_intercept=self.fit_intercept, loss=loss)
-            stats = kfold.total
-            if stats is not None:
-                spec = RidgeSpectrum.from_stats(stats, fit_intercept=self.fit_intercept)
-            else:
-                spec = RidgeSpectrum.from_data(X, y2, sw, fit_intercept=self.fit_intercept)
-            self._spectrum = spec
-            return kfold.curve, spec.eigenvalues, stats
-        stats = GramStats.from_arrays(X, y2, sw) if X.shape[0] >= X.shape[1] else None
-        if stats is not None:
-            spec = RidgeSpectrum.from_stats(stats, fit_intercept=self.fit_intercept)
-        else:
-            spec = RidgeSpectrum.from_data(X, y2, sw, fit_intercept=self.fit_intercept)
-        self._spectrum = spec
-        if mode == "gcv":
-            return (lambda a: ridge_gcv_curve(spec, a)), spec.eigenvalues, stats
-        proj = spec.projections(X) if isinstance(self.alphas, str) else None
-        return (lambda a: ridge_loo_curve(spec, X, y2, sw, a, loss, proj)), spec.eigenvalues, stats
-
-    def _grid(self, eigenvalues, fx: float = 1.0) -> np.ndarray:
-        """The candidate alphas, in the units of X divided by ``fx``."""
-        if self.alphas is None or isinstance(self.alphas, str):
-            if isinstance(self.alphas, str):
-                check_choice(self.alphas, "alphas", ("auto",))
-            return df_alpha_grid(eigenvalues)
-        return check_alphas(self.alphas) / fx / fx
-
-    def _select(self, curve: CVCurve, evaluate, fx: float = 1.0):
-        """Chosen alpha(s) and their mean loss, per target or on the target-averaged loss."""
-        targets = range(curve.mean.shape[1]) if self.alpha_per_target else [None]
-        chosen, best = [], []
-        for j in targets:
-            mean, sem = _column(curve, j)
-            pick = select_alpha(curve.alphas, mean, sem, rule=self.selection)
-            alpha, value = curve.alphas[pick.index], mean[pick.index]
-            if isinstance(self.alphas, str) and self.selection == "min":
-                alpha, value = _refine_min(curve.alphas, pick.index, evaluate, j, value)
-            elif not isinstance(self.alphas, str):
-                message = edge_warning(curve.alphas * fx * fx, pick.index)
-                if message:
-                    warnings.warn(message, AlphaEdgeWarning, stacklevel=3)
-            chosen.append(alpha)
-            best.append(value)
-        if self.alpha_per_target:
-            return np.array(chosen), np.array(best)
-        return chosen[0], best[0]
-
-    def _results(self, curve: CVCurve, eigenvalues, stats, y2) -> dict:
-        agg = not self.alpha_per_target
-        mean = curve.mean.mean(axis=1) if agg else curve.mean
-        res = {"alphas": curve.alphas, "mean_test_score": -mean}
-        if curve.splits is not None:
-            splits = curve.splits.mean(axis=2) if agg else curve.splits
-            res["std_test_score"] = splits.std(axis=0)
-            for k, fold in enumerate(splits):
-                res[f"split{k}_test_score"] = -fold
-        elif curve.std_error is not None:
-            sem = curve.std_error.mean(axis=1) if agg else curve.std_error
-            res["std_test_score"] = sem * np.sqrt(y2.shape[0])
-        else:
-            res["std_test_score"] = np.full_like(mean, np.nan)
-        sem = _column(curve, None)[1] if agg else curve.std_error
-        res["sem_test_score"] = np.full_like(mean, np.nan) if sem is None else sem
-        res["df"] = self._spectrum.df(curve.alphas)
-        return res
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -459,69 +352,27 @@ class RidgeCV(LinearPredictorMixin, BaseEstimator):
         return tags
 
 
-def _column(curve: CVCurve, j: int | None):
-    """Mean loss and its standard error for target ``j`` (or averaged over targets)."""
-    if j is not None:
-        sem = None if curve.std_error is None else curve.std_error[:, j]
-        return curve.mean[:, j], sem
-    mean = curve.mean.mean(axis=1)
+def _results(curve: CVCurve, spec, n_samples: int, per_target: bool, x_scale: float,
+             score_scale: float) -> dict:
+    """``cv_results_``: scores (greater is better, times ``score_scale``) and ``df`` per alpha
+    (in the units of X times ``x_scale``), target-averaged unless ``per_target``."""
+    agg = not per_target
+    mean = curve.mean.mean(axis=1) if agg else curve.mean
+    res = {"alphas": curve.alphas * x_scale * x_scale, "mean_test_score": -mean}
     if curve.splits is not None:
-        per_fold = curve.splits.mean(axis=2)
-        return mean, per_fold.std(axis=0) / np.sqrt(per_fold.shape[0])
-    sem = None if curve.std_error is None else curve.std_error.mean(axis=1)
-    return mean, sem
-
-
-def _widen(grid, curve: CVCurve, evaluate, per_target: bool, max_rounds: int = 6):
-    """Extend the grid by 3 decades on a side while a best alpha sits on that edge."""
-    for _ in range(max_rounds):
-        means = curve.mean if per_target else curve.mean.mean(axis=1, keepdims=True)
-        best = np.argmin(np.where(np.isfinite(means), means, np.inf), axis=0)
-        lo_edge = np.any(grid[best] == grid.min())
-        hi_edge = np.any(grid[best] == grid.max())
-        if not (lo_edge or hi_edge):
-            break
-        extra = []
-        if hi_edge:
-            extra.append(np.geomspace(grid.max() * 1e3, grid.max(), 21)[:-1])
-        if lo_edge and grid.min() > 1e-300:
-            extra.append(np.geomspace(grid.min(), grid.min() * 1e-3, 21)[1:])
-        if not extra:
-            break
-        new = np.concatenate(extra)
-        add = evaluate(new)
-        grid = np.concatenate([grid, new])
-        order = np.argsort(grid)[::-1]
-        curve = _merge_curves(curve, add, order)
-        grid = grid[order]
-    return grid, curve
-
-
-def _merge_curves(a: CVCurve, b: CVCurve, order) -> CVCurve:
-    def cat(x, y, axis=0):
-        return None if x is None else np.concatenate([x, y], axis=axis).take(order, axis=axis)
-
-    return CVCurve(
-        cat(a.alphas, b.alphas), cat(a.mean, b.mean), cat(a.std_error, b.std_error),
-        cat(a.splits, b.splits, axis=1),
-    )
-
-
-def _refine_min(alphas, index, evaluate, j, value):
-    """Bounded 1-D search of the CV loss on log(alpha) between the grid neighbours of index."""
-    order = np.argsort(alphas)
-    pos = int(np.flatnonzero(order == index)[0])
-    lo = np.log(alphas[order[max(pos - 1, 0)]])
-    hi = np.log(alphas[order[min(pos + 1, len(alphas) - 1)]])
-    if not hi > lo:
-        return alphas[index], value
-
-    def f(log_alpha):
-        mean = evaluate(np.array([np.exp(log_alpha)])).mean[0]
-        return float(mean[j] if j is not None else mean.mean())
-
-    res = minimize_scalar(f, bounds=(lo, hi), method="bounded", options={"xatol": 1e-6})
-    if res.fun < value:
-        return float(np.exp(res.x)), float(res.fun)
-    return alphas[index], value
-
+        splits = curve.splits.mean(axis=2) if agg else curve.splits
+        res["std_test_score"] = splits.std(axis=0)
+        for k, fold in enumerate(splits):
+            res[f"split{k}_test_score"] = -fold
+    elif curve.std_error is not None:
+        sem = curve.std_error.mean(axis=1) if agg else curve.std_error
+        res["std_test_score"] = sem * np.sqrt(n_samples)
+    else:
+        res["std_test_score"] = np.full_like(mean, np.nan)
+    sem = curve.column(None)[1] if agg else curve.std_error
+    res["sem_test_score"] = np.full_like(mean, np.nan) if sem is None else sem
+    for key, value in res.items():
+        if key.endswith("test_score"):
+            res[key] = value * score_scale
+    res["df"] = spec.df(curve.alphas)
+    return res
