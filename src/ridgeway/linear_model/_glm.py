@@ -13,11 +13,13 @@ numerical happens here.
 
 from __future__ import annotations
 
+from functools import partial
 from numbers import Real
 
 import numpy as np
 from scipy.special import expit, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.metrics import accuracy_score, d2_tweedie_score
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -237,7 +239,14 @@ def encode_classes(y, sample_weight, class_weight):
 
 
 class _LinearClassifier(ClassifierMixin, BaseEstimator):
-    """Shared prediction code of the linear classifiers."""
+    """Shared prediction code of the linear classifiers.
+
+    Every response method is ``_respond(linear predictor, method)``; the CV estimators score
+    their held-out linear predictors through the same function.
+    """
+
+    _RESPONSES = ("predict", "decision_function")
+    _score_metric = staticmethod(accuracy_score)  # ``score`` (ClassifierMixin's)
 
     def _linear_predictor(self, X) -> np.ndarray:
         X = validate_X(self, X, reset=False)
@@ -245,17 +254,23 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):
             X = X.astype(np.float64)
         return np.asarray(X @ self.coef_.T) + self.intercept_
 
+    def _respond(self, eta: np.ndarray, method: str) -> np.ndarray:
+        """The output of ``method`` (one of ``_RESPONSES``) for linear predictors ``eta``."""
+        scores = eta[:, 0] if eta.shape[1] == 1 else eta
+        if method == "decision_function":
+            return scores
+        idx = (scores > 0).astype(int) if scores.ndim == 1 else np.argmax(scores, axis=1)
+        return self.classes_[idx]
+
     def decision_function(self, X) -> np.ndarray:
         """Linear predictor ``X w + b``: shape (n_samples,) for two classes, else (n, K)."""
         check_is_fitted(self)
-        scores = self._linear_predictor(X)
-        return scores[:, 0] if scores.shape[1] == 1 else scores
+        return self._respond(self._linear_predictor(X), "decision_function")
 
     def predict(self, X) -> np.ndarray:
         """Predicted class labels."""
-        scores = self.decision_function(X)
-        idx = (scores > 0).astype(int) if scores.ndim == 1 else np.argmax(scores, axis=1)
-        return self.classes_[idx]
+        check_is_fitted(self)
+        return self._respond(self._linear_predictor(X), "predict")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -387,18 +402,31 @@ class LogisticRegression(GLMFitMixin, _LinearClassifier):
         self.coef_, self.intercept_ = coef, intercept
         self.n_iter_ = np.array([fits[0].n_iter])
 
-    def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities, shape (n_samples, n_classes), in the dtype of ``coef_``."""
-        scores = self.decision_function(X)
+    _RESPONSES = (*_LinearClassifier._RESPONSES, "predict_proba", "predict_log_proba")
+
+    def _respond(self, eta: np.ndarray, method: str) -> np.ndarray:
+        if method not in ("predict_proba", "predict_log_proba"):
+            return super()._respond(eta, method)
+        scores = super()._respond(eta, "decision_function")
         if scores.ndim == 1:
             p = expit(scores)
-            return np.column_stack([1 - p, p])
-        return softmax(scores, axis=1)
+            p = np.column_stack([1 - p, p])
+        else:
+            p = softmax(scores, axis=1)
+        if method == "predict_proba":
+            return p
+        with np.errstate(divide="ignore"):
+            return np.log(p)
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities, shape (n_samples, n_classes), in the dtype of ``coef_``."""
+        check_is_fitted(self)
+        return self._respond(self._linear_predictor(X), "predict_proba")
 
     def predict_log_proba(self, X) -> np.ndarray:
         """Logarithm of :meth:`predict_proba`."""
-        with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
+        check_is_fitted(self)
+        return self._respond(self._linear_predictor(X), "predict_log_proba")
 
 
 def logistic_target(y_idx: np.ndarray, n_classes: int):
@@ -569,10 +597,17 @@ class PoissonRegressor(GLMFitMixin, RegressorMixin, BaseEstimator):
         self.intercept_ = float(fits[0].intercept[0])
         self.n_iter_ = int(fits[0].n_iter)
 
+    _RESPONSES = ("predict",)
+    _score_metric = staticmethod(partial(d2_tweedie_score, power=1))  # ``score``
+
     def predict(self, X) -> np.ndarray:
         """Expected counts ``exp(X w + b)``; raises if one would overflow (see Notes)."""
         check_is_fitted(self)
-        eta = self._linear_predictor(X)[:, 0]
+        return self._respond(self._linear_predictor(X), "predict")
+
+    def _respond(self, eta: np.ndarray, method: str) -> np.ndarray:
+        """``exp(eta)`` (``method="predict"``, the only response of a count model)."""
+        eta = eta[:, 0]
         limit = np.log(np.finfo(eta.dtype).max)
         if np.any(eta > limit):
             rows = np.flatnonzero(eta > limit)
@@ -593,9 +628,7 @@ class PoissonRegressor(GLMFitMixin, RegressorMixin, BaseEstimator):
 
     def score(self, X, y, sample_weight=None) -> float:
         """D^2, the fraction of Poisson deviance explained (1 is perfect)."""
-        from sklearn.metrics import d2_tweedie_score
-
-        return d2_tweedie_score(y, self.predict(X), sample_weight=sample_weight, power=1)
+        return self._score_metric(y, self.predict(X), sample_weight=sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -16,8 +16,10 @@ folds in lock-step and stopped at a fraction of the held-out standard error
 or by :func:`ridgeway.glm.fit_path` per fold (:class:`~ridgeway.glm.cvpath.GeneralCV`). The
 final fit at ``alpha_`` is solved to ``tol`` on all data, started from the CV solutions.
 
-Scores come from a scikit-learn scorer applied to a stand-in of the fitted estimator whose
-linear predictor is the held-out (or leave-one-out) one, so any scorer works with both methods.
+Scores come from a scikit-learn scorer applied to the responses of the single-alpha model to
+the held-out (or leave-one-out) linear predictors (:class:`ridgeway.selection.KnownResponses`),
+so any scorer works with both methods. The search over the grid (widening, the rule,
+refinement) is :func:`ridgeway.selection.search_alpha`, as for ``RidgeCV``.
 
 Default grid (``alphas=None``): ``n_alphas`` log-spaced values from ``sum_j d_j / 0.01`` down to
 ``0.01 * min_j d_j``, with ``d_j`` the eigenvalues of ``X_c' diag(c) X_c``, ``c_i`` the loss
@@ -27,27 +29,31 @@ about ``rank(X)`` (see :func:`ridgeway.selection.df_alpha_grid`).
 
 from __future__ import annotations
 
-import inspect
-import warnings
 from numbers import Integral
 
 import numpy as np
-from scipy.optimize import minimize_scalar
 from sklearn.base import is_classifier
-from sklearn.metrics import check_scoring, make_scorer
+from sklearn.metrics import check_scoring
 
-from .._validation import check_alphas, check_choice, check_int, check_sample_weight
-from ..exceptions import AlphaEdgeWarning
+from .._validation import check_choice, check_int, check_sample_weight
 from ..glm import GLMData, resolve_solver
 from ..glm.cvpath import GeneralCV, SpectralCV, refit_exact, use_spectral
 from ..glm.path import null_model_curvature
 from ..selection import (
+    AlphaGrid,
+    CVCurve,
+    KnownResponses,
+    SearchResult,
+    SearchSpec,
     accepts_sample_weight,
+    check_alpha_grid,
     check_cv,
+    check_rule,
     df_alpha_grid,
-    edge_warning,
+    fold_stats,
     log_grid,
-    select_alpha,
+    search_alpha,
+    with_labels,
 )
 from ._glm import (
     LinearSVC,
@@ -98,86 +104,92 @@ def _sklearn_Cs(Cs) -> np.ndarray:
 class GLMCVMixin:
     """``fit`` of every GLM ``...CV`` estimator (mixed in before the single-alpha estimator)."""
 
-    def _base(self, alpha: float):
-        """The single-alpha estimator with this estimator's shared hyperparameters."""
-        names = self._base_class._get_param_names()
-        params = {k: v for k, v in self.get_params(deep=False).items() if k in names}
-        return self._base_class(**{**params, "alpha": alpha})
-
-    def _check_cv_params(self) -> None:
+    def _check_cv_params(self) -> AlphaGrid:
+        """Validate the CV hyperparameters; return the grid asked for (``alphas`` or ``Cs``)."""
         check_glm_params(self)
         check_choice(self.method, "method", METHODS)
-        check_choice(self.selection, "selection", ("min", "1se"))
+        check_rule(self.selection)
         check_int(self.n_alphas, "n_alphas", minimum=1)
-        if getattr(self, "Cs", None) is not None and self.alphas is not None:
+        if getattr(self, "Cs", None) is None:
+            return check_alpha_grid(self.alphas)
+        if self.alphas is not None:
             raise ValueError(
                 "Pass either alphas or Cs, not both: Cs is scikit-learn's grid of inverse "
                 "penalties, alphas = 1 / Cs."
             )
-        if isinstance(self.alphas, str):
-            check_choice(self.alphas, "alphas", ("auto",))
+        return AlphaGrid(_sklearn_Cs(self.Cs))
 
     def fit(self, X, y, sample_weight=None):
         """Select alpha by cross-validation, then fit on all data. Returns ``self``."""
-        self._check_cv_params()
+        grid = self._check_cv_params()
         X, y = validate_Xy(self, X, y, y_numeric=self._y_numeric)
         problems, sw = self._encode(y, sample_weight)
         datas = [GLMData(X, Y, sw, bool(self.fit_intercept)) for Y, _ in problems]
         losses = [loss for _, loss in problems]
         self.solver_ = resolve_cv_solver(self, datas[0])
         folds = list(check_cv(self.cv, y, classifier=is_classifier(self)).split(X, y))
-        weight = None if sample_weight is None else check_sample_weight(sample_weight, len(y))
-        if self.scoring == self._native_scoring and len(problems) == 1:
-            score_fn = self._loss_scorer(losses[0], datas[0].y, weight)
-        else:
-            scorer = with_labels(check_scoring(self._base(1.0), self.scoring),
-                                 getattr(self, "classes_", None))
-            score_fn = self._scorer_on(scorer, X, y, weight)
-        max_iter = max_iter_for(self.solver_, self.max_iter)
-        # alpha 0 goes through fit_path, whose unpenalized fits detect separable data
-        has_zero = not (self.alphas is None or isinstance(self.alphas, str)) and bool(
-            np.any(check_alphas(self.alphas) == 0))
-        if use_spectral(datas, self.solver) and not has_zero:
-            engine = SpectralCV(X, datas, losses, folds, self.method, max_iter)
-            rank = engine.design.rank()
-        else:
-            engine = GeneralCV(datas, losses, folds, self.method, self.solver_, max_iter,
-                               self.tol)
-            rank = None
-        grid, rank = self._grid(datas[0], losses[0], rank)
+        score_fn = self._score_function(X, y, datas, losses, sample_weight)
+        engine, rank = self._engine(X, datas, losses, folds, grid)
+        start, rank = self._grid(datas[0], losses[0], rank, grid)
+        points = {}
 
-        def curve(alphas):
-            points = engine.evaluate(alphas)
-            return points, self._scores(points, folds, score_fn)
+        def evaluate(alphas: np.ndarray) -> CVCurve:
+            found = engine.evaluate(alphas)
+            points.update(zip(alphas.tolist(), found, strict=True))
+            return _score_curve(alphas, self._scores(found, folds, score_fn))
 
-        points, scores = curve(grid)
-        auto = isinstance(self.alphas, str)
-        if auto:
-            grid, points, scores = _widen(grid, points, scores, curve)
-        best = self._select(grid, scores, points, auto, curve)
+        found = self._search(evaluate, start, grid)
+        grid_points = [points[a] for a in found.curve.alphas.tolist()]
+        self._store_search(found, grid_points)
+        best = points[self.alpha_]
         outputs = (datas[0].n_outputs - 1) if datas[0].n_outputs > 1 else len(datas)
         self.rank_ = rank * outputs
         self.almost_unpenalized_ = bool(best.df >= NEAR_RANK * self.rank_)
         self._refit(X, datas, losses, best, engine)
-        self._store_cv_attributes(scores, points)
+        self._store_cv_attributes(-found.curve.splits[:, :, 0], grid_points)
         return self
 
     def _store_cv_attributes(self, scores, points) -> None:
         """Estimator-specific views of the CV results (scikit-learn's layouts)."""
 
-    def _grid(self, data: GLMData, loss, rank: int | None) -> tuple[np.ndarray, int]:
-        """The candidate grid (decreasing) and the design's rank (computed if not given)."""
-        given = getattr(self, "Cs", None) is not None or not (
-            self.alphas is None or isinstance(self.alphas, str))
-        if given and rank is not None:
-            grid = None
-        else:
-            grid, rank = default_alphas(data, loss, self.n_alphas)
-        if getattr(self, "Cs", None) is not None:
-            return np.sort(_sklearn_Cs(self.Cs))[::-1], rank
-        if not given:
-            return grid, rank
-        return np.sort(check_alphas(self.alphas))[::-1], rank
+    def _engine(self, X, datas, losses, folds, grid: AlphaGrid):
+        """The CV paths' engine, and the design's rank when the engine knows it."""
+        max_iter = max_iter_for(self.solver_, self.max_iter)
+        # alpha 0 goes through fit_path, whose unpenalized fits detect separable data
+        has_zero = grid.values is not None and bool(np.any(grid.values == 0))
+        if use_spectral(datas, self.solver) and not has_zero:
+            engine = SpectralCV(X, datas, losses, folds, self.method, max_iter)
+            return engine, engine.design.rank()
+        return GeneralCV(datas, losses, folds, self.method, self.solver_, max_iter,
+                         self.tol), None
+
+    def _grid(self, data: GLMData, loss, rank: int | None, grid: AlphaGrid
+              ) -> tuple[np.ndarray, int]:
+        """The starting grid (decreasing) and the design's rank (computed if not given)."""
+        if grid.values is None or rank is None:
+            default, rank = default_alphas(data, loss, self.n_alphas)
+        if grid.values is None:
+            return default, rank
+        return np.sort(grid.values)[::-1], rank
+
+    def _search(self, evaluate, start: np.ndarray, grid: AlphaGrid) -> SearchResult:
+        spec = SearchSpec(rule=self.selection, auto=grid.auto, widen_points=_WIDEN_POINTS,
+                          widen_rounds=_WIDEN_ROUNDS, refine_xatol=1e-2, refine_maxiter=12)
+        return search_alpha(evaluate, start, spec)
+
+    def _store_search(self, found: SearchResult, points) -> None:
+        """``cv_results_``, ``alphas_``, ``alpha_`` and ``best_score_``."""
+        scores = -found.curve.splits[:, :, 0]
+        mean, std, sem = fold_stats(scores)
+        alphas = found.curve.alphas
+        results = {"alphas": alphas, "mean_test_score": mean, "std_test_score": std,
+                   "sem_test_score": sem, "df": np.array([p.df for p in points])}
+        for k, row in enumerate(scores):
+            results[f"split{k}_test_score"] = row
+        self.cv_results_ = results
+        self.alphas_ = alphas
+        self.alpha_ = float(found.alpha)
+        self.best_score_ = -float(found.loss)
 
     def _scores(self, points, folds, score_fn) -> np.ndarray:
         """``(n_folds, n_alphas)`` scores of the held-out (or leave-one-out) predictors."""
@@ -187,6 +199,15 @@ class GLMCVMixin:
                 eta = point.held[0][test] if self.method == "alo" else point.held[k]
                 scores[k, a] = score_fn(eta, test)
         return scores
+
+    def _score_function(self, X, y, datas, losses, sample_weight):
+        """``(eta, rows) -> score`` of held-out linear predictors ``eta`` of ``rows``."""
+        weight = None if sample_weight is None else check_sample_weight(sample_weight, len(y))
+        if self.scoring == self._native_scoring and len(datas) == 1:
+            return self._loss_scorer(losses[0], datas[0].y, weight)
+        scorer = with_labels(check_scoring(self, self.scoring),
+                             getattr(self, "classes_", None))
+        return self._scorer_on(scorer, X, y, weight)
 
     def _loss_scorer(self, loss, Y: np.ndarray, weight):
         """The model's own mean loss as a score: ``-scale * sum_i w_i loss_i / sum_i w_i``.
@@ -202,63 +223,19 @@ class GLMCVMixin:
         return score
 
     def _scorer_on(self, scorer, X, y, weight):
-        """``(eta, rows) -> score`` of a stand-in estimator predicting from ``eta``; weights
-        go only to a scorer that accepts them, as in ``RidgeCV``."""
-        names = ("classes_", "n_features_in_", "feature_names_in_")
-        fitted = [n for n in names if hasattr(self, n)]
+        """``(eta, rows) -> score``: ``scorer`` on the responses of the single-alpha model
+        to ``eta`` (:class:`~ridgeway.selection.KnownResponses`); weights go only to a scorer
+        that accepts them, as in ``RidgeCV``."""
+        classes = getattr(self, "classes_", None)
         weight = weight if accepts_sample_weight(scorer) else None
 
         def score(eta: np.ndarray, rows: np.ndarray) -> float:
-            standin = self._base(1.0)
-            for name in fitted:
-                setattr(standin, name, getattr(self, name))
-            standin._linear_predictor = lambda _X, eta=eta: eta
+            known = KnownResponses({m: self._respond(eta, m) for m in self._RESPONSES},
+                                   classes=classes, score_function=self._score_metric)
             kwargs = {} if weight is None else {"sample_weight": weight[rows]}
-            return float(scorer(standin, X[rows], y[rows], **kwargs))
+            return float(scorer(known, X[rows], y[rows], **kwargs))
 
         return score
-
-    def _select(self, alphas, scores, points, auto: bool, curve):
-        """Store ``cv_results_``, ``alpha_`` and ``best_score_``; return the chosen point."""
-        mean, std, sem = _fold_stats(scores)
-        choice = select_alpha(alphas, mean, sem, rule=self.selection, greater_is_better=True)
-        results = {"alphas": alphas, "mean_test_score": mean, "std_test_score": std,
-                   "sem_test_score": sem, "df": np.array([p.df for p in points])}
-        for k, row in enumerate(scores):
-            results[f"split{k}_test_score"] = row
-        self.cv_results_ = results
-        self.alphas_ = alphas
-        best = points[choice.index]
-        self.alpha_ = float(alphas[choice.index])
-        self.best_score_ = float(mean[choice.index])
-        if auto and self.selection == "min":
-            best = self._refine(alphas, choice.index, curve) or best
-        if not auto:
-            message = edge_warning(alphas, choice.index)
-            if message is not None:
-                warnings.warn(message, AlphaEdgeWarning, stacklevel=3)
-        return best
-
-    def _refine(self, alphas, index, curve):
-        """Bounded search of the mean CV score on ``log(alpha)`` between the grid neighbours
-        of ``index`` (``alphas="auto"``); updates ``alpha_`` and ``best_score_``."""
-        lo = np.log(alphas[min(index + 1, len(alphas) - 1)])
-        hi = np.log(alphas[max(index - 1, 0)])
-        if not hi > lo:
-            return None
-        found = {}
-
-        def f(log_alpha: float) -> float:
-            points, scores = curve(np.array([np.exp(log_alpha)]))
-            found[log_alpha] = points[0]
-            return -float(scores.mean())
-
-        res = minimize_scalar(f, bounds=(lo, hi), method="bounded",
-                              options={"xatol": 1e-2, "maxiter": 12})
-        if -res.fun > self.best_score_:
-            self.alpha_, self.best_score_ = float(np.exp(res.x)), float(-res.fun)
-            return found[res.x]
-        return None
 
     def _refit(self, X, datas, losses, point, engine) -> None:
         """Fit at ``alpha_`` on all data to ``tol``, started from the CV solutions there (with
@@ -280,64 +257,16 @@ class GLMCVMixin:
             self.n_iter_ += int(np.sum(point.n_iter))
 
 
-def _fold_stats(scores: np.ndarray):
-    """Mean, sd and standard error over the folds, skipping folds a scorer could not score
-    (NaN, e.g. ROC AUC on a fold lacking a class), with a warning naming how many."""
-    finite = np.isfinite(scores)
-    if finite.all():
-        return scores.mean(axis=0), scores.std(axis=0), scores.std(axis=0) / np.sqrt(len(scores))
-    bad = int(np.sum(~finite.all(axis=1)))
-    warnings.warn(
-        f"The scorer returned a non-finite score on {bad} of {len(scores)} folds (for example "
-        "a test fold lacking a class); the CV mean uses the other folds.",
-        UserWarning, stacklevel=4,
-    )
-    count = np.maximum(finite.sum(axis=0), 1)
-    masked = np.where(finite, scores, 0.0)
-    mean = np.where(finite.any(axis=0), masked.sum(axis=0) / count, np.nan)
-    var = np.where(finite, (scores - mean) ** 2, 0.0).sum(axis=0) / count
-    return mean, np.sqrt(var), np.sqrt(var / count)
-
-
-def with_labels(scorer, classes):
-    """A scorer whose metric takes ``labels`` gets all classes, so that a test fold lacking a
-    class is still scored (scikit-learn's ``LogisticRegressionCV`` does the same)."""
-    func = getattr(scorer, "_score_func", None)
-    if classes is None or func is None or "labels" not in inspect.signature(func).parameters:
-        return scorer
-    kwargs = dict(getattr(scorer, "_kwargs", {}))
-    kwargs["labels"] = classes
-    if len(classes) <= 2 and "pos_label" in inspect.signature(func).parameters:
-        kwargs.setdefault("pos_label", classes[-1])
-    return make_scorer(func, greater_is_better=scorer._sign == 1,
-                       response_method=scorer._response_method, **kwargs)
+def _score_curve(alphas: np.ndarray, scores: np.ndarray) -> CVCurve:
+    """``(n_folds, n_alphas)`` scores (greater is better) as a loss curve of one target."""
+    mean, _std, sem = fold_stats(scores, warn=False)
+    return CVCurve(alphas, -mean[:, None], sem[:, None], -scores[:, :, None])
 
 
 def resolve_cv_solver(est, data: GLMData) -> str:
     """The solver of the final fit (``solver_``), as the single-alpha estimator resolves it."""
     return resolve_solver(est.solver, data.X.shape[0], data.n_params, data.n_outputs,
                           data.is_sparse)
-
-
-def _widen(grid, points, scores, curve):
-    """Extend the grid by 3 decades on a side while the best mean score sits on that edge."""
-    for _ in range(_WIDEN_ROUNDS):
-        best = int(np.argmax(scores.mean(axis=0)))
-        extra = []
-        if best == 0:
-            extra.append(np.geomspace(grid[0] * 1e3, grid[0], _WIDEN_POINTS + 1)[:-1])
-        if best == len(grid) - 1 and grid[-1] > 1e-300:
-            extra.append(np.geomspace(grid[-1], grid[-1] * 1e-3, _WIDEN_POINTS + 1)[1:])
-        if not extra:
-            break
-        new = np.sort(np.concatenate(extra))[::-1]
-        add_points, add_scores = curve(new)
-        grid = np.concatenate([grid, new])
-        order = np.argsort(grid)[::-1]
-        grid = grid[order]
-        points = [(points + add_points)[i] for i in order]
-        scores = np.hstack([scores, add_scores])[:, order]
-    return grid, points, scores
 
 
 _CV_PARAMS_DOC = """
