@@ -14,6 +14,12 @@
   reaches the accuracy the float64 data allow. Where only the intercept misses 12 digits of
   its own size, one corrected semi-normal-equations step from the data (:func:`polish`, two
   passes over X) restores them. Well-conditioned data never pay for refinement.
+
+A solution that comes out non-finite (the gram or ``X'y`` overflowed: features beyond ~1e154,
+targets beyond ~1e300), or whose column statistics left ``[SAFE_LOW, SAFE_HIGH]``, is
+recomputed on ``X / c_x``, ``y / c_y`` with ``alpha / c_x^2`` (``c`` the largest absolute
+values), which has the same minimizer up to the factors: ``w = (c_y / c_x) w'``,
+``b = c_y b'``. The solvers that read X itself check its range first.
 """
 
 from __future__ import annotations
@@ -214,11 +220,7 @@ def solve_ridge(
 
     Notes
     -----
-    A solution that comes out non-finite (the gram or ``X'y`` overflowed: features beyond
-    ~1e154, targets beyond ~1e300), or whose column statistics left ``[SAFE_LOW, SAFE_HIGH]``,
-    is recomputed on ``X / c_x``, ``y / c_y`` with ``alpha / c_x^2`` (``c`` the largest
-    absolute values), which has the same minimizer up to the factors: ``w = (c_y / c_x) w'``,
-    ``b = c_y b'``. The solvers that read X itself check its range first.
+    Data whose squares leave float64's range are solved rescaled (module docstring).
     """
     plan = plan_solver(solver, X, penalty_factor)
     kwargs = {"plan": plan, "fit_intercept": fit_intercept, "tol": tol, "max_iter": max_iter}

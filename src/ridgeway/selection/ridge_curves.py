@@ -145,17 +145,9 @@ def _held_out_loss(spec, proj, yt, st, alphas, loss) -> np.ndarray:
 
 @dataclass(frozen=True)
 class RidgeCriterion:
-    """A ridge CV criterion ready to score any alphas.
-
-    Attributes
-    ----------
-    evaluate : callable
-        ``evaluate(alphas) -> CVCurve``.
-    spectrum : RidgeSpectrum
-        Of all the rows (the final fit reads it).
-    stats : GramStats or None
-        Of all the rows, when they were formed (n >= p, or k-fold folds that partition them).
-    """
+    """A ridge CV criterion ready to score any alphas: ``evaluate(alphas) -> CVCurve``, the
+    ``spectrum`` of all the rows (the final fit reads it) and their ``stats`` (GramStats, or
+    None where they were not formed: n < p, or k-fold folds that do not partition the rows)."""
 
     evaluate: Evaluate
     spectrum: RidgeSpectrum

@@ -11,11 +11,15 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import ClassifierTags, RegressorTags
 from sklearn.utils.metaestimators import available_if
 
-RESPONSE_METHODS = ("predict", "decision_function", "predict_proba", "predict_log_proba")
 
+def _response(method: str):
+    """The response method ``method`` of :class:`KnownResponses`: present only when given."""
+    def respond(self, X):
+        return self.responses[method]
 
-def _has(method: str):
-    return lambda self: method in self.responses
+    respond.__name__ = respond.__qualname__ = method
+    respond.__doc__ = f"The known output of ``{method}`` on the scored rows (X is not read)."
+    return available_if(lambda self: method in self.responses)(respond)
 
 
 class KnownResponses(BaseEstimator):
@@ -24,8 +28,9 @@ class KnownResponses(BaseEstimator):
     Parameters
     ----------
     responses : dict
-        ``{method: array}`` for the response methods of the estimator stood in for (a subset
-        of :data:`RESPONSE_METHODS`), on the rows being scored; only those methods exist.
+        ``{method: array}`` for the response methods of the estimator stood in for (some of
+        ``predict``, ``decision_function``, ``predict_proba``, ``predict_log_proba``), on the
+        rows being scored; only those methods exist.
     classes : ndarray, optional
         The classes of a classifier (``classes_``); None for a regressor.
     score_function : callable, optional
@@ -48,21 +53,10 @@ class KnownResponses(BaseEstimator):
             raise AttributeError("a regressor has no classes_")
         return self.classes
 
-    @available_if(_has("predict"))
-    def predict(self, X):
-        return self.responses["predict"]
-
-    @available_if(_has("decision_function"))
-    def decision_function(self, X):
-        return self.responses["decision_function"]
-
-    @available_if(_has("predict_proba"))
-    def predict_proba(self, X):
-        return self.responses["predict_proba"]
-
-    @available_if(_has("predict_log_proba"))
-    def predict_log_proba(self, X):
-        return self.responses["predict_log_proba"]
+    predict = _response("predict")
+    decision_function = _response("decision_function")
+    predict_proba = _response("predict_proba")
+    predict_log_proba = _response("predict_log_proba")
 
     @available_if(lambda self: self.score_function is not None)
     def score(self, X, y, sample_weight=None):
