@@ -15,7 +15,8 @@ from pyarrow import csv
 
 from ridgeway.cli import main
 from ridgeway.cli.modelfile import load_model
-from ridgeway.io import DataError, read_table
+from ridgeway.exceptions import DataError
+from ridgeway.io import read_table
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 
@@ -250,12 +251,13 @@ def test_convergence_notes_become_one_line_with_an_option(tmp_path, capsys):
 
 def test_main_does_not_silence_warnings(monkeypatch, tmp_path):
     import ridgeway.cli.app as cli
+    from ridgeway.cli import commands
 
     def noisy(options, progress):
         warnings.warn("a warning from below", UserWarning, stacklevel=1)
         raise DataError("stop here")
 
-    monkeypatch.setattr(cli, "run_fit", noisy)
+    monkeypatch.setattr(commands, "run_fit", noisy)
     with pytest.warns(UserWarning, match="a warning from below"):
         assert cli.main(["fit", str(tmp_path / "x.csv"), "-t", "y"]) == 2
 
@@ -278,7 +280,7 @@ def test_report_command_line_repeats_the_run():
     import shlex
 
     from ridgeway.cli import app as cli
-    from ridgeway.cli.fitjob import FitOptions
+    from ridgeway.cli.options import FitOptions
 
     original = FitOptions(data=Path("my data.csv"), target="default", model="logistic",
                           cv="3", alphas="0.1,1", selection="1se", test_size=0.3,
@@ -288,4 +290,4 @@ def test_report_command_line_repeats_the_run():
     words = shlex.split(original.command_line())
     assert words[:2] == ["ridgeway", "fit"]
     args = cli.build_parser().parse_args(words[1:])
-    assert cli._fit_options(args) == original
+    assert FitOptions.from_args(args) == original

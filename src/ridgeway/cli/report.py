@@ -7,11 +7,34 @@ command). The page needs no network and no script: images are base64 ``data:`` U
 from __future__ import annotations
 
 import base64
+import dataclasses
 import html
 import io
+import sys
 from typing import Any
 
 import numpy as np
+from sklearn import metrics as skm
+from sklearn.base import clone
+
+from .. import __version__
+from .. import inspection as ins
+from ..inspection._metrics import scores_of
+from ..linalg import RidgeSpectrum
+from .rows import (
+    MAX_LABEL,
+    alpha_row,
+    baseline_label,
+    coefficient_rows,
+    convention_rows,
+    cv_summary,
+    fmt,
+    gap_rows,
+    positive_line,
+    reduction_rows,
+    selection_rule,
+    short,
+)
 
 __all__ = ["build_report", "figures"]
 
@@ -54,8 +77,6 @@ def _subsample(X: np.ndarray, y: np.ndarray, limit: int, seed: int):
 
 
 def _use_agg() -> None:
-    import sys
-
     import matplotlib
 
     if "matplotlib.pyplot" not in sys.modules:
@@ -66,7 +87,7 @@ def figures(outcome: Any, progress: Any = None) -> dict[str, tuple[bytes, str]]:
     """The report's plots as PNG bytes with a caption, keyed by file name.
 
     Users' labels are drawn as written (a column named ``$x$`` shows as is, not as math text)
-    and cut to :data:`ridgeway.cli.output.MAX_LABEL` characters.
+    and cut to :data:`ridgeway.cli.rows.MAX_LABEL` characters.
     """
     _use_agg()
     with np.errstate(all="ignore"):
@@ -74,15 +95,10 @@ def figures(outcome: Any, progress: Any = None) -> dict[str, tuple[bytes, str]]:
 
 
 def _figures(outcome: Any, progress: Any) -> dict[str, tuple[bytes, str]]:
-    from .. import inspection as ins
-    from .output import MAX_LABEL
-
-    kind, est, out = outcome.kind, outcome.cv_estimator, {}
+    kind, est, out = outcome.model_kind, outcome.cv_estimator, {}
     names = [_short(n, MAX_LABEL) for n in outcome.feature_names]
-    label = {"ridge": "CV MSE", "poisson": "CV Poisson deviance", "logistic": "CV log-loss",
-             "svm": "CV squared hinge loss"}[kind]
-    negate = True
-    disp = ins.CVCurveDisplay.from_estimator(est, score_name=label, negate=negate)
+    disp = ins.CVCurveDisplay.from_estimator(est, score_name=f"CV {kind.score_label}",
+                                             negate=True)
     out["cv_curve.png"] = (_png(disp.figure_), "Mean CV score per alpha with a one-standard-"
                            "error band; dashed: best alpha, dotted: largest alpha within one SE.")
     coef = np.asarray(outcome.saved.estimator.coef_)
@@ -94,7 +110,7 @@ def _figures(outcome: Any, progress: Any) -> dict[str, tuple[bytes, str]]:
         out["coefficients.png"] = (_png(disp.figure_), "Coefficients on standardized features: "
                                    "comparable by magnitude.")
     out.update(_diagnostics(outcome))
-    if kind == "ridge":
+    if kind.spectral:
         out.update(_ridge_figures(outcome, progress, names))
     elif coef.ndim == 1 or coef.shape[0] == 1:
         out.update(_glm_path(outcome, progress, names))
@@ -113,13 +129,11 @@ def _diagnostics(outcome: Any) -> dict[str, tuple[bytes, str]]:
     matrix (classification); on the held-out rows, or the training rows without them."""
     import matplotlib.pyplot as plt
 
-    from ..inspection._metrics import scores_of
-
     held = len(outcome.y_test) > 0
     X, y = (outcome.X_test, outcome.y_test) if held else (outcome.X_train, outcome.y_train)
     where = "held-out" if held else "training"
     est, out = outcome.saved.estimator, {}
-    if outcome.kind in ("ridge", "poisson"):
+    if not outcome.model_kind.classifier:
         pred = est.predict(X)
         exposure = outcome.exposure_test if held else outcome.exposure_train
         if exposure is not None:
@@ -143,8 +157,6 @@ def _diagnostics(outcome: Any) -> dict[str, tuple[bytes, str]]:
         out["residuals.png"] = (_png(fig), "Residuals against the prediction: a pattern (a curve,"
                                 " a funnel) means the linear model misses structure.")
         return out
-    from sklearn import metrics as skm
-
     classes = np.asarray(est.classes_)
     scores, proba = scores_of(est, X)
     fig, ax = plt.subplots(figsize=(5.5, 4.5), layout="constrained")
@@ -207,16 +219,11 @@ def _diagnostics(outcome: Any) -> dict[str, tuple[bytes, str]]:
 def _short(label: Any, limit: int = 40) -> str:
     """A user's label (a column name, a class) for a plot: cut to ``limit`` characters, its
     dollar signs escaped so that matplotlib draws them instead of reading math text."""
-    from .output import short
-
     return short(str(label), limit).replace("$", r"\$")
 
 
 def _ridge_figures(outcome: Any, progress: Any, names: list[str]
                    ) -> dict[str, tuple[bytes, str]]:
-    from .. import inspection as ins
-    from ..linalg import RidgeSpectrum
-
     est, out = outcome.cv_estimator, {}
     spec = _reuse_spectrum(est, len(outcome.y_train))
     if spec is None:
@@ -252,9 +259,7 @@ def _ridge_figures(outcome: Any, progress: Any, names: list[str]
 
 def _reuse_spectrum(estimator: Any, n_train: int) -> Any:
     """The training-data spectrum a ``RidgeCV`` already computed, as a single-target one."""
-    import dataclasses
-
-    spec = getattr(estimator, "_spectrum", None)
+    spec = estimator.spectrum_
     if spec is None or spec.n_samples != n_train or np.shape(spec.q)[-1] != 1:
         return None
     return spec if spec.single_target else dataclasses.replace(spec, single_target=True)
@@ -263,10 +268,6 @@ def _reuse_spectrum(estimator: Any, n_train: int) -> Any:
 def _glm_path(outcome: Any, progress: Any, names: list[str]) -> dict[str, tuple[bytes, str]]:
     """GLM coefficient path: the single-alpha model refitted at up to :data:`PATH_ALPHAS`
     alphas of the CV grid (subsampled rows), to plotting accuracy (``tol=1e-6``)."""
-    from sklearn.base import clone
-
-    from .. import inspection as ins
-
     if progress is not None:
         progress.stage("report: GLM path refits")
     X, y = _subsample(outcome.X_train, outcome.y_train, BV_MAX_TRAIN, 3)
@@ -293,17 +294,6 @@ def _table(head: list[str], rows: list[list[str]], left: tuple[int, ...] = (0,))
 
 def _sections(outcome: Any) -> tuple[list[str], list[str]]:
     """The tables before the plots, and the (possibly long) coefficient table after them."""
-    from .output import (
-        baseline_label,
-        coefficient_rows,
-        convention_rows,
-        cv_summary,
-        fmt,
-        gap_rows,
-        positive_line,
-        selection_rule,
-    )
-
     e = html.escape
     s = cv_summary(outcome)
     parts = ["<h2>Chosen regularization strength</h2>",
@@ -311,8 +301,7 @@ def _sections(outcome: Any) -> tuple[list[str], list[str]]:
              f"from {fmt(s['alpha_range'][0], 3)} to {fmt(s['alpha_range'][1], 3)}. "
              f"Cross-validation: {e(outcome.cv_label)}; {e(outcome.cv_scheme)}.</p>", _table(
         ["alpha", e(s["score_name"]), "spread (SD)", "std. error", "effective df", "CV"],
-        [[fmt(s["alpha"]), fmt(s["score"]), fmt(s["std"]), fmt(s["sem"]),
-          fmt(outcome.df, 3) if outcome.df is not None else "n/a", e(outcome.cv_label)]], (5,))]
+        [[*alpha_row(outcome), e(outcome.cv_label)]], (5,))]
     parts += ["<h2>The same strength in other tools' conventions</h2>", _table(
         ["tool / parameter", "value", "note"],
         [[e(t), v, e(n)] for t, v, n in convention_rows(outcome)], (0, 2))]
@@ -327,9 +316,8 @@ def _sections(outcome: Any) -> tuple[list[str], list[str]]:
         parts += ["<h2>Prediction error reduction by L2</h2>", _table(
             ["against", f"its held-out {e(outcome.reductions[0].metric)}", "L2", "reduction",
              "note"],
-            [[e(r.competitor_name), fmt(r.competitor), fmt(r.l2),
-              "n/a" if r.reduction_pct is None else f"{r.reduction_pct:+.1f}%", e(r.note)]
-             for r in outcome.reductions], (0, 4))]
+            [[e(name), other, l2, red, e(note)]
+             for name, other, l2, red, note in reduction_rows(outcome)], (0, 4))]
     rows = [[e(f), c, o, f'<span class="bar{" neg" if b.startswith("-") else ""}">'
              f"{e(b[2:])}</span>"] for f, c, o, b in coefficient_rows(outcome)]
     coef = ["<h2>Coefficients, by standardized magnitude</h2>",
@@ -354,8 +342,6 @@ def build_report(outcome: Any, progress: Any = None) -> tuple[str, dict[str, byt
     """
     if progress is not None:
         progress.stage("report: plots")
-    from .. import __version__
-
     figs = figures(outcome, progress)
     e = html.escape
     saved = outcome.saved

@@ -285,6 +285,8 @@ class RidgeCV(LinearPredictorMixin, BaseEstimator):
         self.gcv_mode = gcv_mode
         self.store_cv_results = store_cv_results
 
+    spectrum_ = property(lambda self: self._spectrum)  # stand-in until helper B's spectrum_
+
     def _cv_mode(self) -> str:
         if self.cv is None:
             return "loo"
