@@ -127,41 +127,55 @@ def _figures(outcome: Any, progress: Any) -> dict[str, tuple[bytes, str]]:
 def _diagnostics(outcome: Any) -> dict[str, tuple[bytes, str]]:
     """Predicted vs actual and residuals (regression); ROC, calibration and the confusion
     matrix (classification); on the held-out rows, or the training rows without them."""
-    import matplotlib.pyplot as plt
-
     held = len(outcome.y_test) > 0
     X, y = (outcome.X_test, outcome.y_test) if held else (outcome.X_train, outcome.y_train)
     where = "held-out" if held else "training"
-    est, out = outcome.saved.estimator, {}
-    if not outcome.model_kind.classifier:
-        pred = est.predict(X)
-        exposure = outcome.exposure_test if held else outcome.exposure_train
-        if exposure is not None:
-            pred = pred * exposure
-        fig, ax = plt.subplots(figsize=(5.5, 4.5), layout="constrained")
-        ax.scatter(y, pred, s=10, alpha=0.6)
-        lo, hi = float(min(y.min(), pred.min())), float(max(y.max(), pred.max()))
-        ax.plot([lo, hi], [lo, hi], color="0.4", linestyle="--", label="prediction = actual")
-        ax.set_xlabel("actual")
-        ax.set_ylabel("predicted")
-        ax.set_title(f"Predicted vs actual ({where} rows)")
-        ax.legend(fontsize="small")
-        out["predicted_vs_actual.png"] = (_png(fig), f"Each {where} row: points on the dashed "
-                                          "line are predicted exactly.")
-        fig, ax = plt.subplots(figsize=(5.5, 4.5), layout="constrained")
-        ax.scatter(pred, y - pred, s=10, alpha=0.6)
-        ax.axhline(0.0, color="0.4", linestyle="--")
-        ax.set_xlabel("predicted")
-        ax.set_ylabel("residual (actual - predicted)")
-        ax.set_title(f"Residuals ({where} rows)")
-        out["residuals.png"] = (_png(fig), "Residuals against the prediction: a pattern (a curve,"
-                                " a funnel) means the linear model misses structure.")
-        return out
+    est = outcome.saved.estimator
+    if outcome.model_kind.classifier:
+        return _classification_plots(est, X, y, where, outcome.positive)
+    pred = est.predict(X)
+    exposure = outcome.exposure_test if held else outcome.exposure_train
+    if exposure is not None:
+        pred = pred * exposure
+    return _regression_plots(y, pred, where)
+
+
+def _regression_plots(y: np.ndarray, pred: np.ndarray, where: str
+                      ) -> dict[str, tuple[bytes, str]]:
+    import matplotlib.pyplot as plt
+
+    out = {}
+    fig, ax = plt.subplots(figsize=(5.5, 4.5), layout="constrained")
+    ax.scatter(y, pred, s=10, alpha=0.6)
+    lo, hi = float(min(y.min(), pred.min())), float(max(y.max(), pred.max()))
+    ax.plot([lo, hi], [lo, hi], color="0.4", linestyle="--", label="prediction = actual")
+    ax.set_xlabel("actual")
+    ax.set_ylabel("predicted")
+    ax.set_title(f"Predicted vs actual ({where} rows)")
+    ax.legend(fontsize="small")
+    out["predicted_vs_actual.png"] = (_png(fig), f"Each {where} row: points on the dashed "
+                                      "line are predicted exactly.")
+    fig, ax = plt.subplots(figsize=(5.5, 4.5), layout="constrained")
+    ax.scatter(pred, y - pred, s=10, alpha=0.6)
+    ax.axhline(0.0, color="0.4", linestyle="--")
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("residual (actual - predicted)")
+    ax.set_title(f"Residuals ({where} rows)")
+    out["residuals.png"] = (_png(fig), "Residuals against the prediction: a pattern (a curve,"
+                            " a funnel) means the linear model misses structure.")
+    return out
+
+
+def _classification_plots(est: Any, X: np.ndarray, y: np.ndarray, where: str,
+                          positive: Any) -> dict[str, tuple[bytes, str]]:
+    import matplotlib.pyplot as plt
+
+    out = {}
     classes = np.asarray(est.classes_)
     scores, proba = scores_of(est, X)
     fig, ax = plt.subplots(figsize=(5.5, 4.5), layout="constrained")
     binary = len(classes) == 2
-    shown = [list(classes).index(outcome.positive)] if binary else range(len(classes))
+    shown = [list(classes).index(positive)] if binary else range(len(classes))
     for k in shown:
         target = y == classes[k]
         if target.all() or not target.any():
@@ -175,7 +189,7 @@ def _diagnostics(outcome: Any) -> dict[str, tuple[bytes, str]]:
     ax.set_title(f"ROC curve ({where} rows)" + ("" if binary else ", one vs rest"))
     ax.legend(fontsize="small", loc="lower right")
     out["roc.png"] = (_png(fig), "True against false positive rate over every threshold"
-                      + (f" (positive class {_short(outcome.positive)!r})" if binary else "")
+                      + (f" (positive class {_short(positive)!r})" if binary else "")
                       + "; the diagonal is a random ranking.")
     if proba:
         fig, ax = plt.subplots(figsize=(5.5, 4.5), layout="constrained")
@@ -195,7 +209,14 @@ def _diagnostics(outcome: Any) -> dict[str, tuple[bytes, str]]:
         ax.legend(fontsize="small")
         out["calibration.png"] = (_png(fig), "Rows grouped by predicted probability (deciles): "
                                   "a calibrated model lies on the diagonal.")
-    pred = est.predict(X)
+    out["confusion_matrix.png"] = _confusion_matrix(y, est.predict(X), classes, where)
+    return out
+
+
+def _confusion_matrix(y: np.ndarray, pred: np.ndarray, classes: np.ndarray, where: str
+                      ) -> tuple[bytes, str]:
+    import matplotlib.pyplot as plt
+
     cm = skm.confusion_matrix(y, pred, labels=classes)
     size = min(1.0 + 0.6 * len(classes), 9.0)
     fig, ax = plt.subplots(figsize=(size + 1.5, size), layout="constrained")
@@ -211,9 +232,8 @@ def _diagnostics(outcome: Any) -> dict[str, tuple[bytes, str]]:
     ax.set_xlabel("predicted")
     ax.set_ylabel("actual")
     ax.set_title(f"Confusion matrix ({where} rows)")
-    out["confusion_matrix.png"] = (_png(fig), "Rows: actual class; columns: predicted class "
-                                   "(threshold 0.5 / the largest score).")
-    return out
+    return (_png(fig), "Rows: actual class; columns: predicted class (threshold 0.5 / the "
+            "largest score).")
 
 
 def _short(label: Any, limit: int = 40) -> str:
