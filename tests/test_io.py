@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from ridgeway.cli.atomic import atomic_write
 from ridgeway.cli.preprocess import Preprocessor
 from ridgeway.datasets import load_demo, load_demo_classification
+from ridgeway.exceptions import DataError
 from ridgeway.io import (
-    DataError,
     check_columns,
     check_missing,
     iter_batches,

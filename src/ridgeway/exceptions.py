@@ -1,12 +1,22 @@
-"""Warnings and errors raised by ridgeway.
+"""Every public error and warning class of ridgeway, each importable from here (and from
+``ridgeway`` itself) and nowhere else.
 
-Each subclasses scikit-learn's class of the same meaning where one exists, so filters and
-``except`` clauses written for scikit-learn also catch ridgeway's (``warnings.simplefilter(
-"ignore", sklearn.exceptions.ConvergenceWarning)`` silences both). An estimator used before
-``fit`` raises scikit-learn's own ``NotFittedError``.
+Each subclasses scikit-learn's or Python's class of the same meaning, so filters and ``except``
+clauses written for those also catch ridgeway's (``warnings.simplefilter("ignore",
+sklearn.exceptions.ConvergenceWarning)`` silences both; ``except ValueError`` catches a
+:class:`DataError`). An estimator used before ``fit`` raises scikit-learn's own
+``NotFittedError``.
+
+The ``ridgeway`` command ends with exit status 2 and the message on one line for
+:class:`DataError`, :class:`ModelFileError`, :class:`OutputError` and
+:class:`SeparableDataError` (the user can fix them), and with exit status 3 for anything that
+is a bug in ridgeway.
 """
 
 from sklearn.exceptions import ConvergenceWarning as _SklearnConvergenceWarning
+
+__all__ = ["AlphaEdgeWarning", "ConvergenceWarning", "DataError", "ModelFileError",
+           "OutputError", "PredictionOverflowError", "SeparableDataError"]
 
 
 class ConvergenceWarning(_SklearnConvergenceWarning):
@@ -19,6 +29,18 @@ class AlphaEdgeWarning(UserWarning):
 
 class SeparableDataError(ValueError):
     """The unpenalized loss has no finite minimizer (the data are perfectly separated)."""
+
+
+class DataError(ValueError):
+    """A data file cannot be used as asked; the message says why and what to do."""
+
+
+class ModelFileError(ValueError):
+    """A model file is corrupt, of another format, or of a newer version."""
+
+
+class OutputError(OSError):
+    """An output file or folder cannot be written; the message names it and the fix."""
 
 
 class PredictionOverflowError(ValueError, ArithmeticError):

@@ -18,8 +18,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .exceptions import DataError
+
 __all__ = [
-    "DataError",
     "check_columns",
     "check_missing",
     "column_kind",
@@ -35,10 +36,6 @@ _SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 _BLOCK_SIZE = 1 << 20
 #: integers beyond this magnitude are not all exact in float64
 MAX_EXACT_INT = 2**53
-
-
-class DataError(ValueError):
-    """A data file cannot be used as asked; the message says why and what to do."""
 
 
 def source_of(table: pa.Table) -> str:

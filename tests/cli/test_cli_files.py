@@ -18,7 +18,8 @@ from pyarrow import csv as pacsv
 
 from ridgeway.cli import commands as _commands
 from ridgeway.cli import main
-from ridgeway.io import DataError, read_table
+from ridgeway.exceptions import DataError
+from ridgeway.io import read_table
 
 
 def _table(n: int = 60, seed: int = 0) -> pa.Table:
@@ -95,6 +96,58 @@ def test_a_value_error_from_inside_numpy_is_a_bug_but_ridgeways_own_is_the_users
 
     monkeypatch.setattr(_commands, "predict", ridgeway_refuses)
     assert "--cv must be a number of folds" in _error(capsys, "predict", model, data)
+
+
+@pytest.mark.parametrize("exc", [TypeError("unsupported operand"), KeyError("scale")])
+def test_a_bug_while_loading_a_valid_model_file_is_a_bug_not_a_corrupt_file(
+        ridge_model, monkeypatch, capsys, exc):
+    """Every field of the file is checked first, so a KeyError or TypeError while building the
+    model from it is ridgeway's bug (exit 3), not an "invalid model file" (exit 2)."""
+    from ridgeway.cli.preprocess import Preprocessor
+
+    model, data = ridge_model
+
+    def broken(d):
+        raise exc
+
+    monkeypatch.setattr(Preprocessor, "from_dict", staticmethod(broken))
+    code, _, err = _run(capsys, "predict", model, data)
+    assert code == 3, err
+    assert "please report" in err and f"{type(exc).__name__}: " in err
+    assert "invalid model file" not in err
+    code, _, err = _run(capsys, "--debug", "check", model, data, "--max-gap", "1")
+    assert code == 3 and "Traceback (most recent call last)" in err
+
+
+def test_a_bug_deep_in_the_fit_job_exits_3(tmp_path, monkeypatch, capsys):
+    from ridgeway.cli import fitjob
+
+    data = _csv(tmp_path / "d.csv", _table())
+
+    def broken(*args, **kwargs):
+        return {}["no such key"]
+
+    monkeypatch.setattr(fitjob, "_id_like", broken)
+    code, _, err = _run(capsys, "fit", data, "-t", "y", "--out", tmp_path / "o")
+    assert code == 3 and "please report" in err and "KeyError" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_predict_computes_the_linear_predictor_once(ridge_model, capsys, monkeypatch):
+    """``predict`` gets the predictions without calling the estimator's predict methods (each
+    would compute X w + b again), and they equal what those methods give."""
+    from ridgeway import Ridge
+    from ridgeway.cli.modelfile import load_model
+
+    model_path, data = ridge_model
+    model = load_model(model_path)
+    table = read_table(data)
+    expected = model.estimator.predict(model.preprocessor.transform(table))
+    calls = []
+    monkeypatch.setattr(Ridge, "predict", lambda self, X: calls.append(1))
+    got = model.predict_columns(table)
+    assert calls == []
+    np.testing.assert_array_equal(got["prediction"], expected)
 
 
 @pytest.mark.parametrize("exc", [MemoryError(), pa.ArrowMemoryError("malloc of 1 GiB failed")])

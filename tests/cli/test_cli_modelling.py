@@ -15,7 +15,8 @@ from pyarrow import csv
 
 from ridgeway.cli import main
 from ridgeway.cli.modelfile import load_model
-from ridgeway.io import DataError, read_table
+from ridgeway.exceptions import DataError
+from ridgeway.io import read_table
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 
@@ -250,12 +251,13 @@ def test_convergence_notes_become_one_line_with_an_option(tmp_path, capsys):
 
 def test_main_does_not_silence_warnings(monkeypatch, tmp_path):
     import ridgeway.cli.app as cli
+    from ridgeway.cli import commands
 
     def noisy(options, progress):
         warnings.warn("a warning from below", UserWarning, stacklevel=1)
         raise DataError("stop here")
 
-    monkeypatch.setattr(cli, "run_fit", noisy)
+    monkeypatch.setattr(commands, "run_fit", noisy)
     with pytest.warns(UserWarning, match="a warning from below"):
         assert cli.main(["fit", str(tmp_path / "x.csv"), "-t", "y"]) == 2
 
@@ -278,7 +280,7 @@ def test_report_command_line_repeats_the_run():
     import shlex
 
     from ridgeway.cli import app as cli
-    from ridgeway.cli.fitjob import FitOptions
+    from ridgeway.cli.options import FitOptions
 
     original = FitOptions(data=Path("my data.csv"), target="default", model="logistic",
                           cv="3", alphas="0.1,1", selection="1se", test_size=0.3,
@@ -288,4 +290,54 @@ def test_report_command_line_repeats_the_run():
     words = shlex.split(original.command_line())
     assert words[:2] == ["ridgeway", "fit"]
     args = cli.build_parser().parse_args(words[1:])
-    assert cli._fit_options(args) == original
+    assert FitOptions.from_args(args) == original
+
+
+def test_the_report_command_line_spells_every_option_of_the_table():
+    """FitOptions.command_line() is derived from the parser's table: the file options (--sep,
+    --drop-missing-target) and --no-report repeat the run too."""
+    import shlex
+
+    from ridgeway.cli import app as cli
+    from ridgeway.cli.options import FIT_FLAGS, FitOptions
+
+    assert {f.field for f in FIT_FLAGS} | {"data"} == set(FitOptions.__dataclass_fields__)
+    original = FitOptions(data=Path("d.csv"), target="y", sep=";", drop_missing_target=True,
+                          report=False, model="poisson", exposure="years")
+    words = shlex.split(original.command_line())
+    assert "--sep" in words and "--drop-missing-target" in words and "--no-report" in words
+    args = cli.build_parser().parse_args(words[1:])
+    assert FitOptions.from_args(args) == original
+
+
+def test_no_module_of_the_command_imports_in_a_circle_or_inside_a_function():
+    """The command's modules import each other at the top only, and without a cycle
+    (function-level imports are left to optional dependencies such as matplotlib)."""
+    import ast
+
+    import ridgeway.cli
+
+    folder = Path(ridgeway.cli.__file__).parent
+    graph = {}
+    for path in folder.glob("*.py"):
+        tree = ast.parse(path.read_text())
+        top = {node for node in tree.body if isinstance(node, ast.ImportFrom)}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level and node not in top:
+                raise AssertionError(f"{path.name}:{node.lineno} imports ridgeway inside a "
+                                     "function")
+        graph[path.stem] = {a.name if n.module is None else n.module for n in top
+                            if n.level == 1 for a in n.names}
+    seen, done = set(), set()
+
+    def visit(name, trail):
+        assert name not in seen - done, f"import cycle: {' -> '.join(trail)}"
+        if name in done:
+            return
+        seen.add(name)
+        for dep in graph.get(name, ()):
+            visit(dep, [*trail, dep])
+        done.add(name)
+
+    for name in graph:
+        visit(name, [name])

@@ -19,7 +19,8 @@ import pytest
 
 import ridgeway
 from ridgeway.cli import main
-from ridgeway.cli.modelfile import ModelFileError, load_model
+from ridgeway.cli.modelfile import load_model
+from ridgeway.exceptions import ModelFileError
 
 
 def _data(kind: str, n: int = 40) -> str:

@@ -11,12 +11,12 @@ import pytest
 from ridgeway import LogisticRegression, RidgeCV
 from ridgeway.cli.modelfile import (
     FORMAT_VERSION,
-    ModelFileError,
     SavedModel,
     load_model,
     save_model,
 )
 from ridgeway.cli.preprocess import Preprocessor
+from ridgeway.exceptions import ModelFileError
 
 
 def _table(seed=0, n=80):

@@ -19,8 +19,8 @@ import pytest
 
 from ridgeway.cli import atomic as _atomic
 from ridgeway.cli import main
-from ridgeway.cli.atomic import OutputError, atomic_write, folder_lock, replace_folder
-from ridgeway.cli.output import write_files
+from ridgeway.cli.atomic import atomic_write, folder_lock, replace_folder
+from ridgeway.exceptions import OutputError
 
 DATA = "a,b,y\n" + "".join(f"{i},{(i * 7) % 5},{i % 3 + 0.5 * i}\n" for i in range(30))
 
@@ -36,8 +36,8 @@ def _beside(out: Path) -> list[str]:
 
 def test_each_run_replaces_the_folder_as_a_whole(tmp_path):
     out = tmp_path / "out"
-    write_files({"model.json": "{1}", "report.html": "<p>", "shrinkage.png": b"png"}, out)
-    write_files({"model.json": "{2}"}, out)
+    replace_folder(out, {"model.json": "{1}", "report.html": "<p>", "shrinkage.png": b"png"})
+    replace_folder(out, {"model.json": "{2}"})
     assert sorted(_tree(out)) == [_atomic.MARKER, "model.json"]
     assert (out / "model.json").read_text() == "{2}"
     assert _beside(out) == []
@@ -46,8 +46,8 @@ def test_each_run_replaces_the_folder_as_a_whole(tmp_path):
 def test_the_fallback_without_an_atomic_exchange_also_replaces(tmp_path, monkeypatch):
     monkeypatch.setattr(_atomic, "_exchange", lambda a, b: False)
     out = tmp_path / "out"
-    write_files({"model.json": "{1}", "old.png": b"png"}, out)
-    write_files({"model.json": "{2}"}, out)
+    replace_folder(out, {"model.json": "{1}", "old.png": b"png"})
+    replace_folder(out, {"model.json": "{2}"})
     assert sorted(_tree(out)) == [_atomic.MARKER, "model.json"]
     assert _beside(out) == []
 
@@ -94,11 +94,11 @@ def _fail_rename_in(monkeypatch):
 def test_a_failed_write_leaves_the_previous_folder_and_no_temporary_file(tmp_path, monkeypatch,
                                                                          fail):
     out = tmp_path / "out"
-    write_files({"model.json": "old", "report.html": "old report"}, out)
+    replace_folder(out, {"model.json": "old", "report.html": "old report"})
     before = _tree(out)
     message = fail(monkeypatch)
     with pytest.raises(OutputError, match=message) as info:
-        write_files({"model.json": "new", "report.html": "new report", "cv.png": b"x"}, out)
+        replace_folder(out, {"model.json": "new", "report.html": "new report", "cv.png": b"x"})
     assert str(out) in str(info.value) and "Nothing was changed" in str(info.value)
     assert _tree(out) == before
     assert _beside(out) == []

@@ -146,8 +146,8 @@ def test_l1_l2_on_correlated_features_the_seeds_example():
 def test_gap_signs_and_coefficient_table(data):
     X, y = data
     est = Ridge(alpha=1.0).fit(X[:80], y[:80])
-    train = model_metrics("ridge", est, X[:80], y[:80])
-    test = model_metrics("ridge", est, X[80:], y[80:])
+    train = model_metrics(est, X[:80], y[:80])
+    test = model_metrics(est, X[80:], y[80:])
     rows = {r.metric: r for r in generalization_gap(train, test)}
     assert rows["mse"].gap == pytest.approx(test["mse"] - train["mse"])
     assert rows["r2"].gap == pytest.approx(train["r2"] - test["r2"])
@@ -162,7 +162,7 @@ def test_ridge_beats_unregularized_with_50_features_and_150_samples():
     X = rng.normal(size=(300, 50))
     y = X @ (rng.normal(size=50) * 0.2) + rng.normal(size=300) * 2
     est = RidgeCV().fit(X[:150], y[:150])
-    err = model_metrics("ridge", est, X[150:], y[150:])["mse"]
+    err = model_metrics(est, X[150:], y[150:])["mse"]
     red = error_reduction_unregularized("ridge", err, "mse", X[:150], y[:150], X[150:], y[150:])
     ols = SkRidge(alpha=1e-10).fit(X[:150], y[:150])
     ols_err = np.mean((ols.predict(X[150:]) - y[150:]) ** 2)

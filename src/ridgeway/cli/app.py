@@ -16,12 +16,11 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..exceptions import SeparableDataError
-from ..io import DataError
+from .. import __version__
+from ..exceptions import DataError, ModelFileError, OutputError, SeparableDataError
+from ..linear_model.kinds import KINDS
 from . import commands, output
-from .atomic import OutputError, folder_lock
-from .fitjob import MODELS, FitOptions, run_fit
-from .modelfile import ModelFileError
+from .options import DROP_MISSING_TARGET, FIT_FLAGS, SEP, FitOptions
 
 __all__ = ["main"]
 
@@ -34,54 +33,24 @@ def _add_fit_options(p: argparse.ArgumentParser, *, demo: bool) -> None:
     if not demo:
         p.add_argument("data", nargs="?", type=Path, help="CSV or Parquet file (required; the "
                        "bundled demo is `ridgeway demo`)")
-        p.add_argument("--target", "-t", help="name of the target column")
-    p.add_argument("--model", choices=MODELS,
-                   help="model (default: chosen from the target and printed)")
-    p.add_argument("--cv", help="K (folds), loo, gcv (ridge) or alo (default: loo for ridge, "
-                                "5 folds for the GLMs)")
-    p.add_argument("--alphas", help="comma-separated candidate alphas >= 0 (0: no penalty), or "
-                                    "'auto' (default: a data-driven grid of 100 values)")
-    p.add_argument("--selection", choices=("min", "1se"), default="min",
-                   help="best CV score, or the largest alpha within one standard error")
-    p.add_argument("--test-size", type=float, default=0.2,
-                   help="fraction of rows held out to measure the generalization gap")
-    p.add_argument("--no-standardize", action="store_true",
-                   help="fit on the raw features (the penalty then depends on their units)")
-    p.add_argument("--drop", nargs="+", default=[], metavar="COL", help="columns to ignore")
-    p.add_argument("--impute", choices=("none", "mean", "median"), default="none",
-                   help="fill missing feature values (default: missing values are an error)")
-    _add_file_options(p, target=not demo)
+    for flag in FIT_FLAGS:
+        if not (demo and flag.fit_only):
+            flag.add_to(p)
     p.add_argument("--out", type=Path, default=Path("ridgeway-demo" if demo else "ridgeway-out"),
                    help="output folder for model.json, report.html and the plots (replaced "
                         "as a whole by each run)")
-    p.add_argument("--no-report", action="store_true",
-                   help="skip the report, the plots and the L1 comparison (fastest)")
-    p.add_argument("--seed", type=int, default=0, help="random seed of the split")
-    p.add_argument("--positive", metavar="LABEL",
-                   help="positive class of a binary target (default: a label such as 1, Yes, "
-                        "True, Bad or default if there is one, else the minority class)")
-    p.add_argument("--class-weight", choices=("balanced", "none"),
-                   help="balanced: weigh each class by n / (classes x its count)")
-    p.add_argument("--exposure", metavar="COL",
-                   help="Poisson: exposure of each row (time, area...); the model fits rates")
-    p.add_argument("--offset", metavar="COL", help="Poisson: log of the exposure")
-    p.add_argument("--split", choices=("random", "time"),
-                   help="held-out rows: random (default) or the most recent (--time-column)")
-    p.add_argument("--time-column", metavar="COL",
-                   help="orders the rows for --split time (not used as a feature)")
-    p.add_argument("--no-l1", action="store_true",
-                   help="skip the L1 comparison of the report (its costliest part)")
-    p.add_argument("--max-iter", type=int, metavar="N",
-                   help="iteration limit of the GLM solvers (default: theirs)")
+    _add_debug(p)
 
 
 def _add_file_options(p: argparse.ArgumentParser, *, target: bool = False) -> None:
     """Options on how DATA is read (shared by every command that reads a table)."""
-    p.add_argument("--sep", help="field separator of a CSV file, e.g. ';' or tab (default: "
-                                 "detected from the header line)")
+    SEP.add_to(p)
     if target:
-        p.add_argument("--drop-missing-target", action="store_true",
-                       help="drop the rows whose target is missing (default: an error)")
+        DROP_MISSING_TARGET.add_to(p)
+    _add_debug(p)
+
+
+def _add_debug(p: argparse.ArgumentParser) -> None:
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                    help="show the traceback of an internal error")
 
@@ -92,8 +61,6 @@ def build_parser() -> argparse.ArgumentParser:
         prog="ridgeway", description="L2-regularized learning: choose alpha, see what it does.",
         epilog="Exit status: 0 success, 1 a check alert, 2 a problem with the input or the "
                "output folder, 3 an internal error (a bug; --debug shows the traceback).")
-    from .. import __version__
-
     parser.add_argument("--version", action="version", version=f"ridgeway {__version__}")
     parser.add_argument("--debug", action="store_true",
                         help="show the traceback of an internal error")
@@ -122,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
                                        "table and a plot")
     path.add_argument("data", type=Path)
     path.add_argument("--target", "-t")
-    path.add_argument("--model", choices=MODELS,
+    path.add_argument("--model", choices=tuple(KINDS),
                       help="model (default: chosen from the target, as for fit)")
     path.add_argument("--drop", nargs="+", default=[], metavar="COL")
     path.add_argument("--impute", choices=("none", "mean", "median"), default="none")
@@ -145,34 +112,13 @@ def _join_negative_values(argv: list[str]) -> list[str]:
     return out
 
 
-def _fit_options(args: argparse.Namespace) -> FitOptions:
-    return FitOptions(
-        data=getattr(args, "data", None), target=getattr(args, "target", None),
-        model=args.model, cv=args.cv, alphas=args.alphas, selection=args.selection,
-        test_size=args.test_size, standardize=not args.no_standardize, drop=list(args.drop),
-        impute=args.impute, extras=not args.no_report, random_state=args.seed, sep=args.sep,
-        drop_missing_target=getattr(args, "drop_missing_target", False),
-        positive=args.positive, class_weight=args.class_weight, exposure=args.exposure,
-        offset=args.offset, split=args.split or "random", time_column=args.time_column,
-        l1=not args.no_l1, max_iter=args.max_iter)
-
-
 def cmd_fit(args: argparse.Namespace) -> int:
     """``ridgeway fit`` and ``ridgeway demo``."""
     if args.command == "fit" and args.data is None and not any(
             Path(c).suffix and Path(c).is_file() for c in args.drop):  # explained by run_fit
         raise DataError("ridgeway fit needs a DATA file: ridgeway fit DATA --target COL "
                         "(the bundled demo is `ridgeway demo`).")
-    console = output.console()
-    options = _fit_options(args)
-    with folder_lock(args.out):
-        with output.progress_bar() as progress:
-            outcome = run_fit(options, progress)
-            files = output.prepare_outputs(outcome, report=not args.no_report,
-                                            progress=progress)
-        written = output.write_files(files, args.out)
-    output.print_fit(console, outcome, written)
-    return 0
+    return commands.fit(output.console(), FitOptions.from_args(args), args.out)
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
@@ -244,8 +190,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         (a bug: ``internal error in ridgeway X.Y (please report it)``; ``--debug`` or
         ``RIDGEWAY_DEBUG=1`` adds the traceback).
     """
-    from .. import __version__
-
     parser = build_parser()
     argv = _join_negative_values(list(sys.argv[1:] if argv is None else argv))
     try:

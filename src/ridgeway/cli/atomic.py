@@ -25,7 +25,9 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["OutputError", "atomic_open", "atomic_write", "folder_lock", "replace_folder"]
+from ..exceptions import OutputError
+
+__all__ = ["atomic_open", "atomic_write", "folder_lock", "replace_folder"]
 
 #: every staging or retired folder ends with this, so a run can remove what a killed run left
 _TMP_SUFFIX = ".ridgeway-tmp"
@@ -33,10 +35,6 @@ _TMP_SUFFIX = ".ridgeway-tmp"
 MARKER = ".ridgeway-run"
 #: what older ridgeway versions wrote, so their folders are replaced too
 _LEGACY_NAMES = {"model.json", "report.html", "path.csv"}
-
-
-class OutputError(OSError):
-    """An output file or folder cannot be written; the message names it and the fix."""
 
 
 def _explain(exc: OSError, path: Path, what: str) -> OutputError:

@@ -1,4 +1,9 @@
-"""``ridgeway predict``, ``check`` and ``path``: the commands besides fit."""
+"""The commands: ``fit`` (and ``demo``), ``predict``, ``check`` and ``path``.
+
+Each reads its input, computes, decides which files it writes and writes them only when
+everything succeeded (one folder swapped in for the previous one, or one file replaced), so a
+failing command leaves no partial output.
+"""
 
 from __future__ import annotations
 
@@ -8,21 +13,33 @@ import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from pyarrow import csv
 from rich.console import Console
 from rich.table import Table
 
-from ..inspection import generalization_gap, model_metrics
-from ..io import DataError, check_columns, missing_target, read_table, source_of
-from .atomic import atomic_open, replace_folder
-from .modelfile import load_model
-from .output import fmt
+from ..exceptions import DataError
+from ..glm import GLMData, L2Penalty, fit_path
+from ..inspection import RegularizationPathDisplay, generalization_gap, model_metrics
+from ..inspection._metrics import scores_of
+from ..io import check_columns, check_missing, missing_target, read_table, source_of
+from ..linalg import RidgeSpectrum
+from ..linear_model._glm_cv import default_alphas
+from ..linear_model.kinds import KINDS, ModelKind
+from ..selection import df_alpha_grid
+from . import output, report
+from .atomic import atomic_open, folder_lock, replace_folder
+from .fitjob import FitOutcome, choose_model, load_table, run_fit, target_values
+from .modelfile import load_model, model_json
+from .options import FitOptions
+from .preprocess import Preprocessor
+from .rows import fmt
 
-__all__ = ["check", "path", "predict", "predictions_csv", "write_csv"]
+__all__ = ["check", "fit", "fit_files", "path", "predict", "predictions_csv", "write_csv"]
 
 
 _SPECIAL = '[,"\r\n]'
@@ -52,8 +69,6 @@ def write_csv(columns: dict[str, np.ndarray | pa.ChunkedArray], fh: BinaryIO) ->
     Floats are written to round-trip exactly; text is quoted only where a value holds a
     comma, a quote or a line break.
     """
-    from pyarrow import csv
-
     table = pa.table({name: _arrow(v) for name, v in columns.items()})
     quote = any(any(c in name for c in ',"\r\n') for name in columns) or any(
         _may_need_quotes(col) for col in table.columns)
@@ -72,6 +87,71 @@ def predictions_csv(columns: dict[str, np.ndarray]) -> bytes:
     buf = _stdio.BytesIO()
     write_csv(columns, buf)
     return buf.getvalue()
+
+
+def fit(console: Console, options: FitOptions, out: Path) -> int:
+    """``ridgeway fit``: run the fit job, write its files to ``out``, print what it found."""
+    with folder_lock(out):
+        with output.progress_bar() as progress:
+            outcome = run_fit(options, progress)
+            files = fit_files(outcome, progress)
+        written = replace_folder(out, files)
+    output.print_fit(console, outcome, written)
+    return 0
+
+
+def fit_files(outcome: FitOutcome, progress: Any = None) -> dict[str, bytes | str]:
+    """Every output file of a fit, in memory: ``model.json``, ``cv_curve.csv``, with held-out
+    rows ``heldout_predictions.csv``, and unless ``--no-report`` the report with its plots."""
+    files: dict[str, bytes | str] = {"model.json": model_json(outcome.saved),
+                                     "cv_curve.csv": _cv_curve_csv(outcome)}
+    if len(outcome.y_test) and outcome.test_rows is not None:
+        files["heldout_predictions.csv"] = _heldout_csv(outcome)
+    if outcome.options is None or outcome.options.report:
+        html, images = report.build_report(outcome, progress=progress)
+        files["report.html"] = html
+        files.update(images)
+    return files
+
+
+def _cv_curve_csv(outcome: FitOutcome) -> bytes:
+    """alpha, mean / SD / SE of the CV score, df if known, and each fold's score."""
+    res = outcome.cv_estimator.cv_results_
+    order = np.argsort(np.asarray(res["alphas"], dtype=float))
+    key = outcome.model_kind.score_label.replace(" ", "_").replace("-", "_")
+    curve = {"alpha": np.asarray(res["alphas"], dtype=float)[order],
+             f"mean_{key}": -np.ravel(res["mean_test_score"])[order],
+             "std": np.ravel(res["std_test_score"])[order],
+             "std_error": np.ravel(res["sem_test_score"])[order]}
+    if "df" in res and np.size(res["df"]) == len(order):
+        curve["df"] = np.ravel(res["df"])[order]
+    folds = sorted((k for k in res if k.startswith("split") and k.endswith("_test_score")),
+                   key=lambda k: int(k[5:-11]))
+    for k in folds:
+        if np.size(res[k]) == len(order):
+            curve[f"fold{int(k[5:-11])}_{key}"] = -np.ravel(res[k])[order]
+    return predictions_csv(curve)
+
+
+def _heldout_csv(outcome: FitOutcome) -> bytes:
+    """Input row number (from 0), actual value, prediction, and class probabilities or
+    scores of each held-out row."""
+    est = outcome.saved.estimator
+    cols: dict[str, np.ndarray] = {"row": np.asarray(outcome.test_rows),
+                                   "actual": np.asarray(outcome.y_test)}
+    pred = est.predict(outcome.X_test)
+    if outcome.exposure_test is not None:
+        cols["exposure"] = outcome.exposure_test
+        cols["prediction"] = pred * outcome.exposure_test
+    else:
+        cols["prediction"] = pred
+    if outcome.model_kind.classifier:
+        scores, proba = scores_of(est, outcome.X_test)
+        prefix = "proba_" if proba else "score_"
+        for k, c in enumerate(est.classes_):
+            if proba or len(est.classes_) > 2 or k == 1:
+                cols[f"{prefix}{c}"] = scores[:, k]
+    return predictions_csv(cols)
 
 
 def warn_unseen(pre, table: pa.Table, max_levels: int = 5) -> None:
@@ -112,10 +192,10 @@ def predict(model_path: Path, data_path: Path, out: Path | None, *, ids: Sequenc
     return 0
 
 
-def _default_metric(kind: str) -> str:
+def _default_metric(kind: ModelKind) -> str:
     """ROC AUC for classifiers: it drops when a model stops ranking a rare class (accuracy
     hardly moves); R^2 for regression."""
-    return "roc_auc" if kind in ("logistic", "svm") else "r2"
+    return "roc_auc" if kind.classifier else "r2"
 
 
 def check(console: Console, model_path: Path, data_path: Path, max_gap: float,
@@ -136,17 +216,15 @@ def check(console: Console, model_path: Path, data_path: Path, max_gap: float,
     check_columns(table, [model.target], "target column")
     check_columns(table, model.preprocessor.columns, "column (needed by the model)")
     table, _ = missing_target(table, model.target, drop=drop_missing_target)
-    from .fitjob import _target
-
-    y = _target(table, model.target, model.kind)
+    y = target_values(table, model.target, model.kind)
     warn_unseen(model.preprocessor, table)
     X = model.preprocessor.transform(table)
     model.check_finite(table, X)
     extra = {"positive": model.summary.get("positive")} if model.is_classifier else {}
-    new = model_metrics(model.kind, model.estimator, X, y, **extra)
+    new = model_metrics(model.estimator, X, y, **extra)
     train = {k: (np.nan if v is None else v)
              for k, v in model.summary.get("train_metrics", {}).items()}
-    metric = metric or _default_metric(model.kind)
+    metric = metric or _default_metric(model.model_kind)
     rows = {r.metric: r for r in generalization_gap(train, new)}
     if metric not in rows:
         raise DataError(f"--metric {metric!r} is not available for this model; choose from "
@@ -182,28 +260,24 @@ def path(console: Console, args: argparse.Namespace) -> int:
     data-driven grid. Multiclass models plot each feature's coefficient norm over the classes
     (the CSV holds every class's coefficients).
     """
-    from ..inspection import RegularizationPathDisplay
-    from ..io import check_missing
-    from .fitjob import FitOptions, _load, _target, choose_model
-    from .preprocess import Preprocessor
-
     if args.n_alphas < 2:
         raise DataError(f"--n-alphas must be at least 2, got {args.n_alphas}.")
-    table, target, source = _load(FitOptions(data=args.data, target=args.target, sep=args.sep,
+    table, target, source = load_table(FitOptions(data=args.data, target=args.target, sep=args.sep,
                                              drop_missing_target=args.drop_missing_target))
     check_columns(table, [target], "target column")
     check_columns(table, args.drop, "column in --drop")
     features = [c for c in table.column_names if c != target and c not in args.drop]
     if not features:
         raise DataError("no feature columns left after removing the target and --drop.")
-    kind, _ = choose_model(table, target, args.model)
-    y = _target(table, target, kind)
+    name, _ = choose_model(table, target, args.model)
+    kind = KINDS[name]
+    y = target_values(table, target, kind)
     check_missing(table, features, args.impute)
     pre = Preprocessor.from_table(table, features, impute=args.impute)
     rows = np.arange(table.num_rows)
     X = pre.fit_transform(table, rows, len(rows))
     names = pre.feature_names
-    if kind == "ridge":
+    if kind.spectral:
         alphas, coefs, dfs, labels = _ridge_path(X, y, args.n_alphas)
     else:
         alphas, coefs, labels = _glm_path(kind, X, y, args.n_alphas)
@@ -228,22 +302,14 @@ def path(console: Console, args: argparse.Namespace) -> int:
 
 
 def _ridge_path(X: np.ndarray, y: np.ndarray, n_alphas: int):
-    from ..linalg import RidgeSpectrum
-    from ..selection import df_alpha_grid
-
     spec = RidgeSpectrum.from_data(X, y)
     alphas = df_alpha_grid(spec.eigenvalues, n_alphas=n_alphas)
     return alphas, spec.coef(alphas), spec.df(alphas), None
 
 
-def _glm_path(kind: str, X: np.ndarray, y: np.ndarray, n_alphas: int):
+def _glm_path(kind: ModelKind, X: np.ndarray, y: np.ndarray, n_alphas: int):
     """(alphas increasing, coefs of shape (n_alphas, p) or (n_alphas, p, n_classes), labels)."""
-    from ..glm import GLMData, L2Penalty, fit_path
-    from ..linear_model import LinearSVC, LogisticRegression, PoissonRegressor
-    from ..linear_model._glm_cv import default_alphas
-
-    est = {"logistic": LogisticRegression, "svm": LinearSVC,
-           "poisson": PoissonRegressor}[kind]()
+    est = kind.estimator()
     problems, sw = est._encode(y, None)
     datas = [GLMData(X, Y, sw, True) for Y, _ in problems]
     alphas, _ = default_alphas(datas[0], problems[0][1], n_alphas)
@@ -266,12 +332,10 @@ def _png(figure) -> bytes:
     return buf.getvalue()
 
 
-def _print_path(console: Console, source: str, target: str, kind: str, names: list[str],
+def _print_path(console: Console, source: str, target: str, kind: ModelKind, names: list[str],
                 alphas, dfs, coefs, n_rows: int = 8, n_cols: int = 8) -> None:
     order = np.argsort(-np.abs(coefs).max(axis=0))[:n_cols]
-    title = {"ridge": "Ridge", "logistic": "Logistic", "svm": "Linear SVM",
-             "poisson": "Poisson"}[kind]
-    t = Table(title=f"{title} path of {target!r} on {source} (standardized coefficients)",
+    t = Table(title=f"{kind.title} path of {target!r} on {source} (standardized coefficients)",
               title_justify="left")
     t.add_column("alpha", justify="right")
     t.add_column("df", justify="right")

@@ -7,16 +7,22 @@ numbers come from the estimators and :mod:`ridgeway.inspection`.
 
 from __future__ import annotations
 
+import dataclasses
+import shlex
 import warnings
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import TimeSeriesSplit, train_test_split
 
-from ..exceptions import AlphaEdgeWarning, ConvergenceWarning
+from ..datasets import demo_path
+from ..exceptions import AlphaEdgeWarning, ConvergenceWarning, DataError
 from ..inspection import (
     baseline_metrics,
     coefficient_table,
@@ -25,10 +31,8 @@ from ..inspection import (
     generalization_gap,
     model_metrics,
     positive_class,
-    primary_error,
 )
 from ..io import (
-    DataError,
     check_columns,
     check_missing,
     column_kind,
@@ -38,13 +42,15 @@ from ..io import (
     read_note,
     read_table,
 )
+from ..linalg import RidgeSpectrum
+from ..linear_model import kinds
+from ..linear_model.kinds import KINDS, ModelKind
 from .modelfile import SavedModel
+from .options import FitOptions
 from .preprocess import Preprocessor
 
-__all__ = ["FitOptions", "FitOutcome", "Progress", "parse_alphas",
-           "parse_cv", "run_fit"]
-
-MODELS = ("ridge", "logistic", "poisson", "svm")
+__all__ = ["FitOptions", "FitOutcome", "Progress", "choose_model", "load_table", "parse_alphas",
+           "parse_cv", "run_fit", "target_values"]
 
 
 class Progress:
@@ -57,94 +63,49 @@ class Progress:
         """Mark steps of the current stage done."""
 
 
-@dataclass
-class FitOptions:
-    """Options of ``ridgeway fit`` (see ``ridgeway fit --help``)."""
-
-    data: Path | None = None
-    target: str | None = None
-    model: str | None = None
-    cv: str | None = None
-    alphas: str | None = None
-    selection: str = "min"
-    test_size: float = 0.2
-    standardize: bool = True
-    drop: list[str] = field(default_factory=list)
-    impute: str = "none"
-    extras: bool = True
-    random_state: int = 0
-    sep: str | None = None
-    drop_missing_target: bool = False
-    positive: str | None = None
-    class_weight: str | None = None
-    exposure: str | None = None
-    offset: str | None = None
-    split: str = "random"
-    time_column: str | None = None
-    l1: bool = True
-    max_iter: int | None = None
-
-    def command_line(self) -> str:
-        """A ``ridgeway fit`` command line that repeats this run (every option spelled out
-        where it differs from the default, and the seed)."""
-        import shlex
-
-        words = ["ridgeway", "fit", str(self.data)] if self.data is not None else [
-            "ridgeway", "demo"]
-        defaults = FitOptions(target=self.target if self.data is None else None)
-        flags = {"target": "--target", "model": "--model", "cv": "--cv", "alphas": "--alphas",
-                 "selection": "--selection", "test_size": "--test-size", "impute": "--impute",
-                 "positive": "--positive", "class_weight": "--class-weight",
-                 "exposure": "--exposure", "offset": "--offset", "split": "--split",
-                 "time_column": "--time-column", "max_iter": "--max-iter"}
-        for name, flag in flags.items():
-            value = getattr(self, name)
-            if value is not None and value != getattr(defaults, name):
-                words += [flag, str(value)]
-        if self.drop:
-            words += ["--drop", *self.drop]
-        words += [w for w, on in (("--no-standardize", not self.standardize),
-                                  ("--no-report", not self.extras),
-                                  ("--no-l1", self.extras and not self.l1)) if on]
-        words += ["--seed", str(self.random_state)]
-        return " ".join(shlex.quote(w) for w in words)
-
-
-@dataclass
+@dataclass(kw_only=True)
 class FitOutcome:
     """What :func:`run_fit` found (all arrays on the standardized scale)."""
 
+    # the model, and how it was chosen
     saved: SavedModel
     cv_estimator: Any
-    source: str
-    n_rows: int
+    options: FitOptions | None = None
     decision: str
     cv_label: str
+    cv_scheme: str = ""
+    df: float | None
+    # the data: where from, and the training / held-out rows
+    source: str
+    n_rows: int
     feature_names: list[str]
     X_train: np.ndarray
     y_train: np.ndarray
     X_test: np.ndarray
     y_test: np.ndarray
-    train_metrics: dict[str, float]
-    test_metrics: dict[str, float]
-    df: float | None
-    notes: list[str] = field(default_factory=list)
-    reductions: list[Any] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    positive: Any = None
-    baseline: dict[str, float] = field(default_factory=dict)
     test_rows: np.ndarray | None = None
     exposure_train: np.ndarray | None = None
     exposure_test: np.ndarray | None = None
     sample_weight: np.ndarray | None = None
-    options: FitOptions | None = None
-    cv_scheme: str = ""
+    positive: Any = None
+    # what the fit shows
+    train_metrics: dict[str, float]
+    test_metrics: dict[str, float]
+    baseline: dict[str, float] = field(default_factory=dict)
+    reductions: list[Any] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     started: str = ""
 
     @property
     def kind(self) -> str:
-        """Model kind."""
+        """The model kind's name."""
         return self.saved.kind
+
+    @property
+    def model_kind(self) -> ModelKind:
+        """The model kind's registry entry."""
+        return KINDS[self.saved.kind]
 
     @property
     def alpha(self) -> float:
@@ -172,21 +133,23 @@ class FitOutcome:
 GLM_ALO_ROWS = 100_000
 
 
-def parse_cv(text: str | None, kind: str, n_train: int = 0) -> tuple[Any, str, str]:
+def parse_cv(text: str | None, kind: str | ModelKind, n_train: int = 0
+             ) -> tuple[Any, str, str]:
     """``--cv`` -> (cv argument, method, label).
 
-    Defaults: exact LOO for ridge; for the GLMs 5 folds, or approximate LOO (one path on all
-    the data) above :data:`GLM_ALO_ROWS` training rows.
+    Defaults: exact LOO for the spectral kinds (ridge); for the others 5 folds, or approximate
+    LOO (one path on all the data) above :data:`GLM_ALO_ROWS` training rows.
     """
+    spectral = kinds.get(kind).spectral
     if text is None:
-        text = "loo" if kind == "ridge" else ("alo" if n_train > GLM_ALO_ROWS else "5")
+        text = "loo" if spectral else ("alo" if n_train > GLM_ALO_ROWS else "5")
     text = text.strip().lower()
     if text.isdigit():
         k = int(text)
         if k < 2:
             raise ValueError(f"--cv needs at least 2 folds, got {k}.")
         return k, "kfold", f"{k}-fold CV"
-    if kind == "ridge":
+    if spectral:
         if text in ("loo", "alo"):
             return None, "loo", "exact leave-one-out (one eigendecomposition)"
         if text == "gcv":
@@ -194,7 +157,8 @@ def parse_cv(text: str | None, kind: str, n_train: int = 0) -> tuple[Any, str, s
     elif text == "alo":
         return 5, "alo", "approximate leave-one-out (ALO)"
     elif text in ("loo", "gcv"):
-        raise ValueError(f"--cv {text} is for ridge only; use --cv alo (approximate "
+        exact = " and ".join(k.name for k in KINDS.values() if k.spectral)
+        raise ValueError(f"--cv {text} is for {exact} only; use --cv alo (approximate "
                          "leave-one-out) or a number of folds for this model.")
     raise ValueError(f"--cv must be a number of folds, loo, gcv or alo; got {text!r}.")
 
@@ -218,14 +182,14 @@ def parse_alphas(text: str | None) -> Any:
     return np.array(values)
 
 
-def _load(options: FitOptions) -> tuple[pa.Table, str, str]:
+def load_table(options: FitOptions) -> tuple[pa.Table, str, str]:
+    """The table of a fit (``options.data``, or the bundled demo), its target column and a
+    description of its source."""
     swallowed = [c for c in options.drop if Path(c).suffix and Path(c).is_file()]
     if options.data is None and swallowed:
         raise DataError(f"--drop took the file name {swallowed[0]!r} as a column; put DATA "
                         "before --drop (ridgeway fit DATA --target COL --drop COL ...).")
     if options.data is None:
-        from ..datasets import demo_path
-
         path, target = demo_path("regression")
         return read_table(path), options.target or target, f"bundled demo data ({path.name})"
     table = read_table(options.data, sep=options.sep)
@@ -261,34 +225,40 @@ def choose_model(table: pa.Table, target: str, requested: str | None) -> tuple[s
     n_unique = len(col.unique().drop_null())
     numeric = kind in ("numeric", "bool")
     if requested is not None:
-        if requested in ("ridge", "poisson") and not numeric:
+        if not kinds.get(requested).classifier and not numeric:
+            classifiers = " or ".join(k.name for k in KINDS.values() if k.classifier)
             raise DataError(f"target {target!r} is not numeric (text values such as "
                             f"{col.drop_null()[0].as_py()!r}); --model {requested} needs numbers."
-                            " Use --model logistic or svm.")
+                            f" Use --model {classifiers}.")
         return requested, f"{requested} (as asked with --model)"
+    chosen = kinds.DEFAULT_CLASSIFIER
     if not numeric:
-        return "logistic", (f"logistic: target {target!r} holds text ({n_unique} classes); "
-                            "use --model svm for a linear SVM")
+        return chosen, (f"{chosen}: target {target!r} holds text ({n_unique} classes); "
+                        "use --model svm for a linear SVM")
     if n_unique == 2:
-        return "logistic", (f"logistic: target {target!r} takes 2 values; "
-                            "use --model ridge to treat it as a number")
+        return chosen, (f"{chosen}: target {target!r} takes 2 values; "
+                        f"use --model {kinds.DEFAULT_REGRESSOR} to treat it as a number")
+    chosen = kinds.DEFAULT_REGRESSOR
     hint = ("; it looks like counts (small non-negative integers, skewed): consider --model "
             "poisson" if count_like(col) else "")
-    return "ridge", (f"ridge: target {target!r} is numeric with {n_unique} distinct values"
-                     f"{hint}")
+    return chosen, (f"{chosen}: target {target!r} is numeric with {n_unique} distinct values"
+                    f"{hint}")
 
 
-def _target(table: pa.Table, target: str, kind: str) -> np.ndarray:
+def target_values(table: pa.Table, target: str, kind: str | ModelKind) -> np.ndarray:
+    """The target column as the model kind fits it: floats (counts or rates >= 0 for the
+    ``rates`` kinds), or class labels (text, booleans or integers)."""
+    spec = kinds.get(kind)
     col = table.column(target)
     if col.null_count or (pa.types.is_floating(col.type) and np.isnan(
             col.to_numpy()).any()):
         raise DataError(f"target {target!r} has missing values; remove those rows first "
                         "(fit: --drop-missing-target).")
-    if kind in ("ridge", "poisson"):
+    if not spec.classifier:
         y = float_values(col)
-        if kind == "poisson" and (y < 0).any():
-            raise DataError(f"target {target!r} has negative values; --model poisson needs "
-                            "counts or rates >= 0.")
+        if spec.rates and (y < 0).any():
+            raise DataError(f"target {target!r} has negative values; --model {spec.name} "
+                            "needs counts or rates >= 0.")
         return y
     if column_kind(col) == "categorical":
         return np.asarray(pc.utf8_trim_whitespace(col.cast(pa.string())).to_pylist(),
@@ -334,8 +304,6 @@ def _split(y: np.ndarray, test_size: float, classifier: bool, seed: int,
         return order, n - n_test
     if n_test == 0:
         return np.random.default_rng(seed).permutation(n), n
-    from sklearn.model_selection import train_test_split
-
     _, counts = np.unique(y, return_counts=True)
     stratify = y if classifier and counts.min() >= 2 and n_test >= len(counts) else None
     train, test = train_test_split(np.arange(n), test_size=n_test, random_state=seed,
@@ -343,45 +311,14 @@ def _split(y: np.ndarray, test_size: float, classifier: bool, seed: int,
     return np.concatenate([train, test]), len(train)
 
 
-def _svm_score(est: Any, X: np.ndarray, y: np.ndarray, sample_weight=None) -> float:
-    """Negative mean squared hinge loss (one-vs-rest, summed over classes)."""
-    from ..inspection._metrics import scores_of
-
-    classes = np.asarray(est.classes_)
-    scores, _ = scores_of(est, X)
-    margin = np.where(np.asarray(y)[:, None] == classes[None, :], 1.0, -1.0) * scores
-    hinge = np.maximum(0.0, 1.0 - margin) ** 2
-    loss = hinge[:, 1] if len(classes) == 2 else hinge.sum(axis=1)
-    return -float(np.average(loss, weights=sample_weight))
-
-
-def _cv_estimator(kind: str, options: FitOptions, cv: Any, method: str) -> Any:
+def _cv_estimator(kind: ModelKind, options: FitOptions, cv: Any, method: str) -> Any:
     alphas = parse_alphas(options.alphas)
-    if kind == "ridge":
-        from ..linear_model import RidgeCV
-
-        return RidgeCV(alphas=alphas, cv=cv, selection=options.selection)
-    from ..linear_model import _glm_cv
-
-    cls = {"logistic": _glm_cv.LogisticRegressionCV, "svm": _glm_cv.LinearSVCCV,
-           "poisson": _glm_cv.PoissonRegressorCV}[kind]
-    scoring = {"logistic": "neg_log_loss", "svm": _svm_score,
-               "poisson": "neg_mean_poisson_deviance"}[kind]
-    return cls(alphas=alphas, cv=cv, scoring=scoring, selection=options.selection,
-               method="alo" if method == "alo" else "kfold", max_iter=options.max_iter)
-
-
-def _final(kind: str, est: Any) -> Any:
-    """The single-alpha estimator holding the CV estimator's final fit."""
-    from ..linear_model import LinearSVC, LogisticRegression, PoissonRegressor, Ridge
-
-    cls = {"ridge": Ridge, "logistic": LogisticRegression, "svm": LinearSVC,
-           "poisson": PoissonRegressor}[kind]
-    final = cls(alpha=float(est.alpha_))
-    for name in ("coef_", "intercept_", "classes_", "n_features_in_"):
-        if hasattr(est, name):
-            setattr(final, name, getattr(est, name))
-    return final
+    if kind.spectral:
+        return kind.cv_estimator(alphas=alphas, cv=cv, selection=options.selection)
+    return kind.cv_estimator(alphas=alphas, cv=cv, scoring=kind.cv_scoring,
+                             selection=options.selection,
+                             method="alo" if method == "alo" else "kfold",
+                             max_iter=options.max_iter)
 
 
 def _df(est: Any, X: np.ndarray, y: np.ndarray) -> float:
@@ -393,8 +330,6 @@ def _df(est: Any, X: np.ndarray, y: np.ndarray) -> float:
     hit = np.flatnonzero(np.asarray(res["alphas"]) == est.alpha_)
     if hit.size:
         return float(np.ravel(res["df"])[hit[0]])
-    from ..linalg import RidgeSpectrum
-
     return float(RidgeSpectrum.from_data(X, y).df(np.array([est.alpha_]))[0])
 
 
@@ -403,7 +338,7 @@ class _Prepared:
     """The checked, preprocessed data of a fit, split into train and held-out rows."""
 
     pre: Preprocessor
-    kind: str
+    kind: ModelKind
     decision: str
     target: str
     source: str
@@ -425,8 +360,8 @@ def _id_like(table: pa.Table, features: list[str]) -> list[str]:
             and len(table.column(c).unique()) == table.num_rows]
 
 
-def _exposure(table: pa.Table, options: FitOptions, kind: str) -> tuple[np.ndarray | None,
-                                                                        str | None]:
+def _exposure(table: pa.Table, options: FitOptions, kind: ModelKind
+              ) -> tuple[np.ndarray | None, str | None]:
     """The exposure of each row (``--exposure COL``, or ``exp`` of ``--offset COL``)."""
     name = options.exposure or options.offset
     if name is None:
@@ -434,8 +369,9 @@ def _exposure(table: pa.Table, options: FitOptions, kind: str) -> tuple[np.ndarr
     if options.exposure and options.offset:
         raise ValueError("give --exposure or --offset, not both (--offset is log exposure).")
     flag = "--exposure" if options.exposure else "--offset"
-    if kind != "poisson":
-        raise ValueError(f"{flag} is for --model poisson only.")
+    if not kind.rates:
+        rates = " or ".join(k.name for k in KINDS.values() if k.rates)
+        raise ValueError(f"{flag} is for --model {rates} only.")
     check_columns(table, [name], f"column in {flag}")
     col = table.column(name)
     if column_kind(col) != "numeric" or col.null_count:
@@ -450,9 +386,8 @@ def _exposure(table: pa.Table, options: FitOptions, kind: str) -> tuple[np.ndarr
     return e, name
 
 
-def _prepare(options: FitOptions, progress: Progress) -> _Prepared:
-    """Read and check the table, choose the model, split, and preprocess."""
-    table, target, source = _load(options)
+def _check_options(table: pa.Table, target: str, options: FitOptions) -> None:
+    """Checks of the options that need no model kind (before any expensive work)."""
     check_columns(table, [target], "target column")
     check_columns(table, options.drop, "column in --drop")
     if options.split not in ("random", "time"):
@@ -461,49 +396,57 @@ def _prepare(options: FitOptions, progress: Progress) -> _Prepared:
         raise ValueError("--split time needs --time-column COL (the column that orders rows).")
     if options.time_column is not None:
         check_columns(table, [options.time_column], "column in --time-column")
-    if options.model is not None and options.model not in MODELS:
-        raise ValueError(f"--model must be one of {', '.join(MODELS)}; got {options.model!r}.")
-    kind, decision = choose_model(table, target, options.model)
+    if options.model is not None and options.model not in KINDS:
+        raise ValueError(f"--model must be one of {', '.join(KINDS)}; got {options.model!r}.")
+    if options.class_weight not in (None, "none", "balanced"):
+        raise ValueError(f"--class-weight must be balanced or none, got "
+                         f"{options.class_weight!r}.")
+
+
+def _check_classifier_options(kind: ModelKind, options: FitOptions) -> None:
+    classifiers = " or ".join(k.name for k in KINDS.values() if k.classifier)
+    if options.class_weight == "balanced" and not kind.classifier:
+        raise ValueError(f"--class-weight balanced is for classifiers (--model {classifiers}).")
+    if options.positive is not None and not kind.classifier:
+        raise ValueError(f"--positive is for classifiers (--model {classifiers}).")
+
+
+def _positive(kind: ModelKind, y: np.ndarray, target: str, options: FitOptions) -> Any:
+    """The positive class of a binary classifier (None otherwise)."""
+    if not kind.classifier:
+        return None
+    classes = np.unique(y)
+    if len(classes) == 2:
+        return positive_class(classes, y, options.positive)
+    if options.positive is not None:
+        raise ValueError(f"--positive is for two classes; the target {target!r} has "
+                         f"{len(classes)}.")
+    return None
+
+
+def _prepare(options: FitOptions, progress: Progress) -> _Prepared:
+    """Read and check the table, choose the model, split, and preprocess."""
+    table, target, source = load_table(options)
+    _check_options(table, target, options)
+    name, decision = choose_model(table, target, options.model)
+    kind = KINDS[name]
     exposure, exposure_col = _exposure(table, options, kind)
     skip = {target, *options.drop, options.time_column, exposure_col}
     features = [c for c in table.column_names if c not in skip]
     if not features:
         raise DataError("no feature columns left after removing the target and --drop.")
-    if options.class_weight not in (None, "none", "balanced"):
-        raise ValueError(f"--class-weight must be balanced or none, got "
-                         f"{options.class_weight!r}.")
-    if options.class_weight == "balanced" and kind not in ("logistic", "svm"):
-        raise ValueError("--class-weight balanced is for classifiers (--model logistic or svm).")
-    if options.positive is not None and kind not in ("logistic", "svm"):
-        raise ValueError("--positive is for classifiers (--model logistic or svm).")
+    _check_classifier_options(kind, options)
     parse_cv(options.cv, kind)  # fail on a bad --cv before the expensive work
-    y_all = _target(table, target, kind)
-    positive = None
-    if kind in ("logistic", "svm"):
-        classes = np.unique(y_all)
-        if len(classes) == 2:
-            positive = positive_class(classes, y_all, options.positive)
-        elif options.positive is not None:
-            raise ValueError(f"--positive is for two classes; the target {target!r} has "
-                             f"{len(classes)}.")
+    y_all = target_values(table, target, kind)
+    positive = _positive(kind, y_all, target, options)
     missing = check_missing(table, features, options.impute)
     pre = Preprocessor.from_table(table, features, impute=options.impute)
     order = _time_order(table, options.time_column) if options.split == "time" else None
-    rows, n_train = _split(y_all, options.test_size, kind in ("logistic", "svm"),
-                           options.random_state, order)
+    rows, n_train = _split(y_all, options.test_size, kind.classifier, options.random_state,
+                           order)
     progress.stage("preprocessing")
     X = pre.fit_transform(table, rows, n_train, standardize=options.standardize)
-    notes = [f"column {c!r} looks like an identifier (distinct integers in every row); "
-             f"consider --drop {c}" for c in _id_like(table, features)]
-    notes += [f"column {c!r} holds integers beyond 2**53, used as float64 (rounded to about 16 "
-              "significant digits)" for c in inexact_integers(table, [*features, target])]
-    if pre.encoded:
-        notes.append("one-hot encoded: " + ", ".join(
-            f"{c} (2 levels: one 0/1 column, 1 = {pre.categories[c][1]!r})" if c in pre.binary
-            else f"{c} ({len(pre.categories[c])} categories)" for c in pre.encoded))
-    if missing:
-        notes.append(f"imputed ({options.impute}): " + ", ".join(
-            f"{c} ({k})" for c, k in missing.items()))
+    notes = _data_notes(table, pre, features, target, missing, options)
     if exposure is not None:
         notes.append(f"exposure from column {exposure_col!r}"
                      + (" (exp of the offset)" if options.offset else "")
@@ -515,6 +458,23 @@ def _prepare(options: FitOptions, progress: Progress) -> _Prepared:
     return _Prepared(pre, kind, decision, target, source, table.num_rows, X, y_all[rows],
                      n_train, notes, rows, None if exposure is None else exposure[rows],
                      positive)
+
+
+def _data_notes(table: pa.Table, pre: Preprocessor, features: list[str], target: str,
+                missing: dict[str, int], options: FitOptions) -> list[str]:
+    """Notes on the columns: likely identifiers, inexact integers, encoding, imputation."""
+    notes = [f"column {c!r} looks like an identifier (distinct integers in every row); "
+             f"consider --drop {c}" for c in _id_like(table, features)]
+    notes += [f"column {c!r} holds integers beyond 2**53, used as float64 (rounded to about 16 "
+              "significant digits)" for c in inexact_integers(table, [*features, target])]
+    if pre.encoded:
+        notes.append("one-hot encoded: " + ", ".join(
+            f"{c} (2 levels: one 0/1 column, 1 = {pre.categories[c][1]!r})" if c in pre.binary
+            else f"{c} ({len(pre.categories[c])} categories)" for c in pre.encoded))
+    if missing:
+        notes.append(f"imputed ({options.impute}): " + ", ".join(
+            f"{c} ({k})" for c, k in missing.items()))
+    return notes
 
 
 #: held-out performance above these is "near perfect" (a leakage warning)
@@ -535,7 +495,7 @@ def _convergence_note(count: int, options: FitOptions) -> str:
             f"the limit with --max-iter {larger} if the chosen alpha is near those fits")
 
 
-def _edge_notes(est: Any, df: float | None, X: np.ndarray, kind: str) -> list[str]:
+def _edge_notes(est: Any, df: float | None, X: np.ndarray, kind: ModelKind) -> list[str]:
     alphas = np.asarray(est.cv_results_["alphas"], dtype=float)
     alpha = float(est.alpha_)
     if alpha == alphas.max():
@@ -548,13 +508,87 @@ def _edge_notes(est: Any, df: float | None, X: np.ndarray, kind: str) -> list[st
     rank = int(np.linalg.matrix_rank(Xc.T @ Xc if X.shape[0] > X.shape[1] else Xc)) \
         if X.size else 0
     coef = np.atleast_2d(np.asarray(est.coef_))
-    rank = rank * coef.shape[0] if kind in ("logistic", "svm") and coef.shape[0] > 1 else rank
+    rank = rank * coef.shape[0] if kind.classifier and coef.shape[0] > 1 else rank
     if df is not None and rank and df >= 0.95 * rank:
         return [f"CV prefers almost no penalty: the best alpha ({alpha:.4g}) is the smallest "
                 f"tried, where the model keeps df = {df:.3g} of {rank} (rank); with this many "
                 "rows per feature regularization changes little (--alphas auto explores lower)"]
     return [f"the chosen alpha ({alpha:.4g}) is the smallest tried: the optimum may lie below "
             "it; rerun with --alphas auto (widens the grid) or list smaller values with --alphas"]
+
+
+@dataclass(kw_only=True)
+class _Selection:
+    """The CV estimator fitted on the training rows, and how."""
+
+    estimator: Any
+    method: str
+    cv_label: str
+    cv_scheme: str
+    y_fit: np.ndarray
+    weight: np.ndarray | None
+    edge: int
+    convergence: int
+
+
+def _select_alpha(d: _Prepared, options: FitOptions, progress: Progress) -> _Selection:
+    """Choose alpha on the training rows (edge and convergence warnings counted, others
+    passed on)."""
+    kind, k = d.kind, d.n_train
+    cv, method, cv_label = parse_cv(options.cv, kind, k)
+    scheme = _cv_scheme(kind, method, cv, options)
+    if options.split == "time" and method == "kfold":
+        cv = TimeSeriesSplit(n_splits=int(cv))
+        cv_label = f"{int(cv.n_splits)} forward (time-ordered) folds"
+    progress.stage(f"selecting alpha ({cv_label})")
+    est = _cv_estimator(kind, options, cv, method)
+    weight, y_fit = None, d.y[:k]
+    if d.exposure is not None:
+        weight, y_fit = d.exposure[:k], d.y[:k] / d.exposure[:k]
+    elif options.class_weight == "balanced":
+        weight = _balanced_weights(d.y[:k])
+    edge = convergence = 0
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", AlphaEdgeWarning)
+        warnings.simplefilter("always", ConvergenceWarning)
+        est.fit(d.X[:k], y_fit, **({} if weight is None else {"sample_weight": weight}))
+    for w in caught:
+        if issubclass(w.category, AlphaEdgeWarning):
+            edge += 1
+        elif issubclass(w.category, ConvergenceWarning):
+            convergence += 1
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return _Selection(estimator=est, method=method, cv_label=cv_label, cv_scheme=scheme,
+                      y_fit=y_fit, weight=weight, edge=edge, convergence=convergence)
+
+
+def _fit_notes(d: _Prepared, sel: _Selection, df: float | None,
+               options: FitOptions) -> list[str]:
+    notes = list(d.notes)
+    if sel.edge:
+        notes += _edge_notes(sel.estimator, df, d.X[:d.n_train], d.kind)
+    if sel.convergence:
+        notes.append(_convergence_note(sel.convergence, options))
+    if options.cv is None and sel.method == "alo":
+        notes.append(f"more than {GLM_ALO_ROWS} training rows: approximate leave-one-out "
+                     "instead of 5 folds (--cv 5 to force k-fold)")
+    if options.class_weight == "balanced":
+        notes.append("class weights: balanced (each class weighs n / (classes x its count) in "
+                     "the fit and in the CV score)")
+    return notes
+
+
+def _summary(d: _Prepared, sel: _Selection, options: FitOptions) -> dict[str, Any]:
+    """The fit's summary in the model file (its metrics are added by :func:`run_fit`)."""
+    summary = {"alpha": float(sel.estimator.alpha_), "cv": sel.cv_label,
+               "selection": options.selection, "n_train": int(d.n_train)}
+    if d.positive is not None:
+        summary["positive"] = _jsonable(d.positive)
+    if d.exposure is not None:
+        summary["exposure"] = options.exposure or options.offset
+        summary["exposure_kind"] = "exposure" if options.exposure else "log_offset"
+    return summary
 
 
 def run_fit(options: FitOptions, progress: Progress | None = None) -> FitOutcome:
@@ -570,87 +604,43 @@ def run_fit(options: FitOptions, progress: Progress | None = None) -> FitOutcome
     -------
     FitOutcome
     """
-    from datetime import UTC, datetime
-
     started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     progress = progress or Progress()
     progress.stage("reading data")
     d = _prepare(options, progress)
     pa.default_memory_pool().release_unused()  # the table is gone: give its memory back
-    kind, k = d.kind, d.n_train
-    X_train, y_train, X_test, y_test = d.X[:k], d.y[:k], d.X[k:], d.y[k:]
     if options.split == "time" and options.cv is None:
         options = _with(options, cv="5")
-    cv, method, cv_label = parse_cv(options.cv, kind, k)
-    scheme = _cv_scheme(kind, method, cv, options)
-    if options.split == "time" and method == "kfold":
-        from sklearn.model_selection import TimeSeriesSplit
-
-        cv = TimeSeriesSplit(n_splits=int(cv))
-        cv_label = f"{int(cv.n_splits)} forward (time-ordered) folds"
-    progress.stage(f"selecting alpha ({cv_label})")
-    est = _cv_estimator(kind, options, cv, method)
-    weight, y_fit = None, y_train
-    if d.exposure is not None:
-        weight, y_fit = d.exposure[:k], y_train / d.exposure[:k]
-    elif options.class_weight == "balanced":
-        weight = _balanced_weights(y_train)
-    edge = convergence = 0
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", AlphaEdgeWarning)
-        warnings.simplefilter("always", ConvergenceWarning)
-        est.fit(X_train, y_fit, **({} if weight is None else {"sample_weight": weight}))
-    for w in caught:
-        if issubclass(w.category, AlphaEdgeWarning):
-            edge += 1
-        elif issubclass(w.category, ConvergenceWarning):
-            convergence += 1
-        else:
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    final = _final(kind, est)
-    df = _df(est, X_train, y_fit)
-    notes = list(d.notes)
-    if edge:
-        notes += _edge_notes(est, df, X_train, kind)
-    if convergence:
-        notes.append(_convergence_note(convergence, options))
-    if options.cv is None and method == "alo":
-        notes.append(f"more than {GLM_ALO_ROWS} training rows: approximate leave-one-out "
-                     "instead of 5 folds (--cv 5 to force k-fold)")
-    if options.class_weight == "balanced":
-        notes.append("class weights: balanced (each class weighs n / (classes x its count) in "
-                     "the fit and in the CV score)")
-    summary = {"alpha": float(est.alpha_), "cv": cv_label, "selection": options.selection,
-               "n_train": int(k)}
-    if d.positive is not None:
-        summary["positive"] = _jsonable(d.positive)
-    if d.exposure is not None:
-        summary["exposure"] = options.exposure or options.offset
-        summary["exposure_kind"] = "exposure" if options.exposure else "log_offset"
-    e_tr = None if d.exposure is None else d.exposure[:k]
-    e_te = None if d.exposure is None else d.exposure[k:]
-    metrics = {"positive": d.positive} if kind in ("logistic", "svm") else {}
+    sel = _select_alpha(d, options, progress)
+    kind, k, est = d.kind, d.n_train, sel.estimator
+    final = kind.final_estimator(est)
+    df = _df(est, d.X[:k], sel.y_fit)
+    e_tr, e_te = (None, None) if d.exposure is None else (d.exposure[:k], d.exposure[k:])
+    summary = _summary(d, sel, options)
     outcome = FitOutcome(
-        SavedModel(d.pre, final, d.target, kind, summary), est, d.source, d.n_rows,
-        d.decision, cv_label, d.pre.feature_names, X_train, y_train, X_test, y_test,
-        model_metrics(kind, final, X_train, y_train, exposure=e_tr, **metrics),
-        model_metrics(kind, final, X_test, y_test, exposure=e_te, **metrics)
-        if len(y_test) else {}, df, notes, positive=d.positive, test_rows=d.rows[k:],
-        exposure_train=e_tr, exposure_test=e_te, sample_weight=weight, options=options,
-        cv_scheme=scheme, started=started)
-    if kind in ("logistic", "svm") and len(y_test):
-        outcome.baseline = baseline_metrics(kind, final.classes_, y_train, y_test, **metrics)
+        saved=SavedModel(d.pre, final, d.target, kind.name, summary), cv_estimator=est,
+        options=options, decision=d.decision, cv_label=sel.cv_label, cv_scheme=sel.cv_scheme,
+        df=df, source=d.source, n_rows=d.n_rows, feature_names=d.pre.feature_names,
+        X_train=d.X[:k], y_train=d.y[:k], X_test=d.X[k:], y_test=d.y[k:],
+        test_rows=d.rows[k:], exposure_train=e_tr, exposure_test=e_te,
+        sample_weight=sel.weight, positive=d.positive,
+        train_metrics=model_metrics(final, d.X[:k], d.y[:k], exposure=e_tr,
+                                    positive=d.positive),
+        test_metrics=model_metrics(final, d.X[k:], d.y[k:], exposure=e_te,
+                                   positive=d.positive) if k < len(d.y) else {},
+        notes=_fit_notes(d, sel, df, options), started=started)
+    if kind.classifier and k < len(d.y):
+        outcome.baseline = baseline_metrics(kind.name, final.classes_, d.y[:k], d.y[k:],
+                                            positive=d.positive)
     outcome.warnings += _one_class_warning(outcome) + _leakage_warning(outcome, d.pre)
     summary["train_metrics"] = outcome.train_metrics
     summary["test_metrics"] = outcome.test_metrics
-    if len(y_test):
+    if k < len(d.y):
         _compare(outcome, options, progress)
     return outcome
 
 
 def _with(options: FitOptions, **changes: Any) -> FitOptions:
-    import dataclasses
-
     return dataclasses.replace(options, **changes)
 
 
@@ -658,7 +648,7 @@ def _jsonable(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _cv_scheme(kind: str, method: str, cv: Any, options: FitOptions) -> str:
+def _cv_scheme(kind: ModelKind, method: str, cv: Any, options: FitOptions) -> str:
     """How the CV folds are formed, in words."""
     if method in ("loo", "gcv", "alo"):
         return {"loo": "exact leave-one-out: every training row is held out once",
@@ -668,13 +658,13 @@ def _cv_scheme(kind: str, method: str, cv: Any, options: FitOptions) -> str:
     if options.split == "time":
         return (f"{cv} forward folds in time order: each fold trains on the rows before it "
                 "(scikit-learn TimeSeriesSplit)")
-    strat = "stratified " if kind in ("logistic", "svm") else ""
+    strat = "stratified " if kind.classifier else ""
     return f"{cv} {strat}folds of consecutive rows of the shuffled training set (no reshuffle)"
 
 
 def _one_class_warning(outcome: FitOutcome) -> list[str]:
     """A warning when the model predicts one class for (almost) every row."""
-    if outcome.kind not in ("logistic", "svm"):
+    if not outcome.model_kind.classifier:
         return []
     held = len(outcome.y_test) > 0
     X, y = (outcome.X_test, outcome.y_test) if held else (outcome.X_train, outcome.y_train)
@@ -701,7 +691,7 @@ def _leakage_warning(outcome: FitOutcome, pre: Preprocessor) -> list[str]:
         return []
     base_error = 1.0 - outcome.baseline.get("accuracy", 0.0)
     accuracy = m.get("accuracy")
-    if outcome.kind in ("ridge", "poisson") and m.get("r2", 0.0) > LEAK_R2:
+    if not outcome.model_kind.classifier and m.get("r2", 0.0) > LEAK_R2:
         name, value = "R^2", m["r2"]
     elif m.get("roc_auc", 0.0) > LEAK_AUC:
         name, value = "ROC AUC", m["roc_auc"]
@@ -718,16 +708,10 @@ def _leakage_warning(outcome: FitOutcome, pre: Preprocessor) -> list[str]:
         if col not in columns:
             columns.append(col)
     described = ", ".join(f"{f!r} ({why})" for f, why in carriers.items())
-    drop = " ".join(_quote(c) for c in columns)
+    drop = " ".join(shlex.quote(c) for c in columns)
     return [f"held-out {name} = {value:.4f} is near perfect: check for leakage (a feature "
             f"computed from the target, or only known after it). It is carried by {described}."
             f" If those are not available when predicting, refit with --drop {drop}."]
-
-
-def _quote(name: str) -> str:
-    import shlex
-
-    return shlex.quote(name)
 
 
 def _leaky_features(outcome: FitOutcome, top: int = 3) -> dict[str, str]:
@@ -741,14 +725,12 @@ def _leaky_features(outcome: FitOutcome, top: int = 3) -> dict[str, str]:
     sd = X.std(axis=0)
     ok = sd > 0
     best = 0.0
-    if outcome.kind in ("ridge", "poisson"):
+    if not outcome.model_kind.classifier:
         yc = y - y.mean()
         r = np.zeros(X.shape[1])
         r[ok] = ((X[:, ok] - X[:, ok].mean(axis=0)).T @ yc) / (len(y) * sd[ok] * (yc.std() or 1))
         strength, limit, label, perfect = r ** 2, 0.5, "alone R^2", LEAK_R2
     elif outcome.positive is not None:
-        from sklearn.metrics import roc_auc_score
-
         target = y == outcome.positive
         auc = np.array([roc_auc_score(target, X[:, j]) if ok[j] else 0.5
                         for j in range(X.shape[1])])
@@ -777,18 +759,17 @@ def _leaky_features(outcome: FitOutcome, top: int = 3) -> dict[str, str]:
 
 
 def _compare(outcome: FitOutcome, options: FitOptions, progress: Progress) -> None:
-    kind = outcome.kind
-    metric = primary_error(kind)
+    kind = outcome.model_kind
+    metric = kind.primary_metric
     if metric not in outcome.test_metrics or outcome.exposure_train is not None:
         return
     err = outcome.test_metrics[metric]
     args = (kind, err, metric, outcome.X_train, outcome.y_train, outcome.X_test,
             outcome.y_test)
     progress.stage("unregularized fit")
-    est = outcome.cv_estimator
-    spectrum = getattr(est, "spectrum_", None)
+    spectrum = outcome.cv_estimator.spectrum_ if kind.spectral else None
     outcome.reductions.append(error_reduction_unregularized(*args, spectrum=spectrum,
                                                             positive=outcome.positive))
-    if options.extras and options.l1:
+    if options.report and options.l1:
         progress.stage("L1 at its CV-best strength")
         outcome.reductions.append(error_reduction_l1(*args, positive=outcome.positive))

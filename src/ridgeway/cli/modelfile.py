@@ -18,31 +18,20 @@ from typing import Any
 
 import numpy as np
 
-from ..exceptions import PredictionOverflowError
-from ..io import DataError
+from .. import __version__
+from ..exceptions import DataError, ModelFileError
+from ..io import source_of, where
+from ..linear_model.kinds import KINDS, ModelKind
 from .atomic import atomic_write
 from .preprocess import Preprocessor
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "ModelFileError", "SavedModel", "load_model",
-           "save_model", "validate_document"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "SavedModel", "load_model", "save_model",
+           "validate_document"]
 
 FORMAT = "ridgeway-model"
 FORMAT_VERSION = 1
-
-
-class ModelFileError(ValueError):
-    """A model file is corrupt, of another format, or of a newer version."""
-
-
-def _estimator_classes() -> dict[str, type]:
-    from ..linear_model import Ridge
-    from ..linear_model._glm import LinearSVC, LogisticRegression, PoissonRegressor
-
-    return {"Ridge": Ridge, "LogisticRegression": LogisticRegression, "LinearSVC": LinearSVC,
-            "PoissonRegressor": PoissonRegressor}
-
-
-_ARRAYS = ("coef_", "intercept_")
+#: the model kind of each estimator class a model file may name
+_SAVED_AS = {k.saved_as: k for k in KINDS.values()}
 
 
 def _jsonable(value: Any) -> Any:
@@ -56,43 +45,23 @@ def _jsonable(value: Any) -> Any:
 def estimator_to_dict(est: Any) -> dict[str, Any]:
     """The class name, JSON-ready hyperparameters and fitted attributes of an estimator."""
     name = type(est).__name__
-    if name not in _estimator_classes():
-        raise TypeError(f"cannot save a {name}; supported: {sorted(_estimator_classes())}.")
+    if name not in _SAVED_AS:
+        raise TypeError(f"cannot save a {name}; supported: {sorted(_SAVED_AS)}.")
     params = {k: _jsonable(v) for k, v in est.get_params().items()}
-    fitted = {k: _jsonable(getattr(est, k)) for k in _ARRAYS}
-    fitted["n_features_in_"] = int(est.n_features_in_)
-    if hasattr(est, "classes_"):
-        fitted["classes_"] = _jsonable(est.classes_)
+    fitted = {k: _jsonable(getattr(est, k)) for k in _SAVED_AS[name].fitted_attributes}
     return {"class": name, "params": params, "fitted": fitted}
 
 
 def estimator_from_dict(d: dict[str, Any]) -> Any:
     """Rebuild a fitted estimator from :func:`estimator_to_dict` output (validate it first
     with :func:`validate_document`)."""
-    classes = _estimator_classes()
-    if d["class"] not in classes:
+    if d["class"] not in _SAVED_AS:
         raise ModelFileError(f"unknown estimator class {d['class']!r} (known: "
-                             f"{', '.join(sorted(classes))}).")
-    est = classes[d["class"]](**d["params"])
-    fitted = d["fitted"]
-    for key in _ARRAYS:
-        value = fitted[key]
-        setattr(est, key, np.asarray(value, dtype=np.float64) if isinstance(value, list)
-                else float(value))
-    est.n_features_in_ = int(fitted["n_features_in_"])
-    if "classes_" in fitted:
-        est.classes_ = np.asarray(fitted["classes_"])
-    if np.shape(est.coef_)[-1] != est.n_features_in_:
-        raise ValueError("the coefficients do not match the number of features")
-    return est
+                             f"{', '.join(sorted(_SAVED_AS))}).")
+    return _SAVED_AS[d["class"]].from_fitted(d["params"], d["fitted"])
 
 
 # ------------------------------------------------------------------------------ schema
-#: the estimator class each model kind is saved with
-KIND_CLASSES = {"ridge": "Ridge", "logistic": "LogisticRegression", "svm": "LinearSVC",
-                "poisson": "PoissonRegressor"}
-
-
 class _Field:
     """Checks on one field of a model document; failures name the field and the file."""
 
@@ -214,7 +183,7 @@ def validate_document(doc: Any, path: Path) -> None:
     version.integer(1, FORMAT_VERSION)
     root.of("ridgeway_version", required=False, default="").string()
     root.of("target").string()
-    kind = root.of("kind").string(tuple(KIND_CLASSES))
+    kind = KINDS[root.of("kind").string(tuple(KINDS))]
     n_out = _validate_preprocessing(root.of("preprocessing"))
     _validate_estimator(root.of("model"), kind, n_out)
     _validate_summary(root.of("summary", required=False, default={}))
@@ -266,15 +235,14 @@ def _no_extra(f: _Field, allowed: list[str], what: str) -> None:
         raise f.fail(f"names {extra[0]!r}, which is not {what}")
 
 
-def _validate_estimator(model: _Field, kind: str, n_features: int) -> None:
+def _validate_estimator(model: _Field, kind: ModelKind, n_features: int) -> None:
     model.object()
-    classes = _estimator_classes()
-    name = model.of("class").string(tuple(sorted(classes)))
-    if name != KIND_CLASSES[kind]:
-        raise model.of("class").fail(f"must be {KIND_CLASSES[kind]} for kind {kind!r}, "
+    name = model.of("class").string(tuple(sorted(_SAVED_AS)))
+    if name != kind.saved_as:
+        raise model.of("class").fail(f"must be {kind.saved_as} for kind {kind.name!r}, "
                                      f"not {name}")
     params_f = model.of("params")
-    allowed = set(classes[name]._get_param_names())
+    allowed = set(kind.estimator._get_param_names())
     for key in params_f.object():
         if key not in allowed:
             raise params_f.fail(f"has an unknown parameter {key!r} for {name}")
@@ -288,7 +256,7 @@ def _validate_estimator(model: _Field, kind: str, n_features: int) -> None:
         raise fitted.of("n_features_in_").fail(
             f"is {n}, but the preprocessing makes {n_features} features")
     coef, intercept = fitted.of("coef_"), fitted.of("intercept_")
-    if kind in ("ridge", "poisson"):
+    if not kind.classifier:
         coef.numbers(n)
         intercept.number()
         return
@@ -343,12 +311,18 @@ class SavedModel:
     summary: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def model_kind(self) -> ModelKind:
+        """The registry entry of :attr:`kind`."""
+        return KINDS[self.kind]
+
+    @property
     def is_classifier(self) -> bool:
         """Whether the model predicts classes."""
-        return self.kind in ("logistic", "svm")
+        return self.model_kind.classifier
 
     def predict_columns(self, table) -> dict[str, np.ndarray]:
-        """Predictions for a pyarrow Table, columns matched by name.
+        """Predictions for a pyarrow Table, columns matched by name (the linear predictor is
+        computed once, and checked to be finite, see :meth:`check_finite`).
 
         Returns
         -------
@@ -356,12 +330,10 @@ class SavedModel:
             ``"prediction"`` and, for probabilistic classifiers, ``"proba_<class>"`` columns.
         """
         X = self.preprocessor.transform(table)
-        self.check_finite(table, X)
-        out = {"prediction": self.estimator.predict(X)}
-        if hasattr(self.estimator, "predict_proba"):
-            proba = self.estimator.predict_proba(X)
-            for k, c in enumerate(self.estimator.classes_):
-                out[f"proba_{c}"] = proba[:, k]
+        with np.errstate(over="ignore", invalid="ignore"):
+            eta = self.model_kind.linear_predictor(self.estimator, X)
+            out = self.model_kind.predict_columns(self.estimator, eta)
+        self._refuse_nonfinite(table, X, eta, out["prediction"])
         return out
 
     def check_finite(self, table, X: np.ndarray) -> None:
@@ -379,17 +351,19 @@ class SavedModel:
         ------
         DataError
         """
-        try:
-            with np.errstate(over="ignore", invalid="ignore"):
-                score = self.estimator.decision_function(X) if self.is_classifier else \
-                    self.estimator.predict(X)
-            bad = np.flatnonzero(~np.isfinite(np.reshape(score, (len(X), -1))).all(axis=1))
-        except PredictionOverflowError as exc:  # Poisson: exp of the linear predictor
-            bad = np.sort(np.asarray(exc.rows, dtype=np.intp))
+        with np.errstate(over="ignore", invalid="ignore"):
+            eta = self.model_kind.linear_predictor(self.estimator, X)
+            prediction = self.model_kind.predict_columns(self.estimator, eta)["prediction"]
+        self._refuse_nonfinite(table, X, eta, prediction)
+
+    def _refuse_nonfinite(self, table, X: np.ndarray, eta: np.ndarray,
+                          prediction: np.ndarray) -> None:
+        bad = ~np.isfinite(eta).all(axis=1)
+        if prediction.dtype.kind == "f":
+            bad |= ~np.isfinite(prediction)
+        bad = np.flatnonzero(bad)
         if not bad.size:
             return
-        from ..io import source_of, where
-
         coef = np.reshape(np.asarray(self.estimator.coef_, dtype=float), (-1, X.shape[1]))
         with np.errstate(over="ignore", invalid="ignore"):
             contrib = np.nan_to_num(np.abs(X[bad[0]] * coef).max(axis=0), nan=np.inf)
@@ -404,8 +378,6 @@ class SavedModel:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document."""
-        from .. import __version__
-
         return {"format": FORMAT, "format_version": FORMAT_VERSION,
                 "ridgeway_version": __version__, "target": self.target, "kind": self.kind,
                 "preprocessing": self.preprocessor.to_dict(),
@@ -511,9 +483,9 @@ def load_model(path: str | os.PathLike) -> SavedModel:
         raise ModelFileError(f"{path}: corrupt model file (nested too deeply to be a "
                              "ridgeway model).") from None
     validate_document(doc, path)
-    try:
+    try:  # every field was checked: a KeyError or TypeError here is a bug, not the file's
         pre = Preprocessor.from_dict(doc["preprocessing"])
         est = estimator_from_dict(doc["model"])
-    except (ModelFileError, KeyError, TypeError, ValueError) as exc:
+    except ValueError as exc:
         raise ModelFileError(f"{path}: invalid model file: {exc}") from None
     return SavedModel(pre, est, doc["target"], doc["kind"], dict(doc.get("summary", {})))

@@ -9,9 +9,31 @@ from __future__ import annotations
 import base64
 import html
 import io
+import sys
 from typing import Any
 
 import numpy as np
+from sklearn import metrics as skm
+from sklearn.base import clone
+
+from .. import __version__
+from .. import inspection as ins
+from ..inspection._metrics import scores_of
+from ..linalg import RidgeSpectrum
+from .rows import (
+    MAX_LABEL,
+    alpha_row,
+    baseline_label,
+    coefficient_rows,
+    convention_rows,
+    cv_summary,
+    fmt,
+    gap_rows,
+    positive_line,
+    reduction_rows,
+    selection_rule,
+    short,
+)
 
 __all__ = ["build_report", "figures"]
 
@@ -54,8 +76,6 @@ def _subsample(X: np.ndarray, y: np.ndarray, limit: int, seed: int):
 
 
 def _use_agg() -> None:
-    import sys
-
     import matplotlib
 
     if "matplotlib.pyplot" not in sys.modules:
@@ -66,7 +86,7 @@ def figures(outcome: Any, progress: Any = None) -> dict[str, tuple[bytes, str]]:
     """The report's plots as PNG bytes with a caption, keyed by file name.
 
     Users' labels are drawn as written (a column named ``$x$`` shows as is, not as math text)
-    and cut to :data:`ridgeway.cli.output.MAX_LABEL` characters.
+    and cut to :data:`ridgeway.cli.rows.MAX_LABEL` characters.
     """
     _use_agg()
     with np.errstate(all="ignore"):
@@ -74,15 +94,10 @@ def figures(outcome: Any, progress: Any = None) -> dict[str, tuple[bytes, str]]:
 
 
 def _figures(outcome: Any, progress: Any) -> dict[str, tuple[bytes, str]]:
-    from .. import inspection as ins
-    from .output import MAX_LABEL
-
-    kind, est, out = outcome.kind, outcome.cv_estimator, {}
+    kind, est, out = outcome.model_kind, outcome.cv_estimator, {}
     names = [_short(n, MAX_LABEL) for n in outcome.feature_names]
-    label = {"ridge": "CV MSE", "poisson": "CV Poisson deviance", "logistic": "CV log-loss",
-             "svm": "CV squared hinge loss"}[kind]
-    negate = True
-    disp = ins.CVCurveDisplay.from_estimator(est, score_name=label, negate=negate)
+    disp = ins.CVCurveDisplay.from_estimator(est, score_name=f"CV {kind.score_label}",
+                                             negate=True)
     out["cv_curve.png"] = (_png(disp.figure_), "Mean CV score per alpha with a one-standard-"
                            "error band; dashed: best alpha, dotted: largest alpha within one SE.")
     coef = np.asarray(outcome.saved.estimator.coef_)
@@ -94,7 +109,7 @@ def _figures(outcome: Any, progress: Any) -> dict[str, tuple[bytes, str]]:
         out["coefficients.png"] = (_png(disp.figure_), "Coefficients on standardized features: "
                                    "comparable by magnitude.")
     out.update(_diagnostics(outcome))
-    if kind == "ridge":
+    if kind.spectral:
         out.update(_ridge_figures(outcome, progress, names))
     elif coef.ndim == 1 or coef.shape[0] == 1:
         out.update(_glm_path(outcome, progress, names))
@@ -111,45 +126,55 @@ def _figures(outcome: Any, progress: Any) -> dict[str, tuple[bytes, str]]:
 def _diagnostics(outcome: Any) -> dict[str, tuple[bytes, str]]:
     """Predicted vs actual and residuals (regression); ROC, calibration and the confusion
     matrix (classification); on the held-out rows, or the training rows without them."""
-    import matplotlib.pyplot as plt
-
-    from ..inspection._metrics import scores_of
-
     held = len(outcome.y_test) > 0
     X, y = (outcome.X_test, outcome.y_test) if held else (outcome.X_train, outcome.y_train)
     where = "held-out" if held else "training"
-    est, out = outcome.saved.estimator, {}
-    if outcome.kind in ("ridge", "poisson"):
-        pred = est.predict(X)
-        exposure = outcome.exposure_test if held else outcome.exposure_train
-        if exposure is not None:
-            pred = pred * exposure
-        fig, ax = plt.subplots(figsize=(5.5, 4.5), layout="constrained")
-        ax.scatter(y, pred, s=10, alpha=0.6)
-        lo, hi = float(min(y.min(), pred.min())), float(max(y.max(), pred.max()))
-        ax.plot([lo, hi], [lo, hi], color="0.4", linestyle="--", label="prediction = actual")
-        ax.set_xlabel("actual")
-        ax.set_ylabel("predicted")
-        ax.set_title(f"Predicted vs actual ({where} rows)")
-        ax.legend(fontsize="small")
-        out["predicted_vs_actual.png"] = (_png(fig), f"Each {where} row: points on the dashed "
-                                          "line are predicted exactly.")
-        fig, ax = plt.subplots(figsize=(5.5, 4.5), layout="constrained")
-        ax.scatter(pred, y - pred, s=10, alpha=0.6)
-        ax.axhline(0.0, color="0.4", linestyle="--")
-        ax.set_xlabel("predicted")
-        ax.set_ylabel("residual (actual - predicted)")
-        ax.set_title(f"Residuals ({where} rows)")
-        out["residuals.png"] = (_png(fig), "Residuals against the prediction: a pattern (a curve,"
-                                " a funnel) means the linear model misses structure.")
-        return out
-    from sklearn import metrics as skm
+    est = outcome.saved.estimator
+    if outcome.model_kind.classifier:
+        return _classification_plots(est, X, y, where, outcome.positive)
+    pred = est.predict(X)
+    exposure = outcome.exposure_test if held else outcome.exposure_train
+    if exposure is not None:
+        pred = pred * exposure
+    return _regression_plots(y, pred, where)
 
+
+def _regression_plots(y: np.ndarray, pred: np.ndarray, where: str
+                      ) -> dict[str, tuple[bytes, str]]:
+    import matplotlib.pyplot as plt
+
+    out = {}
+    fig, ax = plt.subplots(figsize=(5.5, 4.5), layout="constrained")
+    ax.scatter(y, pred, s=10, alpha=0.6)
+    lo, hi = float(min(y.min(), pred.min())), float(max(y.max(), pred.max()))
+    ax.plot([lo, hi], [lo, hi], color="0.4", linestyle="--", label="prediction = actual")
+    ax.set_xlabel("actual")
+    ax.set_ylabel("predicted")
+    ax.set_title(f"Predicted vs actual ({where} rows)")
+    ax.legend(fontsize="small")
+    out["predicted_vs_actual.png"] = (_png(fig), f"Each {where} row: points on the dashed "
+                                      "line are predicted exactly.")
+    fig, ax = plt.subplots(figsize=(5.5, 4.5), layout="constrained")
+    ax.scatter(pred, y - pred, s=10, alpha=0.6)
+    ax.axhline(0.0, color="0.4", linestyle="--")
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("residual (actual - predicted)")
+    ax.set_title(f"Residuals ({where} rows)")
+    out["residuals.png"] = (_png(fig), "Residuals against the prediction: a pattern (a curve,"
+                            " a funnel) means the linear model misses structure.")
+    return out
+
+
+def _classification_plots(est: Any, X: np.ndarray, y: np.ndarray, where: str,
+                          positive: Any) -> dict[str, tuple[bytes, str]]:
+    import matplotlib.pyplot as plt
+
+    out = {}
     classes = np.asarray(est.classes_)
     scores, proba = scores_of(est, X)
     fig, ax = plt.subplots(figsize=(5.5, 4.5), layout="constrained")
     binary = len(classes) == 2
-    shown = [list(classes).index(outcome.positive)] if binary else range(len(classes))
+    shown = [list(classes).index(positive)] if binary else range(len(classes))
     for k in shown:
         target = y == classes[k]
         if target.all() or not target.any():
@@ -163,7 +188,7 @@ def _diagnostics(outcome: Any) -> dict[str, tuple[bytes, str]]:
     ax.set_title(f"ROC curve ({where} rows)" + ("" if binary else ", one vs rest"))
     ax.legend(fontsize="small", loc="lower right")
     out["roc.png"] = (_png(fig), "True against false positive rate over every threshold"
-                      + (f" (positive class {_short(outcome.positive)!r})" if binary else "")
+                      + (f" (positive class {_short(positive)!r})" if binary else "")
                       + "; the diagonal is a random ranking.")
     if proba:
         fig, ax = plt.subplots(figsize=(5.5, 4.5), layout="constrained")
@@ -183,7 +208,14 @@ def _diagnostics(outcome: Any) -> dict[str, tuple[bytes, str]]:
         ax.legend(fontsize="small")
         out["calibration.png"] = (_png(fig), "Rows grouped by predicted probability (deciles): "
                                   "a calibrated model lies on the diagonal.")
-    pred = est.predict(X)
+    out["confusion_matrix.png"] = _confusion_matrix(y, est.predict(X), classes, where)
+    return out
+
+
+def _confusion_matrix(y: np.ndarray, pred: np.ndarray, classes: np.ndarray, where: str
+                      ) -> tuple[bytes, str]:
+    import matplotlib.pyplot as plt
+
     cm = skm.confusion_matrix(y, pred, labels=classes)
     size = min(1.0 + 0.6 * len(classes), 9.0)
     fig, ax = plt.subplots(figsize=(size + 1.5, size), layout="constrained")
@@ -199,24 +231,18 @@ def _diagnostics(outcome: Any) -> dict[str, tuple[bytes, str]]:
     ax.set_xlabel("predicted")
     ax.set_ylabel("actual")
     ax.set_title(f"Confusion matrix ({where} rows)")
-    out["confusion_matrix.png"] = (_png(fig), "Rows: actual class; columns: predicted class "
-                                   "(threshold 0.5 / the largest score).")
-    return out
+    return (_png(fig), "Rows: actual class; columns: predicted class (threshold 0.5 / the "
+            "largest score).")
 
 
 def _short(label: Any, limit: int = 40) -> str:
     """A user's label (a column name, a class) for a plot: cut to ``limit`` characters, its
     dollar signs escaped so that matplotlib draws them instead of reading math text."""
-    from .output import short
-
     return short(str(label), limit).replace("$", r"\$")
 
 
 def _ridge_figures(outcome: Any, progress: Any, names: list[str]
                    ) -> dict[str, tuple[bytes, str]]:
-    from .. import inspection as ins
-    from ..linalg import RidgeSpectrum
-
     est, out = outcome.cv_estimator, {}
     spec = _reuse_spectrum(est, len(outcome.y_train))
     if spec is None:
@@ -261,10 +287,6 @@ def _reuse_spectrum(estimator: Any, n_train: int) -> Any:
 def _glm_path(outcome: Any, progress: Any, names: list[str]) -> dict[str, tuple[bytes, str]]:
     """GLM coefficient path: the single-alpha model refitted at up to :data:`PATH_ALPHAS`
     alphas of the CV grid (subsampled rows), to plotting accuracy (``tol=1e-6``)."""
-    from sklearn.base import clone
-
-    from .. import inspection as ins
-
     if progress is not None:
         progress.stage("report: GLM path refits")
     X, y = _subsample(outcome.X_train, outcome.y_train, BV_MAX_TRAIN, 3)
@@ -291,17 +313,6 @@ def _table(head: list[str], rows: list[list[str]], left: tuple[int, ...] = (0,))
 
 def _sections(outcome: Any) -> tuple[list[str], list[str]]:
     """The tables before the plots, and the (possibly long) coefficient table after them."""
-    from .output import (
-        baseline_label,
-        coefficient_rows,
-        convention_rows,
-        cv_summary,
-        fmt,
-        gap_rows,
-        positive_line,
-        selection_rule,
-    )
-
     e = html.escape
     s = cv_summary(outcome)
     parts = ["<h2>Chosen regularization strength</h2>",
@@ -309,8 +320,7 @@ def _sections(outcome: Any) -> tuple[list[str], list[str]]:
              f"from {fmt(s['alpha_range'][0], 3)} to {fmt(s['alpha_range'][1], 3)}. "
              f"Cross-validation: {e(outcome.cv_label)}; {e(outcome.cv_scheme)}.</p>", _table(
         ["alpha", e(s["score_name"]), "spread (SD)", "std. error", "effective df", "CV"],
-        [[fmt(s["alpha"]), fmt(s["score"]), fmt(s["std"]), fmt(s["sem"]),
-          fmt(outcome.df, 3) if outcome.df is not None else "n/a", e(outcome.cv_label)]], (5,))]
+        [[*alpha_row(outcome), e(outcome.cv_label)]], (5,))]
     parts += ["<h2>The same strength in other tools' conventions</h2>", _table(
         ["tool / parameter", "value", "note"],
         [[e(t), v, e(n)] for t, v, n in convention_rows(outcome)], (0, 2))]
@@ -325,9 +335,8 @@ def _sections(outcome: Any) -> tuple[list[str], list[str]]:
         parts += ["<h2>Prediction error reduction by L2</h2>", _table(
             ["against", f"its held-out {e(outcome.reductions[0].metric)}", "L2", "reduction",
              "note"],
-            [[e(r.competitor_name), fmt(r.competitor), fmt(r.l2),
-              "n/a" if r.reduction_pct is None else f"{r.reduction_pct:+.1f}%", e(r.note)]
-             for r in outcome.reductions], (0, 4))]
+            [[e(name), other, l2, red, e(note)]
+             for name, other, l2, red, note in reduction_rows(outcome)], (0, 4))]
     rows = [[e(f), c, o, f'<span class="bar{" neg" if b.startswith("-") else ""}">'
              f"{e(b[2:])}</span>"] for f, c, o, b in coefficient_rows(outcome)]
     coef = ["<h2>Coefficients, by standardized magnitude</h2>",
@@ -352,8 +361,6 @@ def build_report(outcome: Any, progress: Any = None) -> tuple[str, dict[str, byt
     """
     if progress is not None:
         progress.stage("report: plots")
-    from .. import __version__
-
     figs = figures(outcome, progress)
     e = html.escape
     saved = outcome.saved

@@ -15,11 +15,9 @@ from .penalties import L2Penalty
 from .solvers import (
     LBFGS,
     SOLVERS,
-    ConvergenceWarning,
     FitResult,
     NewtonCG,
     NewtonCholesky,
-    SeparableDataError,
     check_compatible,
     resolve_solver,
     solve,
@@ -28,7 +26,6 @@ from .solvers import (
 __all__ = [
     "LBFGS",
     "SOLVERS",
-    "ConvergenceWarning",
     "FitResult",
     "GLMData",
     "L2Penalty",
@@ -39,7 +36,6 @@ __all__ = [
     "Objective",
     "PathResult",
     "PoissonLoss",
-    "SeparableDataError",
     "SquaredHingeLoss",
     "alo_predictor",
     "check_compatible",

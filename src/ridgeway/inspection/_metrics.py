@@ -5,11 +5,15 @@ Everything here evaluates fitted estimators with :mod:`sklearn.metrics`; nothing
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from sklearn import metrics as skm
+
+from ..linear_model import kinds
+from ..linear_model.kinds import ModelKind, squared_hinge
 
 __all__ = [
     "CoefficientRow",
@@ -116,9 +120,7 @@ def _classification(est: Any, X: np.ndarray, y: np.ndarray, positive: Any) -> di
     if proba:
         out["log_loss"] = float(skm.log_loss(y, scores, labels=classes))
     else:
-        margin = np.where(y[:, None] == np.asarray(classes)[None, :], 1.0, -1.0) * scores
-        hinge = np.maximum(0.0, 1.0 - margin) ** 2
-        out["squared_hinge"] = float((hinge[:, 1] if binary else hinge.sum(axis=1)).mean())
+        out["squared_hinge"] = squared_hinge(y, scores, classes)
     out["accuracy"] = float(skm.accuracy_score(y, pred))
     out["error_rate"] = 1.0 - out["accuracy"]
     with np.errstate(all="ignore"):
@@ -142,16 +144,20 @@ def _classification(est: Any, X: np.ndarray, y: np.ndarray, positive: Any) -> di
     return out
 
 
-def model_metrics(kind: str, est: Any, X: np.ndarray, y: np.ndarray, *,
-                  positive: Any = None, exposure: np.ndarray | None = None
-                  ) -> dict[str, float]:
+def model_metrics(estimator: Any, X: np.ndarray, y: np.ndarray, *args: Any,
+                  kind: str | ModelKind | None = None, positive: Any = None,
+                  exposure: np.ndarray | None = None) -> dict[str, float]:
     """Metrics of a fitted estimator on (X, y).
 
     Parameters
     ----------
-    kind : {"ridge", "poisson", "logistic", "svm"}
-    est : fitted estimator
+    estimator : fitted estimator
+        A ridgeway estimator (its model kind is looked up in
+        :data:`ridgeway.linear_model.kinds.KINDS`), or another library's with ``kind``.
     X, y : arrays
+    kind : str or ModelKind, optional
+        The model kind whose metrics to compute (``"ridge"``, ``"poisson"``, ``"logistic"``,
+        ``"svm"``); needed only for an estimator that is not ridgeway's.
     positive : label, optional
         The positive class of a binary classifier (default: :func:`positive_class` of
         ``classes_``).
@@ -168,13 +174,38 @@ def model_metrics(kind: str, est: Any, X: np.ndarray, y: np.ndarray, *,
         (binary: of the positive class; multiclass: macro averages), ``roc_auc`` (multiclass:
         macro one-vs-rest, see :func:`ovr_auc`) and, binary only, ``pr_auc`` (average
         precision of the positive class).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ridgeway import Ridge
+    >>> X, y = np.arange(8.0).reshape(4, 2), np.array([0.0, 1.0, 2.0, 3.0])
+    >>> sorted(model_metrics(Ridge(alpha=1e-9).fit(X, y), X, y))
+    ['mse', 'r2']
     """
-    if kind in ("logistic", "svm"):
-        return _classification(est, X, np.asarray(y), positive)
-    pred = est.predict(X)
+    if isinstance(estimator, (str, ModelKind)):
+        warnings.warn("model_metrics(kind, estimator, X, y) is deprecated: call "
+                      "model_metrics(estimator, X, y) (kind=... for another library's "
+                      "estimator).", DeprecationWarning, stacklevel=2)
+        kind, estimator, X, y = estimator, X, y, args[0]
+    spec = _kind(estimator, kind)
+    if spec.classifier:
+        return _classification(estimator, X, np.asarray(y), positive)
+    pred = estimator.predict(X)
     if exposure is not None:
         pred = pred * exposure
-    return _poisson(y, pred) if kind == "poisson" else _regression(y, pred)
+    return _poisson(y, pred) if spec.rates else _regression(y, pred)
+
+
+def _kind(estimator: Any, kind: str | ModelKind | None) -> ModelKind:
+    if kind is not None:
+        return kinds.get(kind)
+    found = kinds.kind_of(estimator)
+    if found is None:
+        raise ValueError(f"model_metrics cannot tell the model kind of a "
+                         f"{type(estimator).__name__}; pass kind= (one of "
+                         f"{', '.join(kinds.KINDS)}).")
+    return found
 
 
 def baseline_metrics(kind: str, classes: Any, y_train: np.ndarray, y: np.ndarray, *,
@@ -201,10 +232,10 @@ def baseline_metrics(kind: str, classes: Any, y_train: np.ndarray, y: np.ndarray
     return _classification(_Baseline(), dummy, np.asarray(y), positive)
 
 
-def primary_error(kind: str) -> str:
-    """The loss used for error-reduction comparisons of a model kind."""
-    return {"ridge": "mse", "poisson": "mean_poisson_deviance", "logistic": "log_loss",
-            "svm": "squared_hinge"}[kind]
+def primary_error(kind: str | ModelKind) -> str:
+    """The loss used for error-reduction comparisons of a model kind (its
+    ``primary_metric``)."""
+    return kinds.get(kind).primary_metric
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning as SklearnConvergenceWarning
+from sklearn.linear_model import LassoCV
 
 from ..exceptions import ConvergenceWarning
 from ..linalg import RidgeSpectrum
+from ..linear_model import kinds
+from ..linear_model.kinds import ModelKind
+from ._l1 import l1_classifier_cv
+from ._metrics import model_metrics
 
 __all__ = ["BiasVariance", "ErrorReduction", "bias_variance", "error_reduction_l1",
            "error_reduction_unregularized"]
@@ -119,16 +125,13 @@ def _reduction(name: str, metric: str, l2: float, other: float | None, note: str
     return ErrorReduction(name, metric, l2, other, 100.0 * (other - l2) / other, note, estimator)
 
 
-def _score(kind: str, est: Any, X: np.ndarray, y: np.ndarray, metric: str,
+def _score(kind: ModelKind, est: Any, X: np.ndarray, y: np.ndarray, metric: str,
            positive: Any = None) -> float:
-    from ._metrics import model_metrics
-
-    extra = {"positive": positive} if kind in ("logistic", "svm") else {}
-    return model_metrics(kind, est, X, y, **extra)[metric]
+    return model_metrics(est, X, y, kind=kind, positive=positive)[metric]
 
 
-def error_reduction_unregularized(kind: str, l2_error: float, metric: str, X_train, y_train,
-                                  X_test, y_test, *, spectrum: Any = None,
+def error_reduction_unregularized(kind: str | ModelKind, l2_error: float, metric: str,
+                                  X_train, y_train, X_test, y_test, *, spectrum: Any = None,
                                   positive: Any = None) -> ErrorReduction:
     """Fit the same model with ``alpha=0`` and compare held-out errors.
 
@@ -139,7 +142,8 @@ def error_reduction_unregularized(kind: str, l2_error: float, metric: str, X_tra
 
     Parameters
     ----------
-    kind : {"ridge", "logistic", "svm", "poisson"}
+    kind : str or ModelKind
+        A model kind of :data:`ridgeway.linear_model.kinds.KINDS` (``"ridge"``, ...).
     l2_error : float
         Held-out error of the regularized model, in ``metric``.
     metric : str
@@ -153,7 +157,8 @@ def error_reduction_unregularized(kind: str, l2_error: float, metric: str, X_tra
     -------
     ErrorReduction
     """
-    if kind == "ridge" and spectrum is not None:
+    kind = kinds.get(kind)
+    if kind.spectral and spectrum is not None:
         zero = np.zeros(1)
         coef = np.squeeze(np.asarray(spectrum.coef(zero))[0])
         intercept = np.squeeze(np.asarray(spectrum.intercept(zero))[0])
@@ -161,19 +166,14 @@ def error_reduction_unregularized(kind: str, l2_error: float, metric: str, X_tra
             err = float(np.mean((np.asarray(y_test) - (X_test @ coef + intercept)) ** 2))
             return _reduction("unregularized", metric, l2_error, err,
                               "least squares, alpha = 0 (minimum norm)")
-    from .. import Ridge
-    from ..linear_model._glm import LinearSVC, LogisticRegression, PoissonRegressor
-
-    cls = {"ridge": Ridge, "logistic": LogisticRegression, "svm": LinearSVC,
-           "poisson": PoissonRegressor}[kind]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            est = cls(alpha=0.0).fit(X_train, y_train)
+            est = kind.estimator(alpha=0.0).fit(X_train, y_train)
         except (ValueError, np.linalg.LinAlgError, FloatingPointError) as exc:
             return _reduction("unregularized", metric, l2_error, None, f"fit failed: {exc}")
     diverged = any(issubclass(w.category, ConvergenceWarning) for w in caught)
-    if kind != "ridge" and (diverged or np.linalg.norm(est.coef_) > 1e6):
+    if not kind.spectral and (diverged or np.linalg.norm(est.coef_) > 1e6):
         return _reduction("unregularized", metric, l2_error, None,
                           "does not exist (separable classes or no convergence)")
     note = "minimum-norm least squares (p >= n)" if X_train.shape[1] >= X_train.shape[0] else ""
@@ -181,8 +181,8 @@ def error_reduction_unregularized(kind: str, l2_error: float, metric: str, X_tra
                       _score(kind, est, X_test, y_test, metric, positive), note, est)
 
 
-def error_reduction_l1(kind: str, l2_error: float, metric: str, X_train, y_train, X_test,
-                       y_test, *, max_rows: int = 20_000, random_state: int = 0,
+def error_reduction_l1(kind: str | ModelKind, l2_error: float, metric: str, X_train, y_train,
+                       X_test, y_test, *, max_rows: int = 20_000, random_state: int = 0,
                        positive: Any = None) -> ErrorReduction:
     """Fit L1 at its own CV-best strength and compare held-out errors.
 
@@ -205,30 +205,28 @@ def error_reduction_l1(kind: str, l2_error: float, metric: str, X_train, y_train
     ErrorReduction
         With the fitted L1 estimator in ``estimator``.
     """
-    if kind == "poisson":
-        return _reduction("L1 (CV)", metric, l2_error, None, "no L1 Poisson comparison")
-    if kind == "svm" and len(np.unique(y_train)) > 2:
+    kind = kinds.get(kind)
+    if kind.l1 is None:
+        return _reduction("L1 (CV)", metric, l2_error, None,
+                          f"no L1 {kind.title} comparison")
+    if kind.l1 == "squared_hinge" and len(np.unique(y_train)) > 2:
         return _reduction("L1 (CV)", metric, l2_error, None,
                           "no L1 comparison for a multiclass SVM")
     if X_train.shape[0] > max_rows:
         rows = np.random.default_rng(random_state).choice(X_train.shape[0], max_rows,
                                                           replace=False)
         X_train, y_train = X_train[rows], y_train[rows]
-    if kind == "ridge":
-        from sklearn.exceptions import ConvergenceWarning as SklearnConvergenceWarning
-        from sklearn.linear_model import LassoCV
-
+    if kind.l1 == "lasso":
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SklearnConvergenceWarning)
             est = LassoCV(cv=5, alphas=50, precompute=True,
                           random_state=random_state).fit(X_train, y_train)
         note = f"LassoCV alpha={est.alpha_:.4g}"
     else:
-        from ._l1 import l1_classifier_cv
-
-        est = l1_classifier_cv(np.asarray(X_train), np.asarray(y_train), svm=kind == "svm",
+        svm = kind.l1 == "squared_hinge"
+        est = l1_classifier_cv(np.asarray(X_train), np.asarray(y_train), svm=svm,
                                random_state=random_state)
-        note = f"L1 {'squared hinge' if kind == 'svm' else 'logistic'}, lambda={est.alpha_:.4g}"
+        note = f"L1 {kind.l1.replace('_', ' ')}, lambda={est.alpha_:.4g}"
     err = _score(kind, est, X_test, y_test, metric, positive)
     nnz = int(np.count_nonzero(np.any(np.atleast_2d(est.coef_) != 0, axis=0)))
     return _reduction("L1 (CV)", metric, l2_error, err, f"{note}, {nnz} non-zero features",
