@@ -4,7 +4,7 @@ One training step of an MLP (forward, backward, SGD-with-momentum step) on CPU, 
 variants that minimize the same objective ``loss + wd/2 * ||w||^2`` (biases excluded):
 
 * ``weight_decay``: ``torch.optim.SGD(param_groups(model, wd))``: the optimizer's own decay;
-* ``add_grad_``: ``SGD(weight_decay=0)`` plus ``L2Penalty(model, wd).add_grad_()`` after
+* ``add_grad_``: ``SGD(weight_decay=0)`` plus ``WeightDecayPenalty(model, wd).add_grad_()`` after
   ``backward()`` (foreach kernels, no autograd graph), with the penalty value logged without
   grad every ``--log-every`` steps;
 * ``autograd``: ``loss + l2_penalty(model, wd)`` through autograd (the textbook way).
@@ -26,7 +26,7 @@ import time
 
 import torch
 
-from ridgeway.nn import L2Penalty, l2_penalty, param_groups
+from ridgeway.nn import WeightDecayPenalty, l2_penalty, param_groups
 
 VARIANTS = ("weight_decay", "add_grad_", "autograd")
 
@@ -43,7 +43,7 @@ def make_step(variant: str, model: torch.nn.Module, wd: float, log_every: int):
     """A closure running one training step of ``variant``."""
     groups = param_groups(model, wd if variant == "weight_decay" else 0.0)
     opt = torch.optim.SGD(groups, lr=1e-4, momentum=0.9)
-    penalty = L2Penalty(model, wd)
+    penalty = WeightDecayPenalty(model, wd)
     mse = torch.nn.MSELoss()
     count = [0]
 

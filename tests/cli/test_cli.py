@@ -12,6 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from sklearn.linear_model import RidgeCV as SklearnRidgeCV
 
 from ridgeway.cli.modelfile import load_model
 from ridgeway.io import read_table
@@ -99,11 +100,21 @@ def test_fit_csv_regression_and_predict_round_trip(tmp_path, regression_csv):
     expected = model.predict_columns(table)["prediction"]
     assert got.shape == (table.num_rows,)
     np.testing.assert_array_equal(got, expected)
-    # and the in-process model is the CV-selected ridge on standardized one-hot features
-    X = model.preprocessor.transform(table)
-    np.testing.assert_allclose(X @ model.estimator.coef_ + model.estimator.intercept_, got,
-                               rtol=1e-12)
-    assert model.estimator.alpha == pytest.approx(model.summary["alpha"])
+    # and the model is scikit-learn's LOO-selected ridge on the training rows (those not in
+    # heldout_predictions.csv), one-hot encoded and standardized on those rows
+    held = np.genfromtxt(tmp_path / "out" / "heldout_predictions.csv", delimiter=",",
+                         names=True)
+    y = table.column("price").to_numpy()
+    np.testing.assert_array_equal(held["actual"], y[held["row"].astype(int)])
+    train = np.setdiff1d(np.arange(len(y)), held["row"].astype(int))
+    city = np.asarray(table.column("city").to_pylist())
+    raw = np.column_stack([table.column(f"f{j}").to_numpy() for j in range(6)]
+                          + [city == c for c in ("east", "north", "south")]).astype(float)
+    X = (raw - raw[train].mean(0)) / raw[train].std(0)
+    alphas = np.genfromtxt(tmp_path / "out" / "cv_curve.csv", delimiter=",", names=True)["alpha"]
+    ref = SklearnRidgeCV(alphas=alphas).fit(X[train], y[train])
+    assert model.estimator.alpha == pytest.approx(ref.alpha_, rel=1e-12)
+    np.testing.assert_allclose(got, ref.predict(X), rtol=1e-9, atol=1e-9)
 
 
 def test_fit_parquet_classification_and_predict_probabilities(tmp_path,

@@ -6,6 +6,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 from pyarrow import csv
+from sklearn.linear_model import Ridge as SklearnRidge
 
 from ridgeway.cli import main
 from ridgeway.cli.modelfile import load_model
@@ -64,7 +65,24 @@ def test_no_standardize_and_no_holdout(tables, capsys):
     assert "raw features (--no-standardize)" in text and "Train vs held-out" not in text
     model = load_model(out / "model.json")
     assert model.preprocessor.scale is None
-    assert model.estimator.alpha in (0.1, 1.0, 10.0, 100.0)
+    # GCV from its definition, (RSS/n) / (1 - tr(H)/n)^2 with H the hat matrix of ridge with
+    # an unpenalized intercept, on every row and the raw features
+    table = read_table(tables / "counts.csv")
+    X = np.column_stack([table.column(f"x{j}").to_numpy() for j in range(3)])
+    y = table.column("visits").to_numpy().astype(float)
+    A = np.column_stack([np.ones(len(y)), X])
+    alphas = np.array([0.1, 1.0, 10.0, 100.0])
+    gcv = []
+    for alpha in alphas:
+        H = A @ np.linalg.solve(A.T @ A + alpha * np.diag([0.0, 1.0, 1.0, 1.0]), A.T)
+        gcv.append(np.mean((y - H @ y) ** 2) / (1 - np.trace(H) / len(y)) ** 2)
+    curve = np.genfromtxt(out / "cv_curve.csv", delimiter=",", names=True)
+    np.testing.assert_allclose(curve["alpha"], alphas)
+    np.testing.assert_allclose(curve["mean_MSE"], gcv, rtol=1e-10)
+    assert model.estimator.alpha == alphas[np.argmin(gcv)]
+    ref = SklearnRidge(alpha=model.estimator.alpha).fit(X, y)
+    np.testing.assert_allclose(model.estimator.coef_, ref.coef_, rtol=1e-10)
+    assert model.estimator.intercept_ == pytest.approx(ref.intercept_, rel=1e-10)
 
 
 def test_bad_option_values(tables, capsys):

@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 from sklearn.metrics import log_loss
-from sklearn.model_selection import KFold
+from sklearn.model_selection import KFold, StratifiedKFold
 
 from ridgeway import (
+    LinearSVC,
     LinearSVCCV,
     LogisticRegression,
     LogisticRegressionCV,
@@ -144,7 +145,15 @@ def test_default_grid_is_data_driven_and_decreasing():
 def test_other_scorers_and_estimators():
     X, y = logistic_data(200, n_classes=3)
     svc = LinearSVCCV([10.0, 1.0], cv=3).fit(X, y)
-    assert svc.alpha_ in (10.0, 1.0) and svc.coef_.shape == (3, X.shape[1])
+    assert svc.coef_.shape == (3, X.shape[1])
+    # the same selection by an explicit loop: one fit per fold and alpha, held-out accuracy
+    folds = list(StratifiedKFold(3).split(X, y))
+    accuracy = np.array([[np.mean(LinearSVC(a).fit(X[tr], y[tr]).predict(X[te]) == y[te])
+                          for tr, te in folds] for a in (10.0, 1.0)])
+    for k in range(3):
+        np.testing.assert_allclose(svc.cv_results_[f"split{k}_test_score"], accuracy[:, k])
+    assert accuracy.mean(1)[0] != accuracy.mean(1)[1]  # no tie: the choice is determined
+    assert svc.alpha_ == (10.0, 1.0)[int(np.argmax(accuracy.mean(1)))]
     acc = LogisticRegressionCV([10.0, 1.0], cv=3, scoring="accuracy", method="alo").fit(X, y)
     assert 0 < acc.best_score_ <= 1
     rng = np.random.default_rng(0)

@@ -13,7 +13,7 @@ nn = torch.nn
 from ridgeway.conventions import from_alpha, to_alpha  # noqa: E402
 from ridgeway.nn import (  # noqa: E402
     L2,
-    L2Penalty,
+    WeightDecayPenalty,
     decay_table,
     l2_penalty,
     param_groups,
@@ -214,7 +214,7 @@ def test_l2_sp_reference_equals_closed_form_toward_w0(reg):
     ref = snapshot(pretrained)
     model = nn.Linear(X.shape[1], 1).double()
     a = from_alpha(alpha, "torch_sgd", n=len(y))
-    penalty = L2Penalty(model, a, reference=ref)
+    penalty = WeightDecayPenalty(model, a, reference=ref)
     Xt, yt = torch.tensor(X), torch.tensor(y)[:, None]
     opt = torch.optim.SGD(model.parameters(), lr=_gd_lr(X, a, 2.0))
     for _ in range(300):
@@ -291,7 +291,7 @@ def test_add_grad_and_value_agree_with_autograd():
     model = Mixed().double()
     ref = {k: v + 0.1 for k, v in snapshot(model).items()}
     per_layer = {"head": 2.0, nn.Conv1d: 0.5}
-    pen = L2Penalty(model, 0.2, per_layer=per_layer, reference=ref)
+    pen = WeightDecayPenalty(model, 0.2, per_layer=per_layer, reference=ref)
     value = pen()
     value.backward()
     auto = {k: p.grad.clone() for k, p in model.named_parameters() if p.grad is not None}
@@ -422,7 +422,7 @@ def test_penalty_gradcheck_and_mixed_dtypes():
     torch.manual_seed(2)
     model = nn.Sequential(nn.Linear(3, 2), nn.Linear(2, 2)).double()
     ref = {"0.weight": torch.randn(2, 3, dtype=torch.float64)}  # "1.weight" decays toward 0
-    pen = L2Penalty(model, 0.7, per_layer={"1": 0.2}, reference=ref)
+    pen = WeightDecayPenalty(model, 0.7, per_layer={"1": 0.2}, reference=ref)
     w0, w1 = model[0].weight, model[1].weight
     value = pen()
     expected = 0.35 * ((w0 - ref["0.weight"]) ** 2).sum() + 0.1 * (w1**2).sum()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -16,7 +17,7 @@ from ridgeway.nn import (  # noqa: E402
     L2,
     EarlyStopping,
     History,
-    L2Penalty,
+    WeightDecayPenalty,
     fit,
     select_weight_decay,
 )
@@ -124,12 +125,31 @@ def test_fit_collects_penalty_and_attached_regularizers():
     fit(m5, (X, y), loss=nn.MSELoss(), optimizer="sgd", lr=0.1, weight_decay=5.0, epochs=100,
         progress=False)
     torch.testing.assert_close(m5.weight, m2.weight)
-    # a ready L2Penalty object (e.g. with a reference) is used as given
+    # a ready WeightDecayPenalty object (e.g. with a reference) is used as given
     m4 = _zero_linear()
     ref = {"weight": torch.full((1, 1), 2.0, dtype=torch.float64)}
     fit(m4, (X, y), loss=nn.MSELoss(), optimizer="sgd", lr=0.1, epochs=100, progress=False,
-        penalty=L2Penalty(m4, 10.0, reference=ref))
+        penalty=WeightDecayPenalty(m4, 10.0, reference=ref))
     assert float(m4.weight.detach()) == pytest.approx(2.0, rel=1e-8)  # data and w0 agree
+
+
+def test_attached_override_reads_the_flag_not_the_reason_text(monkeypatch):
+    # the reason column is display text: rewording it must not change which decay applies
+    import ridgeway.nn as rnn
+    import ridgeway.nn.training as training
+
+    plan = training.decay_plan
+    reworded = lambda *a, **k: [replace(e, reason="reworded") for e in plan(*a, **k)]  # noqa: E731
+    monkeypatch.setattr(training, "decay_plan", reworded)
+    X, y = _line(2.0)
+    attached = L2(0.2).attach(_zero_linear())
+    fit(attached, (X, y), loss=nn.MSELoss(), optimizer="sgd", lr=0.1, weight_decay=5.0,
+        epochs=100, progress=False)
+    plain = _zero_linear()
+    fit(plain, (X, y), loss=nn.MSELoss(), optimizer="sgd", lr=0.1, weight_decay=0.4, epochs=100,
+        progress=False)
+    torch.testing.assert_close(attached.weight, plain.weight)
+    assert not hasattr(rnn, "L2Penalty")  # one name, one thing: that is ridgeway.glm.L2Penalty
 
 
 def _pure_decay_run(lr, independent, scheduler=None):

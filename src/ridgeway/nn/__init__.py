@@ -12,7 +12,7 @@ Convert other tools' strengths with :mod:`ridgeway.conventions`. Needs the ``tor
 
 from ._plan import DEFAULT_EXCLUDE, is_norm_layer
 from .groups import L2, DecayRow, DecayTable, decay_table, param_groups
-from .penalty import L2Penalty, l2_penalty, snapshot
+from .penalty import WeightDecayPenalty, l2_penalty, snapshot
 from .search import WeightDecaySearch, select_weight_decay
 from .training import EarlyStopping, History, fit
 
@@ -23,7 +23,7 @@ __all__ = [
     "DecayTable",
     "EarlyStopping",
     "History",
-    "L2Penalty",
+    "WeightDecayPenalty",
     "WeightDecaySearch",
     "decay_table",
     "fit",

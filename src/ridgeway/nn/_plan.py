@@ -65,7 +65,10 @@ class DecayEntry:
     strength : float
         Coefficient ``a`` of the gradient contribution ``a * w`` (0 = no decay).
     reason : str
-        Why it got that strength.
+        Why it got that strength, for display only.
+    attached : bool
+        Whether the strength comes from an ``L2(l)`` regularizer attached to the owning module
+        (then it is ``2 * l``, applied by the penalty term rather than by the optimizer).
     """
 
     name: str
@@ -73,6 +76,7 @@ class DecayEntry:
     module_type: str
     strength: float
     reason: str
+    attached: bool = False
 
 
 def check_strength(value: object, name: str) -> float:
@@ -228,7 +232,7 @@ def _decide(item, strength, exclude, layers, used, use_attached) -> DecayEntry:
     attached = getattr(owner, ATTR, {}) if use_attached else {}
     if local in attached:
         lam = attached[local]
-        return DecayEntry(name, p, mtype, 2.0 * lam, f"L2({lam:g}) attached: 2*l")
+        return DecayEntry(name, p, mtype, 2.0 * lam, f"L2({lam:g}) attached: 2*l", attached=True)
     if not p.requires_grad:
         return DecayEntry(name, p, mtype, 0.0, "excluded: frozen (requires_grad=False)")
     for rule in exclude:

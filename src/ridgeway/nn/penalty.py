@@ -15,7 +15,7 @@ from ._plan import (
 )
 from ._torch import nn, torch
 
-__all__ = ["L2Penalty", "l2_penalty", "snapshot"]
+__all__ = ["WeightDecayPenalty", "l2_penalty", "snapshot"]
 
 
 def snapshot(module: Any) -> dict[str, Any]:
@@ -90,7 +90,7 @@ class _HalfSquaredNorm(torch.autograd.Function):
         return (None, None, *grads)
 
 
-class L2Penalty:
+class WeightDecayPenalty:
     """The penalty ``sum_groups alpha_g/2 * ||w_g - w0_g||^2``, planned once, used every step.
 
     The exclusion and per-layer rules are those of :func:`ridgeway.nn.param_groups` (one shared
@@ -214,9 +214,9 @@ def l2_penalty(
 
     Notes
     -----
-    For large models in a training loop, build :class:`L2Penalty` once and call its
+    For large models in a training loop, build :class:`WeightDecayPenalty` once and call its
     ``add_grad_()`` after ``backward()``: same gradient, no autograd graph.
     """
-    return L2Penalty(
+    return WeightDecayPenalty(
         module, alpha, exclude=exclude, per_layer=per_layer, reference=reference
     )()

@@ -17,7 +17,7 @@ from typing import Any
 
 from ._plan import ATTR, DEFAULT_EXCLUDE, check_strength, decay_plan, group_by_strength
 from ._torch import nn, torch
-from .penalty import L2Penalty
+from .penalty import WeightDecayPenalty
 
 __all__ = ["EarlyStopping", "History", "fit"]
 
@@ -143,7 +143,7 @@ def _make_optimizer(
     # Parameters with an attached L2(l) are penalized by the penalty term (coupled, 2*l) and
     # nowhere else: the attached strength overrides the optimizer's global decay for them.
     plan = [
-        replace(e, strength=0.0) if e.reason.endswith("attached: 2*l") else e
+        replace(e, strength=0.0) if e.attached else e
         for e in decay_plan(model, weight_decay, exclude=exclude, per_layer=per_layer)
     ]
     if independent_decay:
@@ -162,14 +162,14 @@ def _make_optimizer(
     return getattr(torch.optim, _OPTIMIZERS[optimizer])(groups, lr=lr)
 
 
-def _make_penalty(model: Any, penalty: Any, exclude: Any) -> L2Penalty | None:
-    if isinstance(penalty, L2Penalty):
+def _make_penalty(model: Any, penalty: Any, exclude: Any) -> WeightDecayPenalty | None:
+    if isinstance(penalty, WeightDecayPenalty):
         return penalty
     alpha = 0.0 if penalty is None else check_strength(penalty, "penalty")
     has_attached = any(hasattr(m, ATTR) for m in model.modules())
     if alpha == 0 and not has_attached:
         return None
-    return L2Penalty(model, alpha, exclude=exclude)
+    return WeightDecayPenalty(model, alpha, exclude=exclude)
 
 
 class _Stopper:
@@ -256,7 +256,7 @@ def fit(
     lr: float = 1e-3,
     weight_decay: float = 0.0,
     epochs: int = 10,
-    penalty: float | L2Penalty | None = None,
+    penalty: float | WeightDecayPenalty | None = None,
     exclude: Iterable[Any] | None = DEFAULT_EXCLUDE,
     per_layer: Mapping[Any, float] | None = None,
     independent_decay: bool = False,
@@ -289,9 +289,10 @@ def fit(
         The optimizer's decay (convert with :mod:`ridgeway.conventions`).
     epochs : int, default=10
         Maximum number of epochs.
-    penalty : float or L2Penalty, optional
+    penalty : float or WeightDecayPenalty, optional
         ``alpha`` of an explicit coupled penalty ``alpha/2 * ||w||^2`` (same ``exclude``), or a
-        ready :class:`~ridgeway.nn.L2Penalty` (per-layer, L2-SP reference). Added as a gradient.
+        ready :class:`~ridgeway.nn.WeightDecayPenalty` (per-layer, L2-SP reference). Added as
+        a gradient.
     exclude : iterable, default=("norm", "bias")
         Parameters without ``weight_decay`` (as in :func:`~ridgeway.nn.param_groups`).
     per_layer : mapping, optional
