@@ -248,10 +248,11 @@ def validate_predict_X(estimator, X):
     return X
 
 
-def check_max_abs(X, limit: float, feature_names: Sequence[str] | None = None) -> None:
-    """An error naming the row and column of the largest ``|X|`` if it exceeds ``limit``."""
-    values = X.data if sp.issparse(X) else X
-    if values.size == 0 or not np.max(np.abs(values)) > limit:
+def check_max_abs(X, largest: float, limit: float,
+                  feature_names: Sequence[str] | None = None) -> None:
+    """An error naming the row and column of the largest ``|X|`` (``largest``, computed by
+    the caller) if it exceeds ``limit``."""
+    if not largest > limit:
         return
     if isinstance(X, np.ndarray):
         row, col = np.unravel_index(int(np.argmax(np.abs(X))), X.shape)

@@ -47,6 +47,7 @@ from ..glm import (
 )
 from ..glm.path import effective_df
 from ..glm.solvers import SOLVERS
+from ..linalg.solve import max_abs
 
 __all__ = ["LinearSVC", "LogisticRegression", "PoissonRegressor"]
 
@@ -152,7 +153,7 @@ def validate_Xy(est: BaseEstimator, X, y, *, y_numeric: bool = False):
     X, y = validate_fit_data(est, X, y, target="counts" if y_numeric else "labels")
     est._dtype = X.dtype
     X = X.astype(np.float64, copy=False)
-    check_max_abs(X, _MAX_ABS_X, getattr(est, "feature_names_in_", None))
+    check_max_abs(X, max_abs(X), _MAX_ABS_X, getattr(est, "feature_names_in_", None))
     return X, y
 
 

@@ -134,9 +134,9 @@ class GLMCVMixin:
         points = {}
 
         def evaluate(alphas: np.ndarray) -> CVCurve:
-            found = engine.evaluate(alphas)
-            points.update(zip(alphas.tolist(), found, strict=True))
-            return _score_curve(alphas, self._scores(found, folds, score_fn))
+            fitted = engine.evaluate(alphas)
+            points.update(zip(alphas.tolist(), fitted, strict=True))
+            return _score_curve(alphas, self._scores(fitted, folds, score_fn))
 
         found = self._search(evaluate, start, grid)
         grid_points = [points[a] for a in found.curve.alphas.tolist()]
