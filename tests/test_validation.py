@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ridgeway import Ridge, RidgeCV
+from ridgeway import LinearSVC, LogisticRegression, PoissonRegressor, Ridge, RidgeCV
 from ridgeway.exceptions import ConvergenceWarning
 
 
@@ -214,3 +214,14 @@ def test_y_of_one_column_gives_sklearn_shapes():
         assert est.coef_.shape == ref.coef_.shape == (3,)
         assert est.intercept_.shape == ref.intercept_.shape == (1,)
         assert est.predict(X).shape == ref.predict(X).shape
+
+
+@pytest.mark.parametrize("est", [Ridge(), RidgeCV(), LogisticRegression(), LinearSVC(),
+                                 PoissonRegressor()])
+def test_every_estimator_validates_X_one_way(est):
+    # the GLMs went through scikit-learn's validate_data alone ("could not convert string")
+    frame = pd.DataFrame({"age": [1.0, 2.0, 3.0, 4.0], "city": ["a", "b", "c", "d"]})
+    with pytest.raises(ValueError, match=r"non-numeric column\(s\) \['city'\]"):
+        est.fit(frame, [0, 1, 0, 1])
+    with pytest.raises(ValueError, match="Expected a 2-D array for X.*X.reshape"):
+        est.fit(np.array([1.0, 2.0, 3.0, 4.0]), [0, 1, 0, 1])

@@ -196,6 +196,78 @@ def check_y(y, n_samples: int, *, dtype=np.float64, name: str = "y", multi_outpu
     return y
 
 
+def column_names(X) -> list[str] | None:
+    """Column names of a data frame (all strings), else None."""
+    if hasattr(X, "columns") and hasattr(X, "dtypes"):
+        names = list(X.columns)
+        if all(isinstance(c, str) for c in names):
+            return names
+    return None
+
+
+#: How scikit-learn's ``validate_data`` is asked to read X (ridgeway checks finiteness itself).
+_SKLEARN_ARRAY = {"accept_sparse": ("csr", "csc"), "dtype": FLOAT_DTYPES,
+                  "ensure_all_finite": False}
+
+
+def validate_fit_data(estimator, X, y, *, target: str = "continuous", min_samples: int = 1):
+    """Validate ``(X, y)`` for fitting and record ``n_features_in_`` and ``feature_names_in_``.
+
+    X always goes through :func:`check_X` (messages name the row and column of a bad value).
+    ``target``: ``"continuous"`` checks y by :func:`check_y` (1-D or 2-D, finite);
+    ``"labels"`` and ``"counts"`` (1-D, numeric for counts) by scikit-learn's
+    ``validate_data``, whose messages its estimator checks expect of classifiers.
+
+    Returns
+    -------
+    X, y
+    """
+    from sklearn.utils.validation import validate_data
+
+    check_choice(target, "target", ("continuous", "labels", "counts"))
+    names = column_names(X)
+    X = check_X(X, feature_names=names, min_samples=min_samples)
+    if target == "continuous":
+        y = check_y(y, X.shape[0])
+        validate_data(estimator, X, y, skip_check_array=True, reset=True)
+    else:
+        X, y = validate_data(estimator, X, y, reset=True, y_numeric=target == "counts",
+                             **_SKLEARN_ARRAY)
+    if names is not None:
+        estimator.feature_names_in_ = np.asarray(names, dtype=object)
+    return X, y
+
+
+def validate_predict_X(estimator, X):
+    """Validate X at predict time against the fitted feature count and names; finite."""
+    from sklearn.utils.validation import check_is_fitted, validate_data
+
+    check_is_fitted(estimator)
+    X = validate_data(estimator, X, reset=False, **_SKLEARN_ARRAY)
+    check_finite(X, "X", getattr(estimator, "feature_names_in_", None))
+    return X
+
+
+def check_max_abs(X, largest: float, limit: float,
+                  feature_names: Sequence[str] | None = None) -> None:
+    """An error naming the row and column of the largest ``|X|`` (``largest``, computed by
+    the caller) if it exceeds ``limit``."""
+    if not largest > limit:
+        return
+    if isinstance(X, np.ndarray):
+        row, col = np.unravel_index(int(np.argmax(np.abs(X))), X.shape)
+    else:
+        coo = X.tocoo()
+        k = int(np.argmax(np.abs(coo.data)))
+        row, col = int(coo.row[k]), int(coo.col[k])
+    column = repr(str(feature_names[col])) if feature_names is not None else f"{col}"
+    raise ValueError(
+        f"X has a value of {X[row, col]:.3g} (row {row}, column {column}): products of "
+        f"features above {limit:.0e} overflow float64. Rescale or standardize that "
+        "column of X."
+    )
+
+
 def check_sample_weight(sample_weight, n_samples: int, dtype=np.float64) -> np.ndarray:
     """Return sample weights as a float array of length ``n_samples``.
 

@@ -4,8 +4,10 @@ import numpy as np
 import pytest
 from sklearn.model_selection import KFold
 
-from ridgeway import RidgeCV, RidgeSpectrum
+from ridgeway import Ridge, RidgeCV, RidgeSpectrum
 from ridgeway.exceptions import AlphaEdgeWarning
+from ridgeway.linalg import GramStats
+from ridgeway.selection import RidgeKFold
 from tests.conftest import make_regression
 
 
@@ -210,3 +212,36 @@ def test_select_alpha_breaks_ties_toward_the_largest_alpha():
     pick = select_alpha(np.array([1.0, 100.0, 10.0]), np.array([0.9, 0.2, 0.9]),
                         greater_is_better=True)
     assert pick.index == 2
+
+
+@pytest.mark.parametrize("cv", [None, "gcv", 4])
+def test_spectrum_answers_other_alphas_as_refits_do(cv):
+    X, y = make_regression(50, 6, seed=11)
+    est = RidgeCV(alphas=np.logspace(-2, 2, 9), cv=cv).fit(X, y)
+    assert est.spectrum_.single_target and est.spectrum_.n_samples == 50
+    for alpha in (0.03, 1.0, 70.0):
+        np.testing.assert_allclose(est.spectrum_.coef([alpha])[0],
+                                   Ridge(alpha=alpha).fit(X, y).coef_, rtol=1e-10)
+    np.testing.assert_allclose(est.spectrum_.df(est.cv_results_["alphas"]),
+                               est.cv_results_["df"])
+
+
+def test_spectrum_keeps_the_target_axis_and_is_none_for_wide_data():
+    X, y = make_regression(40, 5, seed=12)
+    two = RidgeCV(alphas=[0.1, 1.0, 10.0]).fit(X, np.column_stack([y, -y]))
+    assert not two.spectrum_.single_target and two.spectrum_.coef([1.0]).shape == (1, 5, 2)
+    Xw, yw = make_regression(10, 30, seed=13)
+    assert RidgeCV(alphas=[0.1, 1.0, 10.0]).fit(Xw, yw).spectrum_ is None
+
+
+def test_kfold_curve_from_fold_statistics_equals_refits_per_fold():
+    X, y = make_regression(60, 4, seed=14, noise=1.0)
+    alphas = np.array([10.0, 1.0, 0.1])
+    folds = list(KFold(3, shuffle=True, random_state=0).split(X))
+    stats = [GramStats.from_arrays(X[te], y[te, None], np.ones(len(te))) for _, te in folds]
+    curve = RidgeKFold.from_fold_stats(stats).curve(alphas)
+    for k, (train, test) in enumerate(folds):
+        for a, alpha in enumerate(alphas):
+            fit = Ridge(alpha=alpha).fit(X[train], y[train])
+            mse = np.mean((y[test] - fit.predict(X[test])) ** 2)
+            assert curve.splits[k, a, 0] == pytest.approx(mse, rel=1e-9)

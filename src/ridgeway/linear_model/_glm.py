@@ -22,9 +22,17 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.metrics import accuracy_score, d2_tweedie_score
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
-from .._validation import check_alpha, check_finite, check_int, check_sample_weight
+from .._validation import (
+    check_alpha,
+    check_finite,
+    check_int,
+    check_max_abs,
+    check_sample_weight,
+    validate_fit_data,
+    validate_predict_X,
+)
 from ..exceptions import PredictionOverflowError
 from ..glm import (
     GLMData,
@@ -132,46 +140,20 @@ def max_iter_for(solver: str, max_iter: int | None) -> int:
     return _LBFGS_MAX_ITER if solver == "lbfgs" else _NEWTON_MAX_ITER
 
 
-_CHECK_ARRAY = {
-    "accept_sparse": ("csr", "csc"),
-    "dtype": (np.float64, np.float32),
-    "ensure_all_finite": False,
-}
 #: Above this magnitude squares and cross-products of features overflow float64.
 _MAX_ABS_X = 1e150
 
 
-def validate_X(est: BaseEstimator, X, *, reset: bool):
-    """Scikit-learn's ``validate_data`` (feature names, ``n_features_in_``), then ridgeway's
-    finiteness check, which names the first bad row and column. float32 is kept."""
-    X = validate_data(est, X, reset=reset, **_CHECK_ARRAY)
-    check_finite(X, "X", getattr(est, "feature_names_in_", None))
-    return X
-
-
 def validate_Xy(est: BaseEstimator, X, y, *, y_numeric: bool = False):
-    """:func:`validate_X` for fitting, computing in float64; also checks ``y`` and the scale.
+    """Validate ``(X, y)`` for fitting (:func:`ridgeway._validation.validate_fit_data`),
+    computing in float64; also checks that the features' products stay in float64's range.
 
     Sets ``est._dtype`` to the input's floating dtype (float32 is kept for ``coef_``).
     """
-    X, y = validate_data(est, X, y, reset=True, y_numeric=y_numeric, **_CHECK_ARRAY)
-    check_finite(X, "X", getattr(est, "feature_names_in_", None))
+    X, y = validate_fit_data(est, X, y, target="counts" if y_numeric else "labels")
     est._dtype = X.dtype
     X = X.astype(np.float64, copy=False)
-    if max_abs(X) > _MAX_ABS_X:
-        if isinstance(X, np.ndarray):
-            row, col = np.unravel_index(int(np.argmax(np.abs(X))), X.shape)
-        else:
-            coo = X.tocoo()
-            k = int(np.argmax(np.abs(coo.data)))
-            row, col = int(coo.row[k]), int(coo.col[k])
-        names = getattr(est, "feature_names_in_", None)
-        column = repr(str(names[col])) if names is not None else f"{col}"
-        raise ValueError(
-            f"X has a value of {X[row, col]:.3g} (row {row}, column {column}): products of "
-            f"features above {_MAX_ABS_X:.0e} overflow float64. Rescale or standardize that "
-            "column of X."
-        )
+    check_max_abs(X, max_abs(X), _MAX_ABS_X, getattr(est, "feature_names_in_", None))
     return X, y
 
 
@@ -249,7 +231,7 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):
     _score_metric = staticmethod(accuracy_score)  # ``score`` (ClassifierMixin's)
 
     def _linear_predictor(self, X) -> np.ndarray:
-        X = validate_X(self, X, reset=False)
+        X = validate_predict_X(self, X)
         if X.dtype != self.coef_.dtype:
             X = X.astype(np.float64)
         return np.asarray(X @ self.coef_.T) + self.intercept_
@@ -621,7 +603,7 @@ class PoissonRegressor(GLMFitMixin, RegressorMixin, BaseEstimator):
         return np.exp(eta)
 
     def _linear_predictor(self, X) -> np.ndarray:
-        X = validate_X(self, X, reset=False)
+        X = validate_predict_X(self, X)
         if X.dtype != self.coef_.dtype:
             X = X.astype(np.float64)
         return np.asarray(X @ self.coef_)[:, None] + self.intercept_

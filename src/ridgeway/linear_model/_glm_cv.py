@@ -134,9 +134,9 @@ class GLMCVMixin:
         points = {}
 
         def evaluate(alphas: np.ndarray) -> CVCurve:
-            found = engine.evaluate(alphas)
-            points.update(zip(alphas.tolist(), found, strict=True))
-            return _score_curve(alphas, self._scores(found, folds, score_fn))
+            fitted = engine.evaluate(alphas)
+            points.update(zip(alphas.tolist(), fitted, strict=True))
+            return _score_curve(alphas, self._scores(fitted, folds, score_fn))
 
         found = self._search(evaluate, start, grid)
         grid_points = [points[a] for a in found.curve.alphas.tolist()]
@@ -354,7 +354,6 @@ class LogisticRegressionCV(GLMCVMixin, LogisticRegression):
     """
 
     __doc__ += _CV_PARAMS_DOC + _LOGISTIC_CV_ATTRIBUTES
-    _base_class = LogisticRegression
     _native_scoring, _native_scale = "neg_log_loss", 1.0
 
     def __init__(
@@ -432,7 +431,6 @@ class LinearSVCCV(GLMCVMixin, LinearSVC):
     """
 
     __doc__ += _CV_PARAMS_DOC
-    _base_class = LinearSVC
     _native_scoring, _native_scale = None, 1.0
 
     def __init__(
@@ -480,7 +478,6 @@ class PoissonRegressorCV(GLMCVMixin, PoissonRegressor):
     """
 
     __doc__ += _CV_PARAMS_DOC
-    _base_class = PoissonRegressor
     _native_scoring, _native_scale = "neg_mean_poisson_deviance", 2.0
 
     def __init__(
