@@ -98,11 +98,6 @@ class FitOutcome:
     started: str = ""
 
     @property
-    def kind(self) -> str:
-        """The model kind's name."""
-        return self.saved.kind
-
-    @property
     def model_kind(self) -> ModelKind:
         """The model kind's registry entry."""
         return KINDS[self.saved.kind]
