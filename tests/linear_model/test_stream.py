@@ -7,6 +7,7 @@ indices where the streaming fit only has the statistics.
 """
 
 import warnings
+from itertools import pairwise
 
 import numpy as np
 import pytest
@@ -41,8 +42,8 @@ def make_data(n=400, p=6, t=1, shift=0.0, seed=0, dtype=np.float64, signal=1.0):
 def cuts(n, sizes):
     """Row slices of consecutive batches of the given sizes (the last takes the rest)."""
     bounds = np.concatenate([[0], np.cumsum(sizes)])
-    bounds = bounds[bounds < n].tolist() + [n]
-    return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    bounds = [*bounds[bounds < n].tolist(), n]
+    return [slice(a, b) for a, b in pairwise(bounds)]
 
 
 def close(a, b, rtol=RTOL):
