@@ -37,7 +37,7 @@ from ..linalg.solve import is_finite
 from ..linalg.spectral import RidgeSpectrum
 from ..selection import SELECTION_RULES, CVCurve, ridge_gcv_curve
 from ._base import column_names
-from ._ridge import RidgeCV, _store_solution, _widen
+from ._ridge import LOO_NEEDS_TWO_PASSES, RidgeCV, _store_solution, _widen
 
 
 @dataclass(frozen=True)
@@ -444,19 +444,13 @@ def _commit(est, probe, state: StreamState) -> None:
 
 
 # -------------------------------------------------------------------------------- entry points
-_LOO_ONE_PASS = (
-    "RidgeCV(cv=None) selects alpha by exact leave-one-out, which needs every row's leverage "
-    "under the eigendecomposition of all the data: a second pass over the rows. partial_fit "
-    "sees each batch once. Use RidgeCV(cv=None).fit_stream(batches) (two passes over a "
-    "re-iterable source), or a one-pass criterion: cv='gcv' or cv=k (k-fold)."
-)
 
 
 def partial_fit(est, X, y, sample_weight=None, fold=None):
     """Add one batch to ``est``'s stream and refit from the statistics (see RidgeCV.partial_fit)."""
     mode, n_folds = _mode(est)
     if mode == "loo":
-        raise ValueError(_LOO_ONE_PASS)
+        raise AttributeError(LOO_NEEDS_TWO_PASSES)
     if fold is not None and n_folds is None:
         raise ValueError(
             "fold= assigns rows to the folds of k-fold CV; this estimator has none "
