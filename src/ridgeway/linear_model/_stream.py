@@ -102,12 +102,19 @@ class StreamState:
         return replace(stats, x_mean=stats.x_mean + self.x_shift,
                        y_mean=stats.y_mean + self.y_shift)
 
-    def shifted(self, batch: _Batch) -> _Batch:
-        """A dense batch minus the shift (sparse batches stay as they are)."""
-        if sp.issparse(batch.X):
-            return batch
-        return replace(batch, X=np.subtract(batch.X, self.x_shift, dtype=np.float64),
-                       y2=batch.y2 - self.y_shift)
+    def shifted(self, batch: _Batch, order: np.ndarray | None = None) -> _Batch:
+        """The batch minus the shift, its rows in ``order`` if given; dense X as one new
+        float64 array, sparse X only reordered (its x is not shifted, to stay sparse)."""
+        X, y2 = batch.X, batch.y2
+        if order is not None:
+            X, y2 = X[order], y2[order]
+        if sp.issparse(X):
+            return replace(batch, X=X, y2=y2 - self.y_shift)
+        if order is not None and X.dtype == np.float64:
+            X = np.subtract(X, self.x_shift, out=X)  # X[order] is already a copy
+        else:
+            X = np.subtract(X, self.x_shift, dtype=np.float64)
+        return replace(batch, X=X, y2=y2 - self.y_shift)
 
 
 @dataclass(frozen=True)
@@ -244,22 +251,23 @@ def _validate(probe, state: StreamState, X, y, sample_weight, fold) -> _Batch | 
 def _fold_stats(batch: _Batch, state: StreamState) -> tuple:
     """``GramStats`` of the batch about the shift, one per fold (None for a fold without
     rows)."""
-    shifted = state.shifted(batch)
+    sparse = sp.issparse(batch.X)
 
     def stats(X, y2, sw):
         part = GramStats.from_arrays(X, y2, sw)
-        if shifted is batch:  # sparse: the co-moments do not depend on the shift
-            part = replace(part, x_mean=part.x_mean - state.x_shift,
-                           y_mean=part.y_mean - state.y_shift)
+        if sparse:  # unshifted x: the co-moments do not depend on the shift, the mean does
+            part = replace(part, x_mean=part.x_mean - state.x_shift)
         return part
 
     if batch.folds is None:
-        return (stats(shifted.X, shifted.y2, batch.sample_weight),)
+        rows = state.shifted(batch)
+        return (stats(rows.X, rows.y2, batch.sample_weight),)
     order = np.argsort(batch.folds, kind="stable")
     bounds = np.concatenate([[0], np.cumsum(np.bincount(batch.folds,
                                                         minlength=state.n_folds))])
-    X, y2, sw = shifted.X[order], shifted.y2[order], batch.sample_weight[order]
-    return tuple(stats(X[a:b], y2[a:b], sw[a:b]) if b > a else None
+    rows = state.shifted(batch, order)
+    sw = batch.sample_weight[order]
+    return tuple(stats(rows.X[a:b], rows.y2[a:b], sw[a:b]) if b > a else None
                  for a, b in pairwise(bounds))
 
 
