@@ -473,3 +473,12 @@ def test_sparse_and_mixed_batches(est):
     if est.get_params().get("cv") == 3:
         memory.set_params(cv=PredefinedSplit(fold_of(np.arange(240), 3)))
     assert_same_model(est.fit_stream(batches), memory.fit(sp.csr_matrix(X), y), X=X)
+
+
+def test_statistics_beyond_float64_are_refused_and_leave_the_model():
+    X, y = make_data(n=100)
+    est = Ridge().partial_fit(X[:50], y[:50])
+    before = _fitted_state(est)
+    with pytest.raises(ValueError, match="overflowed float64.*Rescale X and y"):
+        est.partial_fit(X[50:] * 1e200, y[50:])
+    assert_unchanged(est, before)

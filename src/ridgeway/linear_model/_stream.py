@@ -61,11 +61,11 @@ class StreamState:
     y_shape : tuple
         ``()`` for a 1-D target, ``(t,)`` for a 2-D one.
     x_shift, y_shift : ndarray or None
-        The column means of the first non-empty batch (zeros for sparse X). The statistics
-        are those of ``x - x_shift`` and ``y - y_shift``: subtracting a point near the data
-        before a batch's means are taken keeps the merged co-moments accurate when the
-        columns have large means (merging about the data's own large means would carry
-        their rounding, ``eps * |mean|``, into every between-batch term).
+        The column means of the first non-empty batch (``x_shift`` is zero for sparse X).
+        The statistics are those of ``x - x_shift`` and ``y - y_shift``: subtracting a point
+        near the data before a batch's means are taken keeps the merged co-moments accurate
+        when the columns have large means (merging about the data's own large means would
+        carry their rounding, ``eps * |mean|``, into every between-batch term).
     coef : ndarray or None
         The ``coef_`` this stream gave the estimator (if ``fit`` replaced it, a new stream
         starts).
@@ -279,15 +279,14 @@ def _add(probe, state: StreamState, X, y, sample_weight, fold) -> StreamState:
         return replace(state, n_batches=state.n_batches + 1)
     first = state.n_features is None
     if first:
-        dense = not sp.issparse(batch.X)
         state = replace(
-            state,
-            x_shift=np.mean(batch.X, axis=0, dtype=np.float64) if dense
-            else np.zeros(batch.X.shape[1]),
-            y_shift=np.mean(batch.y2, axis=0) if dense else np.zeros(batch.y2.shape[1]))
-    new = _fold_stats(batch, state)
-    parts = tuple(b if a is None else a if b is None else a + b
-                  for a, b in zip(state.parts, new, strict=True))
+            state, y_shift=np.mean(batch.y2, axis=0),
+            x_shift=np.zeros(batch.X.shape[1]) if sp.issparse(batch.X)
+            else np.mean(batch.X, axis=0, dtype=np.float64))
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is refused when solving
+        new = _fold_stats(batch, state)
+        parts = tuple(b if a is None else a if b is None else a + b
+                      for a, b in zip(state.parts, new, strict=True))
     return replace(
         state, parts=parts, n_rows=state.n_rows + batch.X.shape[0],
         n_batches=state.n_batches + 1,
@@ -408,8 +407,8 @@ def _fit_cv(probe, state: StreamState, mode: str, second_pass=None) -> None:
     fit_intercept = probe.fit_intercept
     parts = state.parts if fit_intercept else tuple(
         None if part is None else state.unshift(part) for part in state.parts)
+    _check_stats(state.total)
     total = state.total if fit_intercept else state.unshift(state.total)
-    _check_stats(state.unshift(total))
     spec = RidgeSpectrum.from_stats(total, fit_intercept=fit_intercept)
     if mode == "gcv":
         def evaluate(alphas):
@@ -453,8 +452,6 @@ def _commit(est, probe, state: StreamState) -> None:
 
 
 # -------------------------------------------------------------------------------- entry points
-
-
 def partial_fit(est, X, y, sample_weight=None, fold=None):
     """Add one batch to ``est``'s stream and refit from the statistics (see RidgeCV.partial_fit)."""
     mode, n_folds = _mode(est)
