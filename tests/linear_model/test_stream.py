@@ -479,6 +479,7 @@ def test_statistics_beyond_float64_are_refused_and_leave_the_model():
     X, y = make_data(n=100)
     est = Ridge().partial_fit(X[:50], y[:50])
     before = _fitted_state(est)
-    with pytest.raises(ValueError, match="overflowed float64.*Rescale X and y"):
+    with pytest.raises(BatchError, match=r"Batch 2 \(stream rows 50 to 99\): the statistics "
+                       "overflow float64.*Rescale X and y"):
         est.partial_fit(X[50:] * 1e200, y[50:])
     assert_unchanged(est, before)

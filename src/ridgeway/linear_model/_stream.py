@@ -283,10 +283,17 @@ def _add(probe, state: StreamState, X, y, sample_weight, fold) -> StreamState:
             state, y_shift=np.mean(batch.y2, axis=0),
             x_shift=np.zeros(batch.X.shape[1]) if sp.issparse(batch.X)
             else np.mean(batch.X, axis=0, dtype=np.float64))
-    with np.errstate(over="ignore", invalid="ignore"):  # overflow is refused when solving
+    with np.errstate(over="ignore", invalid="ignore"):
         new = _fold_stats(batch, state)
         parts = tuple(b if a is None else a if b is None else a + b
                       for a, b in zip(state.parts, new, strict=True))
+    if not all(_finite(part) for part in parts if part is not None):
+        start, stop = state.n_rows, state.n_rows + batch.X.shape[0]
+        raise BatchError(
+            f"Batch {state.n_batches + 1} (stream rows {start} to {stop - 1}): the statistics "
+            "overflow float64 with this batch (squares of features or targets beyond about "
+            "1e150). Rescale X and y in every batch (divide by a constant) and map the "
+            "coefficients back.", state.n_batches + 1, (start, stop))
     return replace(
         state, parts=parts, n_rows=state.n_rows + batch.X.shape[0],
         n_batches=state.n_batches + 1,
@@ -323,22 +330,17 @@ def _not_ready(mode: str, state: StreamState) -> str | None:
     return None
 
 
+def _finite(stats: GramStats) -> bool:
+    return all(np.all(np.isfinite(a)) for a in (stats.x_mean, stats.y_mean, stats.xx, stats.xy,
+                                                 stats.yy))
+
+
 def _y_template(state: StreamState) -> np.ndarray:
     return np.empty((0, *state.y_shape))
 
 
-def _check_stats(total: GramStats) -> None:
-    finite = all(np.all(np.isfinite(a)) for a in (total.x_mean, total.y_mean, total.xx, total.xy))
-    if not finite:
-        raise ValueError(
-            "The statistics of the streamed data overflowed float64 (features or targets "
-            "beyond about 1e150). Rescale X and y batch by batch (divide by a constant) and "
-            "map the coefficients back.")
-
-
 def _fit_ridge(probe, state: StreamState) -> None:
     total = state.unshift(state.total)
-    _check_stats(total)
     t = total.n_targets
     alphas = check_alpha(probe.alpha, n_targets=t)
     pf = check_penalty_factor(probe.penalty_factor, total.n_features)
@@ -407,7 +409,6 @@ def _fit_cv(probe, state: StreamState, mode: str, second_pass=None) -> None:
     fit_intercept = probe.fit_intercept
     parts = state.parts if fit_intercept else tuple(
         None if part is None else state.unshift(part) for part in state.parts)
-    _check_stats(state.total)
     total = state.total if fit_intercept else state.unshift(state.total)
     spec = RidgeSpectrum.from_stats(total, fit_intercept=fit_intercept)
     if mode == "gcv":
