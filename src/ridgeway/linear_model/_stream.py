@@ -523,7 +523,7 @@ def fit_stream(est, batches):
     if reason is not None:
         raise ValueError(
             f"Cannot fit {type(est).__name__} on this stream: after {state.n_batches} "
-            f"batch(es) and {state.n_rows} row(s) there are {reason}. Give it more rows, "
+            f"batch(es) and {state.n_rows} row(s), {reason}. Give it more rows, "
             "fewer folds, or a fold column that uses every fold.")
 
     def second_pass():
