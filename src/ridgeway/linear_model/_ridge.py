@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import types
 from dataclasses import replace
 
 import numpy as np
@@ -9,7 +10,6 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 
 from .._validation import (
-    RIDGE_SOLVER_ALIASES,
     check_alpha,
     check_choice,
     check_not_positive,
@@ -29,7 +29,6 @@ from ..linalg.solve import (
     varies,
 )
 from ..selection import (
-    CVCurve,
     SearchSpec,
     check_alpha_grid,
     check_representable_alphas,
@@ -38,30 +37,12 @@ from ..selection import (
     make_scorer_loss,
     representable_only,
     ridge_criterion,
+    ridge_cv_results,
     search_alpha,
     weighted_folds,
 )
-from ._base import LinearPredictorMixin, validate_regression_data
-
-
-def _store_solution(est, sol, y, dtype) -> None:
-    coef = sol.coef.T.astype(dtype, copy=False)
-    intercept = np.asarray(sol.intercept, dtype=dtype)
-    if y.ndim == 1:
-        coef, intercept = coef[0], intercept[0]
-    elif y.shape[1] == 1:
-        coef = coef[0]  # scikit-learn: y of shape (n, 1) gives coef_ (p,), intercept_ (1,)
-    est.coef_ = coef
-    est.intercept_ = intercept if est.fit_intercept else np.zeros_like(intercept)
-    # a solver asked for by name is reported by that name (scikit-learn's "sparse_cg" too,
-    # "cholesky" when the Cholesky ran on the dual); "auto" reports what it chose
-    asked = getattr(est, "solver", "auto")
-    method = RIDGE_SOLVER_ALIASES.get(asked, asked)
-    est.solver_ = asked if sol.solver.split("-")[0] == method else sol.solver
-    if sol.solver in ("cg", "lsqr"):
-        est.n_iter_ = sol.n_iter
-    else:
-        est.n_iter_ = 1 + (sol.n_iter or 0)
+from ._base import LinearPredictorMixin, store_solution, validate_regression_data
+from ._stream import LOO_NEEDS_TWO_PASSES, fit_stream, partial_fit
 
 
 class Ridge(LinearPredictorMixin, BaseEstimator):
@@ -169,8 +150,49 @@ class Ridge(LinearPredictorMixin, BaseEstimator):
         pf = check_penalty_factor(self.penalty_factor, X.shape[1])
         sol = solve_ridge(X, y2, sw, alphas, pf, solver=solver,
                           fit_intercept=self.fit_intercept, tol=self.tol, max_iter=self.max_iter)
-        _store_solution(self, sol, y, X.dtype)
+        store_solution(self, sol, y, X.dtype)
         return self
+
+    def partial_fit(self, X, y, sample_weight=None) -> Ridge:
+        """Add a batch of rows and refit on every row seen so far (one pass, bounded memory).
+
+        The batch is reduced to ``GramStats`` and merged with the earlier batches'; the
+        coefficients are then solved from the statistics (Cholesky of the centered gram,
+        whatever ``solver`` says), equal to :meth:`fit` on all the rows seen so far. ``fit``
+        starts over; see ``docs/ridge.md`` ("Streaming").
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_batch, n_features)
+            Same columns (and names) and dtype as the first batch; an empty batch is skipped.
+        y : array-like of shape (n_batch,) or (n_batch, n_targets)
+        sample_weight : array-like of shape (n_batch,), optional
+
+        Returns
+        -------
+        self : Ridge
+
+        Raises
+        ------
+        ridgeway.exceptions.BatchError
+            For a batch that does not fit the stream; the estimator is then unchanged.
+        """
+        return partial_fit(self, X, y, sample_weight)
+
+    def fit_stream(self, batches) -> Ridge:
+        """Fit on a stream of batches in one pass, as :meth:`fit` on their union.
+
+        Parameters
+        ----------
+        batches : callable or iterable
+            Yields tuples ``(X, y)`` or ``(X, y, sample_weight)``; a zero-argument callable
+            is called once for a fresh iterator.
+
+        Returns
+        -------
+        self : Ridge
+        """
+        return fit_stream(self, batches)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -181,6 +203,23 @@ class Ridge(LinearPredictorMixin, BaseEstimator):
 
 class _OutOfRange(Exception):
     """The statistics of X over- or underflowed float64: refit on rescaled data."""
+
+
+class _OnePassOnly:
+    """A method that exists only for one-pass criteria: with ``cv=None`` reading it raises
+    ``AttributeError`` saying why (so ``hasattr`` is False, as scikit-learn expects of a
+    ``partial_fit`` that cannot run)."""
+
+    def __init__(self, method):
+        self.method = method
+        self.__doc__ = method.__doc__
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return self.method
+        if obj.cv is None:
+            raise AttributeError(LOO_NEEDS_TWO_PASSES)
+        return types.MethodType(self.method, obj)
 
 
 class RidgeCV(LinearPredictorMixin, BaseEstimator):
@@ -332,47 +371,79 @@ class RidgeCV(LinearPredictorMixin, BaseEstimator):
                 "The ridge solution is not representable in float64 for this data: the "
                 "coefficients would overflow. Rescale X and y (e.g. "
                 "sklearn.preprocessing.StandardScaler).")
-        _store_solution(self, sol, y, X.dtype)
+        store_solution(self, sol, y, X.dtype)
         self.alpha_ = chosen if self.alpha_per_target and y.ndim == 2 else float(
             np.atleast_1d(chosen)[0])
         mse = 1.0 if loss is not None else fy * fy  # a scorer saw y in its own units
         self.best_score_ = (-found.loss if np.ndim(found.loss) else -float(found.loss)) * mse
         self.cv_mode_ = mode
-        self.cv_results_ = _results(found.curve, spec, y2.shape[0], self.alpha_per_target,
+        self.cv_results_ = ridge_cv_results(found.curve, spec, y2.shape[0], self.alpha_per_target,
                                     fx, mse)
         # a dual spectrum refers to X (not kept alive); a rescaled one is in other units
         kept = spec.basis is not None and fx == 1.0 and fy == 1.0
         self.spectrum_ = replace(spec, single_target=y.ndim == 1) if kept else None
         return self
 
+    @_OnePassOnly
+    def partial_fit(self, X, y, sample_weight=None, *, fold=None) -> RidgeCV:
+        """Add a batch of rows and re-select alpha on every row seen so far (one pass).
+
+        The batch is reduced to ``GramStats`` (one per fold) and merged with the earlier
+        batches'; alpha is then selected and the model solved from the statistics alone, so
+        every fitted attribute equals what :meth:`fit` gives on all the rows seen so far. GCV
+        (``cv="gcv"``) and k-fold CV (``cv=k``, an int) are one-pass criteria; exact LOO
+        (``cv=None``) needs a second pass: ``RidgeCV(cv=None)`` has no ``partial_fit``
+        (reading it raises ``AttributeError`` naming :meth:`fit_stream`). Only the
+        squared error is available (``scoring=None``). ``fit`` starts over; see
+        ``docs/ridge.md`` ("Streaming").
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_batch, n_features)
+            Same columns (and names, for a data frame) and dtype as the first batch. An empty
+            batch is skipped (it counts as a batch for the numbers in error messages).
+        y : array-like of shape (n_batch,) or (n_batch, n_targets)
+        sample_weight : array-like of shape (n_batch,), optional
+        fold : array-like of int of shape (n_batch,), optional
+            Fold of each row, in ``[0, cv)``. By default the fold of the row at 0-based
+            position ``i`` of the whole stream is ``ridgeway.linalg.fold_of(i, cv)``, so it
+            does not depend on how the stream is cut into batches.
+
+        Returns
+        -------
+        self : RidgeCV
+
+        Raises
+        ------
+        ridgeway.exceptions.BatchError
+            For a batch that does not fit the stream (columns, dtype, non-finite values, fold
+            ids); the estimator is then as it was before the call.
+        """
+        return partial_fit(self, X, y, sample_weight, fold)
+
+    def fit_stream(self, batches) -> RidgeCV:
+        """Fit on a stream of batches too large for memory, as :meth:`fit` on their union.
+
+        One pass for GCV and k-fold (as repeated :meth:`partial_fit`, solving once at the
+        end); exact LOO (``cv=None``) reads the batches a second time for the leverages (and
+        once more per evaluation of new alphas with ``alphas="auto"``).
+
+        Parameters
+        ----------
+        batches : callable or iterable
+            Yields tuples ``(X, y)``, ``(X, y, sample_weight)`` or ``(X, y, sample_weight,
+            fold)`` (``None`` entries allowed). For ``cv=None`` it must be re-iterable: a
+            zero-argument callable returning a fresh iterator each time (e.g. ``lambda:
+            ridgeway.io.iter_batches(...)``) or a list; a one-shot iterator is refused.
+
+        Returns
+        -------
+        self : RidgeCV
+        """
+        return fit_stream(self, batches)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         tags.target_tags.multi_output = True
         return tags
-
-
-def _results(curve: CVCurve, spec, n_samples: int, per_target: bool, x_scale: float,
-             score_scale: float) -> dict:
-    """``cv_results_``: scores (greater is better, times ``score_scale``) and ``df`` per alpha
-    (in the units of X times ``x_scale``), target-averaged unless ``per_target``."""
-    agg = not per_target
-    mean = curve.mean.mean(axis=1) if agg else curve.mean
-    res = {"alphas": curve.alphas * x_scale * x_scale, "mean_test_score": -mean}
-    if curve.splits is not None:
-        splits = curve.splits.mean(axis=2) if agg else curve.splits
-        res["std_test_score"] = splits.std(axis=0)
-        for k, fold in enumerate(splits):
-            res[f"split{k}_test_score"] = -fold
-    elif curve.std_error is not None:
-        sem = curve.std_error.mean(axis=1) if agg else curve.std_error
-        res["std_test_score"] = sem * np.sqrt(n_samples)
-    else:
-        res["std_test_score"] = np.full_like(mean, np.nan)
-    sem = curve.column(None)[1] if agg else curve.std_error
-    res["sem_test_score"] = np.full_like(mean, np.nan) if sem is None else sem
-    for key, value in res.items():
-        if key.endswith("test_score"):
-            res[key] = value * score_scale
-    res["df"] = spec.df(curve.alphas)
-    return res

@@ -19,6 +19,7 @@ from .ridge_curves import (
     RidgeCriterion,
     RidgeKFold,
     ridge_criterion,
+    ridge_cv_results,
     ridge_gcv_curve,
     ridge_loo_curve,
 )
@@ -65,6 +66,7 @@ __all__ = [
     "merge_curves",
     "representable_only",
     "ridge_criterion",
+    "ridge_cv_results",
     "ridge_gcv_curve",
     "ridge_loo_curve",
     "search_alpha",

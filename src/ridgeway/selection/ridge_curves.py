@@ -178,3 +178,29 @@ def ridge_criterion(mode: str, X, y2, sample_weight, *, splits=None, loss=None,
         return RidgeCriterion(lambda a: ridge_gcv_curve(spec, a), spec, stats)
     proj = spec.projections(X) if reuse_projections else None
     return RidgeCriterion(lambda a: ridge_loo_curve(spec, X, y2, sw, a, loss, proj), spec, stats)
+
+
+def ridge_cv_results(curve: CVCurve, spec, n_samples: int, per_target: bool, x_scale: float,
+             score_scale: float) -> dict:
+    """``cv_results_``: scores (greater is better, times ``score_scale``) and ``df`` per alpha
+    (in the units of X times ``x_scale``), target-averaged unless ``per_target``."""
+    agg = not per_target
+    mean = curve.mean.mean(axis=1) if agg else curve.mean
+    res = {"alphas": curve.alphas * x_scale * x_scale, "mean_test_score": -mean}
+    if curve.splits is not None:
+        splits = curve.splits.mean(axis=2) if agg else curve.splits
+        res["std_test_score"] = splits.std(axis=0)
+        for k, fold in enumerate(splits):
+            res[f"split{k}_test_score"] = -fold
+    elif curve.std_error is not None:
+        sem = curve.std_error.mean(axis=1) if agg else curve.std_error
+        res["std_test_score"] = sem * np.sqrt(n_samples)
+    else:
+        res["std_test_score"] = np.full_like(mean, np.nan)
+    sem = curve.column(None)[1] if agg else curve.std_error
+    res["sem_test_score"] = np.full_like(mean, np.nan) if sem is None else sem
+    for key, value in res.items():
+        if key.endswith("test_score"):
+            res[key] = value * score_scale
+    res["df"] = spec.df(curve.alphas)
+    return res
