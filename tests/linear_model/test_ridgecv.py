@@ -245,3 +245,18 @@ def test_kfold_curve_from_fold_statistics_equals_refits_per_fold():
             fit = Ridge(alpha=alpha).fit(X[train], y[train])
             mse = np.mean((y[test] - fit.predict(X[test])) ** 2)
             assert curve.splits[k, a, 0] == pytest.approx(mse, rel=1e-9)
+
+
+@pytest.mark.parametrize("shift", [1e7, 1e9])
+def test_kfold_is_exact_for_columns_with_large_means(shift):
+    # with an intercept the problem on X + c equals the problem on X: the fold statistics
+    # must not lose eps * |mean| / sd when a fold is downdated from the total
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((500, 6)) + shift
+    y = X @ rng.standard_normal(6) + rng.standard_normal(500) + shift
+    grid = np.logspace(-2, 3, 20)
+    far = RidgeCV(alphas=grid, cv=KFold(5)).fit(X, y)
+    near = RidgeCV(alphas=grid, cv=KFold(5)).fit(X - shift, y - shift)
+    np.testing.assert_allclose(far.cv_results_["mean_test_score"],
+                               near.cv_results_["mean_test_score"], rtol=1e-10)
+    np.testing.assert_allclose(far.coef_, near.coef_, rtol=1e-10)
