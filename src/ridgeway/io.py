@@ -632,7 +632,7 @@ class DataSource:
             msg = _first_line(exc)
             if "Empty CSV file" in msg:
                 raise DataError(f"{file}: the file is empty (no header, no rows).") from None
-            raise DataError(f"{file}: cannot parse the CSV file: {msg}.") from None
+            raise self._csv_error(file, None, 0, msg) from None
         return raw, reader
 
     def _file_schema(self, file: Path) -> pa.Schema:
@@ -736,11 +736,12 @@ class DataSource:
         finally:
             raw.close()
 
-    def _csv_error(self, file: Path, schema: pa.Schema, rows: int, msg: str) -> DataError:
+    def _csv_error(self, file: Path, schema: pa.Schema | None, rows: int, msg: str
+                   ) -> DataError:
         after = f"after row {rows} (line {rows + 1})" if rows else "in the first block"
         m = re.match(r"In CSV column #(\d+): CSV conversion error to (\w+): invalid value (.*)",
                      msg)
-        if m:
+        if m and schema is not None:
             name = schema.names[int(m.group(1))]
             return DataError(
                 f"{file}, the batch {after}: column {name!r} holds {m.group(3)}, not a "

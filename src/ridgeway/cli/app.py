@@ -73,6 +73,12 @@ def _add_fit_options(p: argparse.ArgumentParser, *, demo: bool) -> None:
                    help="skip the L1 comparison of the report (its costliest part)")
     p.add_argument("--max-iter", type=int, metavar="N",
                    help="iteration limit of the GLM solvers (default: theirs)")
+    if not demo:
+        p.add_argument("--stream", action="store_true",
+                       help="fit ridge batch by batch in bounded memory (implied for files "
+                            "over a quarter of the machine's memory; docs/scale.md)")
+        p.add_argument("--fold-column", metavar="COL",
+                       help="integer fold ids 0..K-1 of the CV (implies --stream; --cv K)")
 
 
 def _add_file_options(p: argparse.ArgumentParser, *, target: bool = False) -> None:
@@ -108,6 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
     pred.add_argument("--out", type=Path, help="CSV file to write (default: stdout)")
     pred.add_argument("--id", action="append", default=[], metavar="COL",
                       help="copy this column into the predictions (repeatable)")
+    pred.add_argument("--stream", action="store_true",
+                      help="predict batch by batch in bounded memory (implied for files over "
+                           "a quarter of the machine's memory)")
     _add_file_options(pred)
     check = sub.add_parser("check", help="score a saved model on new labeled data; exit 1 "
                                          "when the generalization gap exceeds --max-gap")
@@ -154,7 +163,8 @@ def _fit_options(args: argparse.Namespace) -> FitOptions:
         drop_missing_target=getattr(args, "drop_missing_target", False),
         positive=args.positive, class_weight=args.class_weight, exposure=args.exposure,
         offset=args.offset, split=args.split or "random", time_column=args.time_column,
-        l1=not args.no_l1, max_iter=args.max_iter)
+        l1=not args.no_l1, max_iter=args.max_iter, stream=getattr(args, "stream", False),
+        fold_column=getattr(args, "fold_column", None))
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
@@ -177,7 +187,8 @@ def cmd_fit(args: argparse.Namespace) -> int:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     """``ridgeway predict``."""
-    return commands.predict(args.model, args.data, args.out, ids=args.id, sep=args.sep)
+    return commands.predict(args.model, args.data, args.out, ids=args.id, sep=args.sep,
+                            stream=args.stream)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -260,7 +271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except MemoryError:
         print("ridgeway: error: out of memory while working on the data; use a smaller file "
-              "(or fewer columns with --drop); a streaming mode (--stream) is planned.",
+              "(or fewer columns with --drop), or fit ridge with --stream.",
               file=sys.stderr)
         return EXIT_ERROR
     except SeparableDataError:

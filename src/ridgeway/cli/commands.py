@@ -86,13 +86,20 @@ def warn_unseen(pre, table: pa.Table, max_levels: int = 5) -> None:
 
 
 def predict(model_path: Path, data_path: Path, out: Path | None, *, ids: Sequence[str] = (),
-            sep: str | None = None) -> int:
+            sep: str | None = None, stream: bool = False) -> int:
     """Write predictions of a saved model for every row of a table, in input order.
 
     ``ids`` columns are copied first, as they are; then ``prediction`` and, for logistic
-    models, ``proba_<class>``.
+    models, ``proba_<class>``. With ``stream`` (or a file over a quarter of the memory) the
+    table is read and predicted batch by batch (:func:`.streamjob.predict_stream`).
     """
     model = load_model(model_path)
+    from .streamjob import wants_stream
+
+    if stream or wants_stream(data_path):
+        from .streamjob import predict_file
+
+        return predict_file(model, data_path, out, ids=ids, sep=sep)
     table = read_table(data_path, sep=sep)
     check_columns(table, model.preprocessor.columns, "column (needed by the model)")
     check_columns(table, ids, "column in --id")

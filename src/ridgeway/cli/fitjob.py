@@ -83,6 +83,8 @@ class FitOptions:
     time_column: str | None = None
     l1: bool = True
     max_iter: int | None = None
+    stream: bool = False
+    fold_column: str | None = None
 
     def command_line(self) -> str:
         """A ``ridgeway fit`` command line that repeats this run (every option spelled out
@@ -96,7 +98,8 @@ class FitOptions:
                  "selection": "--selection", "test_size": "--test-size", "impute": "--impute",
                  "positive": "--positive", "class_weight": "--class-weight",
                  "exposure": "--exposure", "offset": "--offset", "split": "--split",
-                 "time_column": "--time-column", "max_iter": "--max-iter"}
+                 "time_column": "--time-column", "max_iter": "--max-iter",
+                 "fold_column": "--fold-column"}
         for name, flag in flags.items():
             value = getattr(self, name)
             if value is not None and value != getattr(defaults, name):
@@ -105,7 +108,8 @@ class FitOptions:
             words += ["--drop", *self.drop]
         words += [w for w, on in (("--no-standardize", not self.standardize),
                                   ("--no-report", not self.extras),
-                                  ("--no-l1", self.extras and not self.l1)) if on]
+                                  ("--no-l1", self.extras and not self.l1),
+                                  ("--stream", self.stream)) if on]
         words += ["--seed", str(self.random_state)]
         return " ".join(shlex.quote(w) for w in words)
 
@@ -572,6 +576,10 @@ def run_fit(options: FitOptions, progress: Progress | None = None) -> FitOutcome
     """
     from datetime import UTC, datetime
 
+    from .streamjob import run_stream, wants_stream
+
+    if options.stream or options.fold_column or wants_stream(options.data):
+        return run_stream(_with(options, stream=True), progress)
     started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     progress = progress or Progress()
     progress.stage("reading data")
