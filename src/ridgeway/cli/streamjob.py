@@ -74,7 +74,7 @@ class _Sample:
 
     def __init__(self, size: int, seed: int):
         self.size, self.seed = size, seed
-        self.keys = np.empty(0, dtype=np.int64)
+        self.keys = self.positions = np.empty(0, dtype=np.int64)
         self.X: list[np.ndarray] = []
         self.y: list[np.ndarray] = []
 
@@ -83,10 +83,11 @@ class _Sample:
         X = np.concatenate([*self.X, X]) if self.X else X
         y = np.concatenate([*self.y, y]) if self.y else y
         keys = np.concatenate([self.keys, keys])
+        positions = np.concatenate([self.positions, positions])
         if keys.size > self.size:
             keep = np.sort(np.argpartition(keys, self.size)[:self.size])
-            keys, X, y = keys[keep], X[keep], y[keep]
-        self.keys, self.X, self.y = keys, [X], [y]
+            keys, positions, X, y = keys[keep], positions[keep], X[keep], y[keep]
+        self.keys, self.positions, self.X, self.y = keys, positions, [X], [y]
 
     def arrays(self, p: int) -> tuple[np.ndarray, np.ndarray]:
         if not self.X:
@@ -127,9 +128,12 @@ def _cv(options: FitOptions) -> tuple[Any, str, str]:
         return "gcv", "generalized cross-validation (GCV)", (
             "generalized cross-validation (a rotation-invariant approximation of "
             "leave-one-out)")
-    raise ValueError(f"--cv {text}: with --stream use a number of folds (default 5) or gcv "
-                     "(exact leave-one-out needs a second pass over the rows: "
-                     "RidgeCV(cv=None).fit_stream in Python).")
+    if text in ("loo", "alo"):
+        return None, "exact leave-one-out", (
+            "exact leave-one-out: every training row is held out once (one more pass over "
+            "the data computes the leverages)")
+    raise ValueError(f"--cv must be a number of folds (default 5 with --stream), loo or gcv; "
+                     f"got {text!r}.")
 
 
 def _columns(source: DataSource, options: FitOptions) -> list[str]:
@@ -231,45 +235,49 @@ def run_stream(options: FitOptions, progress: Progress | None = None) -> FitOutc
     progress = progress or Progress()
     _refuse(options)
     cv, cv_label, scheme = _cv(options)
-    if options.fold_column is not None and cv == "gcv":
-        raise ValueError("--fold-column gives k-fold CV; it cannot go with --cv gcv.")
+    if options.fold_column is not None and not isinstance(cv, int):
+        raise ValueError(f"--fold-column gives k-fold CV; it cannot go with --cv {options.cv}.")
     source = DataSource(options.data, sep=options.sep)
     features = _columns(source, options)
     pre, n_rows, dropped = _levels_pass(source, options, features, progress)
     p = len(pre.feature_names)
     est = RidgeCV(alphas=parse_alphas(options.alphas), cv=cv, selection=options.selection)
-    progress.stage(f"fit pass ({cv_label})", total=source.nbytes)
-    test = None
+    test: list = [None]
     samples = (_Sample(SAMPLE_ROWS, options.random_state),
                _Sample(SAMPLE_ROWS, options.random_state + 1))
-    position = done = n_train = 0
-    blocks = iter_blocks(source, options.target, features, transform=pre.transform_known,
-                         fold=options.fold_column, n_folds=cv if options.fold_column else None,
-                         drop_missing_target=options.drop_missing_target)
-    for block in blocks:
-        X, y, _, fold = block
-        positions = np.arange(position, position + len(y))
-        position += len(y)
-        out = held_out(positions, options.test_size, options.random_state)
-        train = ~out
-        try:
-            if train.any():
-                est.partial_fit(X[train], y[train], fold=None if fold is None else fold[train])
-        except ValueError as exc:
-            raise DataError(f"{block.batch.describe()}: {exc}") from None
-        n_train += int(train.sum())
-        if out.any():
-            part = GramStats.from_arrays(X[out], y[out])
-            test = part if test is None else test + part
-        samples[0].add(positions[train], X[train], y[train])
-        samples[1].add(positions[out], X[out], y[out])
-        progress.advance(block.batch.bytes_read - done)
-        done = block.batch.bytes_read
-    if n_train < 3:
-        raise DataError(f"only {n_train} training row(s): too few to fit.")
+    passes = [0]
+
+    def blocks():
+        first = passes[0] == 0
+        passes[0] += 1
+        progress.stage("fit pass" if first else "leverage pass (exact leave-one-out)",
+                       total=source.nbytes)
+        position = done = 0
+        for block in iter_blocks(source, options.target, features,
+                                 transform=pre.transform_known, fold=options.fold_column,
+                                 n_folds=cv if options.fold_column else None,
+                                 drop_missing_target=options.drop_missing_target):
+            X, y, _, fold = block
+            positions = np.arange(position, position + len(y))
+            position += len(y)
+            out = held_out(positions, options.test_size, options.random_state)
+            train = ~out
+            if first:
+                if out.any():
+                    part = GramStats.from_arrays(X[out], y[out])
+                    test[0] = part if test[0] is None else test[0] + part
+                samples[0].add(positions[train], X[train], y[train])
+                samples[1].add(positions[out], X[out], y[out])
+            progress.advance(block.batch.bytes_read - done)
+            done = block.batch.bytes_read
+            yield X[train], y[train], None, None if fold is None else fold[train]
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", AlphaEdgeWarning)
-        est.alpha_  # noqa: B018 - the CV over the whole stream, solved here
+        est.fit_stream(blocks)
+    progress.stage(f"selected alpha ({cv_label})")
+    train_stats = est._stream_state.total
+    n_train = int(train_stats.n)
     final = _final("ridge", est)
     res = est.cv_results_
     hit = np.flatnonzero(np.asarray(res["alphas"]) == est.alpha_)
@@ -277,8 +285,9 @@ def run_stream(options: FitOptions, progress: Progress | None = None) -> FitOutc
     X_train, y_train = samples[0].arrays(p)
     X_test, y_test = samples[1].arrays(p)
     notes = [f"streamed in batches ({source.format}, {len(source.files)} file(s), "
-             f"{source.nbytes / 2**20:.0f} MiB), read twice: a levels pass (categories, "
-             "imputation, standardization) and the fit pass; the metrics are exact over all "
+             f"{source.nbytes / 2**20:.0f} MiB), read {1 + passes[0]} times: a levels pass "
+             "(categories, imputation, standardization), the fit pass"
+             f"{', the leverage pass' if passes[0] > 1 else ''}; the metrics are exact over all "
              f"rows, the plots use a uniform sample of at most {SAMPLE_ROWS} rows of each "
              "set, the comparisons with the unregularized and L1 fits are omitted"]
     if dropped:
@@ -289,7 +298,6 @@ def run_stream(options: FitOptions, progress: Progress | None = None) -> FitOutc
             else f"{c} ({len(pre.categories[c])} categories)" for c in pre.encoded))
     if any(issubclass(w.category, AlphaEdgeWarning) for w in caught) and len(y_train):
         notes += _edge_notes(est, df, X_train, "ridge")
-    train_stats = getattr(est, "stats_", None)
     summary = {"alpha": float(est.alpha_), "cv": cv_label, "selection": options.selection,
                "n_train": n_train, "stream": True}
     outcome = FitOutcome(
@@ -299,8 +307,8 @@ def run_stream(options: FitOptions, progress: Progress | None = None) -> FitOutc
         cv_label=cv_label, feature_names=pre.feature_names, X_train=X_train, y_train=y_train,
         X_test=X_test, y_test=y_test,
         train_metrics=_metrics(train_stats, final.coef_, final.intercept_),
-        test_metrics=_metrics(test, final.coef_, final.intercept_), df=df, notes=notes,
-        test_rows=np.arange(len(y_test)), options=options, cv_scheme=scheme, started=started)
+        test_metrics=_metrics(test[0], final.coef_, final.intercept_), df=df, notes=notes,
+        test_rows=samples[1].positions, options=options, cv_scheme=scheme, started=started)
     summary["train_metrics"] = outcome.train_metrics
     summary["test_metrics"] = outcome.test_metrics
     return outcome
