@@ -823,22 +823,25 @@ def _prefetched(gen: Iterator, depth: int) -> Iterator:
         thread.join()
 
 
-@dataclass(frozen=True)
-class Block:
-    """``(X, y, weight, fold)`` of one batch, ready for ``partial_fit``.
+class Block(tuple):
+    """``(X, y, weight, fold)`` of one batch, ready for ``partial_fit`` or ``fit_stream``.
 
-    ``X`` is float64 of shape (rows, features) in Fortran order (``X.T`` is C-contiguous:
-    one ``X.T @ X`` per block); ``weight`` and ``fold`` are None unless asked for.
+    A 4-tuple (``X, y, w, fold = block``) whose ``batch`` attribute is the
+    :class:`StreamBatch` it came from. ``X`` is float64 of shape (rows, features) in Fortran
+    order (``X.T`` is C-contiguous: one ``X.T @ X`` per block); ``weight`` and ``fold`` are
+    None unless asked for.
     """
 
-    X: np.ndarray
-    y: np.ndarray
-    weight: np.ndarray | None
-    fold: np.ndarray | None
-    batch: StreamBatch
+    def __new__(cls, X: np.ndarray, y: np.ndarray, weight: np.ndarray | None,
+                fold: np.ndarray | None, batch: StreamBatch) -> Block:
+        block = super().__new__(cls, (X, y, weight, fold))
+        block.batch = batch
+        return block
 
-    def __iter__(self):
-        return iter((self.X, self.y, self.weight, self.fold))
+    X = property(lambda self: self[0])
+    y = property(lambda self: self[1])
+    weight = property(lambda self: self[2])
+    fold = property(lambda self: self[3])
 
 
 def numeric_matrix(table: pa.Table, names: Sequence[str]) -> np.ndarray:
@@ -852,10 +855,13 @@ def numeric_matrix(table: pa.Table, names: Sequence[str]) -> np.ndarray:
                             "encode it first (the command one-hot encodes text columns), or "
                             "leave it out.")
         X[:, j] = float_values(col)
+    with np.errstate(over="ignore", invalid="ignore"):
+        sums = X.sum(axis=0)  # NaN or inf in a column make its sum non-finite
+    for j in np.flatnonzero(~np.isfinite(sums)):
         bad = ~np.isfinite(X[:, j])
         if bad.any():
             first = int(np.argmax(bad))
-            raise DataError(f"column {name!r} has {int(bad.sum())} missing or infinite "
+            raise DataError(f"column {names[j]!r} has {int(bad.sum())} missing or infinite "
                             f"value(s) (first on {where(table, first)}); fill them in or drop "
                             "those rows.")
     return X
