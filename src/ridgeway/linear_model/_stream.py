@@ -60,6 +60,12 @@ class StreamState:
         Its floating dtype (the coefficients' dtype, as for ``fit``).
     y_shape : tuple
         ``()`` for a 1-D target, ``(t,)`` for a 2-D one.
+    x_shift, y_shift : ndarray or None
+        The column means of the first non-empty batch (zeros for sparse X). The statistics
+        are those of ``x - x_shift`` and ``y - y_shift``: subtracting a point near the data
+        before a batch's means are taken keeps the merged co-moments accurate when the
+        columns have large means (merging about the data's own large means would carry
+        their rounding, ``eps * |mean|``, into every between-batch term).
     coef : ndarray or None
         The ``coef_`` this stream gave the estimator (if ``fit`` replaced it, a new stream
         starts).
@@ -74,6 +80,8 @@ class StreamState:
     feature_names: np.ndarray | None = None
     dtype: np.dtype | None = None
     y_shape: tuple = ()
+    x_shift: np.ndarray | None = None
+    y_shift: np.ndarray | None = None
     coef: np.ndarray | None = None
 
     @classmethod
@@ -82,11 +90,24 @@ class StreamState:
 
     @property
     def total(self) -> GramStats:
+        """The statistics of every row (about the shift)."""
         total = None
         for part in self.parts:
             if part is not None:
                 total = part if total is None else total + part
         return total
+
+    def unshift(self, stats):
+        """``stats`` (or a spectrum) about the origin: the means get the shift back."""
+        return replace(stats, x_mean=stats.x_mean + self.x_shift,
+                       y_mean=stats.y_mean + self.y_shift)
+
+    def shifted(self, batch: _Batch) -> _Batch:
+        """A dense batch minus the shift (sparse batches stay as they are)."""
+        if sp.issparse(batch.X):
+            return batch
+        return replace(batch, X=np.subtract(batch.X, self.x_shift, dtype=np.float64),
+                       y2=batch.y2 - self.y_shift)
 
 
 @dataclass(frozen=True)
@@ -220,17 +241,26 @@ def _validate(probe, state: StreamState, X, y, sample_weight, fold) -> _Batch | 
     return _Batch(Xv, yv[:, None] if yv.ndim == 1 else yv, sw, folds, yv.shape[1:])
 
 
-def _fold_stats(batch: _Batch, n_folds: int | None) -> tuple:
-    """``GramStats`` of the batch, one per fold (None for a fold without rows)."""
+def _fold_stats(batch: _Batch, state: StreamState) -> tuple:
+    """``GramStats`` of the batch about the shift, one per fold (None for a fold without
+    rows)."""
+    shifted = state.shifted(batch)
+
+    def stats(X, y2, sw):
+        part = GramStats.from_arrays(X, y2, sw)
+        if shifted is batch:  # sparse: the co-moments do not depend on the shift
+            part = replace(part, x_mean=part.x_mean - state.x_shift,
+                           y_mean=part.y_mean - state.y_shift)
+        return part
+
     if batch.folds is None:
-        return (GramStats.from_arrays(batch.X, batch.y2, batch.sample_weight),)
+        return (stats(shifted.X, shifted.y2, batch.sample_weight),)
     order = np.argsort(batch.folds, kind="stable")
-    bounds = np.concatenate([[0], np.cumsum(np.bincount(batch.folds, minlength=n_folds))])
-    X, y2, sw = batch.X[order], batch.y2[order], batch.sample_weight[order]
-    return tuple(
-        GramStats.from_arrays(X[a:b], y2[a:b], sw[a:b]) if b > a else None
-        for a, b in pairwise(bounds)
-    )
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(batch.folds,
+                                                        minlength=state.n_folds))])
+    X, y2, sw = shifted.X[order], shifted.y2[order], batch.sample_weight[order]
+    return tuple(stats(X[a:b], y2[a:b], sw[a:b]) if b > a else None
+                 for a, b in pairwise(bounds))
 
 
 def _add(probe, state: StreamState, X, y, sample_weight, fold) -> StreamState:
@@ -238,10 +268,17 @@ def _add(probe, state: StreamState, X, y, sample_weight, fold) -> StreamState:
     batch = _validate(probe, state, X, y, sample_weight, fold)
     if batch is None:
         return replace(state, n_batches=state.n_batches + 1)
-    new = _fold_stats(batch, state.n_folds)
+    first = state.n_features is None
+    if first:
+        dense = not sp.issparse(batch.X)
+        state = replace(
+            state,
+            x_shift=np.mean(batch.X, axis=0, dtype=np.float64) if dense
+            else np.zeros(batch.X.shape[1]),
+            y_shift=np.mean(batch.y2, axis=0) if dense else np.zeros(batch.y2.shape[1]))
+    new = _fold_stats(batch, state)
     parts = tuple(b if a is None else a if b is None else a + b
                   for a, b in zip(state.parts, new, strict=True))
-    first = state.n_features is None
     return replace(
         state, parts=parts, n_rows=state.n_rows + batch.X.shape[0],
         n_batches=state.n_batches + 1,
@@ -259,7 +296,8 @@ def _not_ready(mode: str, state: StreamState) -> str | None:
     """Why the rows so far cannot give a model yet (None when they can)."""
     if mode == "ridge":
         return None if state.n_rows >= 2 and state.n_positive else (
-            f"only {state.n_rows} row(s) with positive weight {state.n_positive}")
+            f"{state.n_rows} row(s), {state.n_positive} with positive weight; a fit needs 2 "
+            "rows and a positive weight")
     if state.n_positive < 2:
         return f"{state.n_positive} row(s) with positive sample_weight (CV needs 2)"
     if mode != "kfold":
@@ -291,7 +329,7 @@ def _check_stats(total: GramStats) -> None:
 
 
 def _fit_ridge(probe, state: StreamState) -> None:
-    total = state.total
+    total = state.unshift(state.total)
     _check_stats(total)
     t = total.n_targets
     alphas = check_alpha(probe.alpha, n_targets=t)
@@ -324,14 +362,24 @@ def _kfold_curve(parts: tuple, total: GramStats, fit_intercept: bool):
     return curve
 
 
-def _loo_curve(spec: RidgeSpectrum, second_pass):
-    """Exact LOO squared-error curve, each evaluation one more pass over the batches."""
+def _loo_curve(spec: RidgeSpectrum, state: StreamState, second_pass):
+    """Exact LOO squared-error curve, each evaluation one more pass over the batches.
+
+    ``spec`` is about the shift when it has an intercept: dense batches are shifted to it,
+    sparse ones (kept sparse) meet the same spectrum about the origin.
+    """
+    about_origin = state.unshift(spec) if spec.fit_intercept else spec
+
     def curve(alphas) -> CVCurve:
         alphas = np.asarray(alphas, dtype=np.float64)
         total = total_sq = 0.0
-        for batch in second_pass():
-            s = batch.sample_weight
-            for start, stop, resid in spec.loo_blocks(batch.X, batch.y2, s, alphas):
+        for raw in second_pass():
+            s = raw.sample_weight
+            if sp.issparse(raw.X) or not spec.fit_intercept:
+                batch, factors = raw, about_origin
+            else:
+                batch, factors = state.shifted(raw), spec
+            for start, stop, resid in factors.loo_blocks(batch.X, batch.y2, s, alphas):
                 sq = np.square(resid, out=resid)
                 total = total + np.tensordot(s[start:stop], sq, axes=1)
                 total_sq = total_sq + np.tensordot(s[start:stop], np.square(sq, out=sq), axes=1)
@@ -346,21 +394,28 @@ def _loo_curve(spec: RidgeSpectrum, second_pass):
 
 def _fit_cv(probe, state: StreamState, mode: str, second_pass=None) -> None:
     """Select alpha on the statistics as ``RidgeCV.fit`` does on the data, then solve."""
-    total = state.total
-    _check_stats(total)
-    spec = RidgeSpectrum.from_stats(total, fit_intercept=probe.fit_intercept)
+    # about the shift with an intercept (every criterion is shift-invariant then); without
+    # one the raw moments about the origin are the problem itself
+    fit_intercept = probe.fit_intercept
+    parts = state.parts if fit_intercept else tuple(
+        None if part is None else state.unshift(part) for part in state.parts)
+    total = state.total if fit_intercept else state.unshift(state.total)
+    _check_stats(state.unshift(total))
+    spec = RidgeSpectrum.from_stats(total, fit_intercept=fit_intercept)
     if mode == "gcv":
         def evaluate(alphas):
             return ridge_gcv_curve(spec, alphas)
     elif mode == "kfold":
-        evaluate = _kfold_curve(state.parts, total, probe.fit_intercept)
+        evaluate = _kfold_curve(parts, total, fit_intercept)
     else:
-        evaluate = _loo_curve(spec, second_pass)
+        evaluate = _loo_curve(spec, state, second_pass)
     grid = probe._grid(spec.eigenvalues)
     curve = evaluate(grid)
     if isinstance(probe.alphas, str):
         grid, curve = _widen(grid, curve, evaluate, probe.alpha_per_target)
     chosen, best_loss = probe._select(curve, evaluate)
+    if fit_intercept:
+        spec = state.unshift(spec)  # b = y_mean - x_mean.w in the data's own coordinates
     _finish(probe, spec.solution(np.atleast_1d(chosen)), state)
     per_target = probe.alpha_per_target and len(state.y_shape) == 1
     probe.alpha_ = chosen if per_target else float(np.atleast_1d(chosen)[0])
