@@ -19,7 +19,7 @@ import queue
 import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -465,9 +465,10 @@ class StreamBatch:
 
     Attributes
     ----------
-    table : pyarrow.Table
+    table : pyarrow.Table or None
         The batch's rows; its schema metadata names the file and the file row of its first row,
-        so that :func:`where` names rows of the file.
+        so that :func:`where` names rows of the file (None in a :class:`Block`, which keeps
+        only the numbers).
     file : Path
     number : int
         1-based position of the batch in the whole stream.
@@ -477,23 +478,25 @@ class StreamBatch:
         0-based row of its first row in its file.
     bytes_read : int
         Bytes of the stream read so far (the progress bar's position).
+    n_rows : int
     """
 
-    table: pa.Table
+    table: pa.Table | None
     file: Path
     number: int
     start: int
     file_row: int
     bytes_read: int
+    n_rows: int
 
     @property
     def stop(self) -> int:
         """Stream position after the batch's last row."""
-        return self.start + self.table.num_rows
+        return self.start + self.n_rows
 
     def describe(self) -> str:
         """``data.csv, batch 3 (rows 131073-196608 of the file)``."""
-        rows = _row_range(self.file, self.file_row, self.table.num_rows)
+        rows = _row_range(self.file, self.file_row, self.n_rows)
         return f"{self.file}, batch {self.number} ({rows})"
 
 
@@ -694,7 +697,7 @@ class DataSource:
                         b"ridgeway.format": self.format.encode(),
                         b"ridgeway.row0": str(file_row).encode()}
                 yield StreamBatch(table.replace_schema_metadata(meta), file, number, start,
-                                  file_row, done + position)
+                                  file_row, done + position, n)
                 start += n
                 file_row += n
             done += size
@@ -894,7 +897,7 @@ def iter_blocks(
     fold: str | None = None,
     n_folds: int | None = None,
     drop_missing_target: bool = False,
-    prefetch: int = 2,
+    prefetch: int = 1,
 ) -> Iterator[Block]:
     """Read a data source as ``(X, y, weight, fold)`` blocks, one per record batch.
 
@@ -950,18 +953,25 @@ def iter_blocks(
     return _prefetched(blocks(), prefetch) if prefetch > 0 else blocks()
 
 
+def with_target(table: pa.Table, target: str, drop: bool) -> pa.Table:
+    """The rows of a batch whose target is present: all of them, or an error naming the first
+    row without one; with ``drop``, the others are dropped."""
+    missing = pc.is_null(table.column(target), nan_is_null=True)
+    if drop:
+        return table.filter(pc.invert(missing))
+    if pc.any(missing).as_py():
+        first = int(pc.index(missing, True).as_py())
+        raise DataError(f"the target {target!r} is missing on {where(table, first)}; drop such "
+                        "rows (the command: --drop-missing-target), or fill them in.")
+    return table
+
+
 def _block(batch: StreamBatch, target: str, to_matrix, weight, fold, n_folds,
            drop_missing_target: bool) -> Block:
     table = batch.table
     if column_kind(table.column(target)) not in ("numeric", "bool"):
         raise DataError(f"the target {target!r} is {table.column(target).type}, not numeric.")
-    missing = pc.is_null(table.column(target), nan_is_null=True)
-    if drop_missing_target:
-        table = table.filter(pc.invert(missing))
-    elif pc.any(missing).as_py():
-        first = int(pc.index(missing, True).as_py())
-        raise DataError(f"the target {target!r} is missing on {where(table, first)}; drop such "
-                        "rows (the command: --drop-missing-target), or fill them in.")
+    table = with_target(table, target, drop_missing_target)
     y = float_values(table.column(target))
     w = None
     if weight is not None:
@@ -972,4 +982,4 @@ def _block(batch: StreamBatch, target: str, to_matrix, weight, fold, n_folds,
             raise DataError(f"the weight column {weight!r} has {int(bad.sum())} missing, "
                             f"negative or infinite value(s) (first on {where(table, first)}).")
     ids = None if fold is None else _fold_ids(table, fold, n_folds)
-    return Block(to_matrix(table), y, w, ids, batch)
+    return Block(to_matrix(table), y, w, ids, replace(batch, table=None))

@@ -190,3 +190,16 @@ def test_stream_refuses_median_imputation_and_time_split(tmp_path, capsys):
     code, err = _error(capsys, "fit", tmp_path / "d.parquet", "--target", "price",
                        "--fold-column", "fold", "--cv", "3", "--out", tmp_path / "m")
     assert code == 2 and "the fold column 'fold'" in err and "integers 0 to 2): 3" in err
+
+
+def test_a_directory_of_parquet_parts_is_streamed_as_one_table(tmp_path):
+    """A directory (or glob) can only be streamed: the fit equals the single-file stream."""
+    table = _table(n=2400)
+    (tmp_path / "parts").mkdir()
+    for k in range(3):
+        pq.write_table(table.slice(800 * k, 800), tmp_path / "parts" / f"p{k}.parquet")
+    pq.write_table(table, tmp_path / "whole.parquet")
+    assert _fit(tmp_path / "parts", tmp_path / "a") == 0
+    assert _fit(tmp_path / "whole.parquet", tmp_path / "b", "--stream") == 0
+    a, b = (load_model(tmp_path / d / "model.json").estimator for d in "ab")
+    np.testing.assert_allclose(a.coef_, b.coef_, rtol=1e-12)

@@ -215,8 +215,8 @@ class Preprocessor:
         Preprocessor
         """
         if impute == "median":
-            raise DataError("--impute median needs all the values of a column at once; with "
-                            "--stream use --impute mean (or fill the values in).")
+            raise DataError('impute="median" needs all the values of a column at once; use '
+                            '"mean" for a stream.')
         for name in columns:
             if kinds[name] not in ("numeric", "bool", "categorical", "null"):
                 raise DataError(f"column {name!r} has a type ridgeway cannot use as a feature; "
@@ -249,8 +249,6 @@ class Preprocessor:
                     kept = col.filter(pa.array(train)).drop_null()
                     for item in pc.value_counts(kept).to_pylist():
                         counts[name][item["values"]] += item["counts"]
-                if len(counts[name]) > _MAX_CATEGORIES:
-                    break
         cats = {}
         for name in text:
             cats[name] = values = sorted(counts[name])

@@ -24,11 +24,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from ..exceptions import AlphaEdgeWarning
-from ..io import DataError, DataSource, check_columns, iter_blocks
+from ..io import DataError, DataSource, check_columns, iter_blocks, with_target
 from ..linalg import GramStats, fold_of
 from .fitjob import FitOptions, FitOutcome, Progress, _edge_notes, _final, parse_alphas
 from .modelfile import SavedModel
@@ -53,15 +51,18 @@ def total_memory() -> int:
 
 def wants_stream(path: Path | None) -> bool:
     """Whether the data on disk exceeds :data:`MEMORY_SHARE` of the machine's memory (a
-    table in memory takes about as much as the CSV text, several times a Parquet file)."""
+    table in memory takes about as much as the CSV text, several times a Parquet file), or
+    is a glob or a directory of files."""
     if path is None:
         return False
     memory = total_memory()
     try:
-        size = DataSource(path).nbytes
+        source = DataSource(path)
     except DataError:
         return False  # the in-memory reader names the problem
-    return bool(memory) and size > MEMORY_SHARE * memory
+    if len(source.files) > 1 or Path(path).is_dir():
+        return True  # a glob or a directory: only the stream reads several files
+    return bool(memory) and source.nbytes > MEMORY_SHARE * memory
 
 
 def held_out(positions: np.ndarray, test_size: float, seed: int) -> np.ndarray:
@@ -157,38 +158,24 @@ def _columns(source: DataSource, options: FitOptions) -> list[str]:
     return features
 
 
-def _kept(table: pa.Table, target: str, drop: bool) -> pa.Table:
-    missing = pc.is_null(table.column(target), nan_is_null=True)
-    if drop:
-        return table.filter(pc.invert(missing))
-    if pc.any(missing).as_py():
-        from ..io import where
-
-        first = int(pc.index(missing, True).as_py())
-        raise DataError(f"the target {target!r} is missing on {where(table, first)}; drop "
-                        "those rows with --drop-missing-target, or fill them in.")
-    return table
-
-
 def _levels_pass(source: DataSource, options: FitOptions, features: list[str],
                  progress: Progress) -> tuple[Preprocessor, int, int]:
     """The preprocessing decided on every row (module docstring); (pre, rows, dropped)."""
     progress.stage("levels pass (reading the data)", total=source.nbytes)
     counts = {"rows": 0, "dropped": 0, "bytes": 0}
-
-    current: list = [None]
+    current: list = [None]  # the batch being used, to name it in an error
 
     def batches():
         for batch in source.batches([*features, options.target], prefetch=2):
             current[0] = batch
-            table = _kept(batch.table, options.target, options.drop_missing_target)
+            table = with_target(batch.table, options.target, options.drop_missing_target)
             counts["dropped"] += batch.table.num_rows - table.num_rows
             positions = np.arange(counts["rows"], counts["rows"] + table.num_rows)
             counts["rows"] += table.num_rows
             progress.advance(batch.bytes_read - counts["bytes"])
             counts["bytes"] = batch.bytes_read
             yield table, ~held_out(positions, options.test_size, options.random_state)
-        current[0] = None
+            current[0] = None
 
     kinds = {c: source.kind(c) for c in features}
     try:
