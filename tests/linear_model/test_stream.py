@@ -357,9 +357,10 @@ def test_empty_batches_are_skipped_but_numbered():
     assert_same_model(est, Ridge().fit(X, y))
 
 
-def test_loo_partial_fit_points_to_fit_stream():
+def test_loo_has_no_partial_fit_and_says_so():
     X, y = make_data(n=50)
-    with pytest.raises(ValueError, match="fit_stream.*cv='gcv' or cv=k"):
+    assert not hasattr(RidgeCV(), "partial_fit") and hasattr(RidgeCV(cv="gcv"), "partial_fit")
+    with pytest.raises(AttributeError, match="no partial_fit. Use .*fit_stream.*cv='gcv' or cv=k"):
         RidgeCV().partial_fit(X, y)
 
 
@@ -458,3 +459,27 @@ def test_fold_column_equals_the_splitter_in_memory(data):
                   fold=fold)
     memory = RidgeCV(cv=PredefinedSplit(fold), alphas=np.geomspace(1e-2, 1e2, 9)).fit(X, y)
     assert_same_model(stream, memory, 1e-9)
+
+
+@pytest.mark.parametrize("est", [Ridge(alpha=2.0), RidgeCV(cv="gcv"), RidgeCV(cv=3), RidgeCV()])
+def test_sparse_and_mixed_batches(est):
+    sp = pytest.importorskip("scipy.sparse")
+    X, y = make_data(n=240, shift=3.0)
+    X[np.abs(X - 3.0) < 1.0] = 0.0
+    parts = cuts(240, [80, 80])
+    # a dense first batch sets the shift; the sparse batches are merged about it
+    batches = [(X[s] if i == 0 else sp.csr_matrix(X[s]), y[s]) for i, s in enumerate(parts)]
+    memory = clone(est)
+    if est.get_params().get("cv") == 3:
+        memory.set_params(cv=PredefinedSplit(fold_of(np.arange(240), 3)))
+    assert_same_model(est.fit_stream(batches), memory.fit(sp.csr_matrix(X), y), X=X)
+
+
+def test_statistics_beyond_float64_are_refused_and_leave_the_model():
+    X, y = make_data(n=100)
+    est = Ridge().partial_fit(X[:50], y[:50])
+    before = _fitted_state(est)
+    with pytest.raises(BatchError, match=r"Batch 2 \(stream rows 50 to 99\): the statistics "
+                       "overflow float64.*Rescale X and y"):
+        est.partial_fit(X[50:] * 1e200, y[50:])
+    assert_unchanged(est, before)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import types
 import warnings
 
 import numpy as np
@@ -254,6 +255,31 @@ def check_representable_alphas(chosen, fx: float):
     return alpha if np.ndim(chosen) else float(alpha)
 
 
+LOO_NEEDS_TWO_PASSES = (
+    "RidgeCV(cv=None) selects alpha by exact leave-one-out, which needs every row's leverage "
+    "under the eigendecomposition of all the data: a second pass over the rows, so it has no "
+    "partial_fit. Use RidgeCV(cv=None).fit_stream(batches) (two passes over a re-iterable "
+    "source), or a one-pass criterion: cv='gcv' or cv=k (k-fold)."
+)
+
+
+class _OnePassOnly:
+    """A method that exists only for one-pass criteria: with ``cv=None`` reading it raises
+    ``AttributeError`` saying why (so ``hasattr`` is False, as scikit-learn expects of a
+    ``partial_fit`` that cannot run)."""
+
+    def __init__(self, method):
+        self.method = method
+        self.__doc__ = method.__doc__
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return self.method
+        if obj.cv is None:
+            raise AttributeError(LOO_NEEDS_TWO_PASSES)
+        return types.MethodType(self.method, obj)
+
+
 class RidgeCV(LinearPredictorMixin, BaseEstimator):
     """Ridge regression with alpha chosen by exact LOO, GCV or k-fold CV, over a whole grid.
 
@@ -493,6 +519,7 @@ class RidgeCV(LinearPredictorMixin, BaseEstimator):
         res["df"] = self._spectrum.df(curve.alphas)
         return res
 
+    @_OnePassOnly
     def partial_fit(self, X, y, sample_weight=None, *, fold=None) -> RidgeCV:
         """Add a batch of rows and re-select alpha on every row seen so far (one pass).
 
@@ -500,7 +527,8 @@ class RidgeCV(LinearPredictorMixin, BaseEstimator):
         batches'; alpha is then selected and the model solved from the statistics alone, so
         every fitted attribute equals what :meth:`fit` gives on all the rows seen so far. GCV
         (``cv="gcv"``) and k-fold CV (``cv=k``, an int) are one-pass criteria; exact LOO
-        (``cv=None``) needs a second pass and raises here (use :meth:`fit_stream`). Only the
+        (``cv=None``) needs a second pass: ``RidgeCV(cv=None)`` has no ``partial_fit``
+        (reading it raises ``AttributeError`` naming :meth:`fit_stream`). Only the
         squared error is available (``scoring=None``). ``fit`` starts over; see
         ``docs/ridge.md`` ("Streaming").
 

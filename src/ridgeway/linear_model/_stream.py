@@ -37,7 +37,7 @@ from ..linalg.solve import is_finite
 from ..linalg.spectral import RidgeSpectrum
 from ..selection import SELECTION_RULES, CVCurve, ridge_gcv_curve
 from ._base import column_names
-from ._ridge import RidgeCV, _store_solution, _widen
+from ._ridge import LOO_NEEDS_TWO_PASSES, RidgeCV, _store_solution, _widen
 
 
 @dataclass(frozen=True)
@@ -61,11 +61,11 @@ class StreamState:
     y_shape : tuple
         ``()`` for a 1-D target, ``(t,)`` for a 2-D one.
     x_shift, y_shift : ndarray or None
-        The column means of the first non-empty batch (zeros for sparse X). The statistics
-        are those of ``x - x_shift`` and ``y - y_shift``: subtracting a point near the data
-        before a batch's means are taken keeps the merged co-moments accurate when the
-        columns have large means (merging about the data's own large means would carry
-        their rounding, ``eps * |mean|``, into every between-batch term).
+        The column means of the first non-empty batch (``x_shift`` is zero for sparse X).
+        The statistics are those of ``x - x_shift`` and ``y - y_shift``: subtracting a point
+        near the data before a batch's means are taken keeps the merged co-moments accurate
+        when the columns have large means (merging about the data's own large means would
+        carry their rounding, ``eps * |mean|``, into every between-batch term).
     coef : ndarray or None
         The ``coef_`` this stream gave the estimator (if ``fit`` replaced it, a new stream
         starts).
@@ -102,12 +102,19 @@ class StreamState:
         return replace(stats, x_mean=stats.x_mean + self.x_shift,
                        y_mean=stats.y_mean + self.y_shift)
 
-    def shifted(self, batch: _Batch) -> _Batch:
-        """A dense batch minus the shift (sparse batches stay as they are)."""
-        if sp.issparse(batch.X):
-            return batch
-        return replace(batch, X=np.subtract(batch.X, self.x_shift, dtype=np.float64),
-                       y2=batch.y2 - self.y_shift)
+    def shifted(self, batch: _Batch, order: np.ndarray | None = None) -> _Batch:
+        """The batch minus the shift, its rows in ``order`` if given; dense X as one new
+        float64 array, sparse X only reordered (its x is not shifted, to stay sparse)."""
+        X, y2 = batch.X, batch.y2
+        if order is not None:
+            X, y2 = X[order], y2[order]
+        if sp.issparse(X):
+            return replace(batch, X=X, y2=y2 - self.y_shift)
+        if order is not None and X.dtype == np.float64:
+            X = np.subtract(X, self.x_shift, out=X)  # X[order] is already a copy
+        else:
+            X = np.subtract(X, self.x_shift, dtype=np.float64)
+        return replace(batch, X=X, y2=y2 - self.y_shift)
 
 
 @dataclass(frozen=True)
@@ -244,22 +251,24 @@ def _validate(probe, state: StreamState, X, y, sample_weight, fold) -> _Batch | 
 def _fold_stats(batch: _Batch, state: StreamState) -> tuple:
     """``GramStats`` of the batch about the shift, one per fold (None for a fold without
     rows)."""
-    shifted = state.shifted(batch)
+    sparse = sp.issparse(batch.X)
+    unit = not np.any(batch.sample_weight != 1.0)  # GramStats' unweighted path is faster
 
     def stats(X, y2, sw):
-        part = GramStats.from_arrays(X, y2, sw)
-        if shifted is batch:  # sparse: the co-moments do not depend on the shift
-            part = replace(part, x_mean=part.x_mean - state.x_shift,
-                           y_mean=part.y_mean - state.y_shift)
+        part = GramStats.from_arrays(X, y2, None if unit else sw)
+        if sparse:  # unshifted x: the co-moments do not depend on the shift, the mean does
+            part = replace(part, x_mean=part.x_mean - state.x_shift)
         return part
 
     if batch.folds is None:
-        return (stats(shifted.X, shifted.y2, batch.sample_weight),)
+        rows = state.shifted(batch)
+        return (stats(rows.X, rows.y2, batch.sample_weight),)
     order = np.argsort(batch.folds, kind="stable")
     bounds = np.concatenate([[0], np.cumsum(np.bincount(batch.folds,
                                                         minlength=state.n_folds))])
-    X, y2, sw = shifted.X[order], shifted.y2[order], batch.sample_weight[order]
-    return tuple(stats(X[a:b], y2[a:b], sw[a:b]) if b > a else None
+    rows = state.shifted(batch, order)
+    sw = batch.sample_weight[order]
+    return tuple(stats(rows.X[a:b], rows.y2[a:b], sw[a:b]) if b > a else None
                  for a, b in pairwise(bounds))
 
 
@@ -270,15 +279,21 @@ def _add(probe, state: StreamState, X, y, sample_weight, fold) -> StreamState:
         return replace(state, n_batches=state.n_batches + 1)
     first = state.n_features is None
     if first:
-        dense = not sp.issparse(batch.X)
         state = replace(
-            state,
-            x_shift=np.mean(batch.X, axis=0, dtype=np.float64) if dense
-            else np.zeros(batch.X.shape[1]),
-            y_shift=np.mean(batch.y2, axis=0) if dense else np.zeros(batch.y2.shape[1]))
-    new = _fold_stats(batch, state)
-    parts = tuple(b if a is None else a if b is None else a + b
-                  for a, b in zip(state.parts, new, strict=True))
+            state, y_shift=np.mean(batch.y2, axis=0),
+            x_shift=np.zeros(batch.X.shape[1]) if sp.issparse(batch.X)
+            else np.mean(batch.X, axis=0, dtype=np.float64))
+    with np.errstate(over="ignore", invalid="ignore"):
+        new = _fold_stats(batch, state)
+        parts = tuple(b if a is None else a if b is None else a + b
+                      for a, b in zip(state.parts, new, strict=True))
+    if not all(_finite(part) for part in parts if part is not None):
+        start, stop = state.n_rows, state.n_rows + batch.X.shape[0]
+        raise BatchError(
+            f"Batch {state.n_batches + 1} (stream rows {start} to {stop - 1}): the statistics "
+            "overflow float64 with this batch (squares of features or targets beyond about "
+            "1e150). Rescale X and y in every batch (divide by a constant) and map the "
+            "coefficients back.", state.n_batches + 1, (start, stop))
     return replace(
         state, parts=parts, n_rows=state.n_rows + batch.X.shape[0],
         n_batches=state.n_batches + 1,
@@ -315,22 +330,17 @@ def _not_ready(mode: str, state: StreamState) -> str | None:
     return None
 
 
+def _finite(stats: GramStats) -> bool:
+    return all(np.all(np.isfinite(a)) for a in (stats.x_mean, stats.y_mean, stats.xx, stats.xy,
+                                                 stats.yy))
+
+
 def _y_template(state: StreamState) -> np.ndarray:
     return np.empty((0, *state.y_shape))
 
 
-def _check_stats(total: GramStats) -> None:
-    finite = all(np.all(np.isfinite(a)) for a in (total.x_mean, total.y_mean, total.xx, total.xy))
-    if not finite:
-        raise ValueError(
-            "The statistics of the streamed data overflowed float64 (features or targets "
-            "beyond about 1e150). Rescale X and y batch by batch (divide by a constant) and "
-            "map the coefficients back.")
-
-
 def _fit_ridge(probe, state: StreamState) -> None:
     total = state.unshift(state.total)
-    _check_stats(total)
     t = total.n_targets
     alphas = check_alpha(probe.alpha, n_targets=t)
     pf = check_penalty_factor(probe.penalty_factor, total.n_features)
@@ -400,7 +410,6 @@ def _fit_cv(probe, state: StreamState, mode: str, second_pass=None) -> None:
     parts = state.parts if fit_intercept else tuple(
         None if part is None else state.unshift(part) for part in state.parts)
     total = state.total if fit_intercept else state.unshift(state.total)
-    _check_stats(state.unshift(total))
     spec = RidgeSpectrum.from_stats(total, fit_intercept=fit_intercept)
     if mode == "gcv":
         def evaluate(alphas):
@@ -444,19 +453,11 @@ def _commit(est, probe, state: StreamState) -> None:
 
 
 # -------------------------------------------------------------------------------- entry points
-_LOO_ONE_PASS = (
-    "RidgeCV(cv=None) selects alpha by exact leave-one-out, which needs every row's leverage "
-    "under the eigendecomposition of all the data: a second pass over the rows. partial_fit "
-    "sees each batch once. Use RidgeCV(cv=None).fit_stream(batches) (two passes over a "
-    "re-iterable source), or a one-pass criterion: cv='gcv' or cv=k (k-fold)."
-)
-
-
 def partial_fit(est, X, y, sample_weight=None, fold=None):
     """Add one batch to ``est``'s stream and refit from the statistics (see RidgeCV.partial_fit)."""
     mode, n_folds = _mode(est)
     if mode == "loo":
-        raise ValueError(_LOO_ONE_PASS)
+        raise AttributeError(LOO_NEEDS_TWO_PASSES)
     if fold is not None and n_folds is None:
         raise ValueError(
             "fold= assigns rows to the folds of k-fold CV; this estimator has none "
