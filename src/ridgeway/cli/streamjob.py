@@ -81,6 +81,9 @@ class _Sample:
 
     def add(self, positions: np.ndarray, X: np.ndarray, y: np.ndarray) -> None:
         keys = fold_of(positions, 2**62, self.seed + 2)
+        if self.keys.size == self.size:  # full: only rows that beat the largest kept key
+            new = keys < self.keys.max()
+            positions, keys, X, y = positions[new], keys[new], X[new], y[new]
         X = np.concatenate([*self.X, X]) if self.X else X
         y = np.concatenate([*self.y, y]) if self.y else y
         keys = np.concatenate([self.keys, keys])
