@@ -40,6 +40,12 @@ class BatchError(ValueError):
 
     The estimator is left as it was before that batch.
 
+    Parameters
+    ----------
+    message : str
+    batch : int
+    rows : tuple of int
+
     Attributes
     ----------
     batch : int

@@ -206,9 +206,13 @@ class Ridge(LinearPredictorMixin, BaseEstimator):
         return partial_fit(self, X, y, sample_weight)
 
     def fit_stream(self, batches) -> Ridge:
-        """Fit on an iterable (or a zero-argument callable returning one) of batches
-        ``(X, y)`` or ``(X, y, sample_weight)``, in one pass; equal to :meth:`fit` on their
-        union.
+        """Fit on a stream of batches in one pass, as :meth:`fit` on their union.
+
+        Parameters
+        ----------
+        batches : callable or iterable
+            Yields tuples ``(X, y)`` or ``(X, y, sample_weight)``; a zero-argument callable
+            is called once for a fresh iterator.
 
         Returns
         -------

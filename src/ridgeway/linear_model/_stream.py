@@ -311,8 +311,8 @@ def _not_ready(mode: str, state: StreamState) -> str | None:
     """Why the rows so far cannot give a model yet (None when they can)."""
     if mode == "ridge":
         return None if state.n_rows >= 2 and state.n_positive else (
-            f"{state.n_rows} row(s), {state.n_positive} with positive weight; a fit needs 2 "
-            "rows and a positive weight")
+            f"{state.n_positive} of {state.n_rows} row(s) have positive weight; a fit needs 2 "
+            "rows, one of positive weight")
     if state.n_positive < 2:
         return f"{state.n_positive} row(s) with positive sample_weight (CV needs 2)"
     if mode != "kfold":
@@ -523,8 +523,8 @@ def fit_stream(est, batches):
     if reason is not None:
         raise ValueError(
             f"Cannot fit {type(est).__name__} on this stream: after {state.n_batches} "
-            f"batch(es) and {state.n_rows} row(s) there are {reason}. Give it more rows, "
-            "fewer folds, or a fold column that uses every fold.")
+            f"batch(es) and {state.n_rows} row(s), {reason}. Give it more rows"
+            f"{', fewer folds, or a fold column that uses every fold' if n_folds else ''}.")
 
     def second_pass():
         again = StreamState.start(n_folds)
