@@ -195,3 +195,165 @@ def test_saved_preprocessing_reproduces_the_training_matrix(n, seed, n_train, st
         np.testing.assert_allclose(train.mean(axis=0), 0, atol=1e-9)
         sd = train.std(axis=0)
         assert np.all((np.abs(sd - 1) < 1e-9) | (sd < 1e-12))
+
+
+# ------------------------------------------------------------------- streams (issue 11)
+from ridgeway.io import DataSource, iter_blocks  # noqa: E402
+
+
+def _frame(n, seed=0, offset=0.0):
+    rng = np.random.default_rng(seed)
+    return pa.table({"a": rng.normal(size=n) + offset, "b": rng.integers(0, 9, n),
+                     "y": rng.normal(size=n)})
+
+
+def test_stream_of_parquet_csv_glob_and_directory_yields_every_row_once(tmp_path):
+    """The blocks of a file, a glob of its parts and their directory hold the rows of the
+    whole table in order, whatever the batch size."""
+    whole = _frame(2500)
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    for k, start in enumerate(range(0, 2500, 1000)):
+        pq.write_table(whole.slice(start, 1000), parts / f"part-{k}.parquet")
+    from pyarrow import csv
+
+    csv.write_csv(whole, tmp_path / "all.csv")
+    want = np.column_stack([whole["a"].to_numpy(), whole["b"].to_numpy()])
+    for path, rows in ((parts, 300), (str(parts / "part-*.parquet"), 4096),
+                       (tmp_path / "all.csv", 0)):
+        source = DataSource(path, batch_rows=rows or 65536)
+        blocks = list(iter_blocks(source, "y"))
+        X = np.concatenate([b.X for b in blocks])
+        np.testing.assert_array_equal(X, want)
+        np.testing.assert_array_equal(np.concatenate([b.y for b in blocks]),
+                                      whole["y"].to_numpy())
+        assert [b.batch.start for b in blocks] == list(np.cumsum([0] + [len(b.y) for b in
+                                                                        blocks])[:-1])
+        assert blocks[-1].batch.bytes_read == source.nbytes
+    assert len(list(iter_blocks(DataSource(parts, batch_rows=300), "y"))) == 4 + 4 + 2
+
+
+def test_stream_csv_integers_then_decimals_read_as_numbers(tmp_path):
+    """A CSV column of integers in its first block and decimals later is one numeric column
+    (the in-memory reader infers from the whole file; a stream must not fail there)."""
+    path = tmp_path / "d.csv"
+    path.write_text("a,y\n" + "".join(f"{i},{i}\n" for i in range(200_000)) + "1.5,2\n")
+    X = np.concatenate([b.X for b in iter_blocks(DataSource(path), "y")])
+    assert X.shape == (200_001, 1) and X[-1, 0] == 1.5
+
+
+def test_stream_refuses_a_batch_with_other_columns_or_kinds(tmp_path):
+    pq.write_table(_frame(50), tmp_path / "p0.parquet")
+    pq.write_table(_frame(50).drop_columns(["b"]), tmp_path / "p1.parquet")
+    with pytest.raises(DataError, match=r"p1.parquet: column\(s\) 'b' of the first file"):
+        list(iter_blocks(DataSource(tmp_path), "y"))
+    t = _frame(50)
+    pq.write_table(t.set_column(1, "b", pa.array(["x"] * 50)), tmp_path / "p1.parquet")
+    with pytest.raises(DataError, match=r"p1.parquet: column 'b' is categorical \(string\) "
+                                        r"but numeric \(int64\)"):
+        list(iter_blocks(DataSource(tmp_path), "y"))
+
+
+def test_stream_refuses_text_in_a_numeric_column_of_a_late_block(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("a,y\n" + "".join(f"{i}.5,{i}\n" for i in range(300_000)) + "oops,1\n")
+    with pytest.raises(DataError, match=r"d.csv, the batch after row \d+ \(line \d+\): column "
+                                        r"'a' holds 'oops', not a double"):
+        list(iter_blocks(DataSource(path), "y"))
+
+
+def test_stream_refuses_nan_in_a_late_batch_naming_file_batch_and_row(tmp_path):
+    t = _frame(1000)
+    a = t["a"].to_numpy().copy()
+    a[777] = np.nan
+    pq.write_table(t.set_column(0, "a", pa.array(a)), tmp_path / "n.parquet")
+    with pytest.raises(DataError, match=r"n.parquet, batch 4 \(rows 601-800 of the file\): "
+                                        r"column 'a' has 1 missing or infinite value\(s\) "
+                                        r"\(first on row 778 of .*n.parquet\)"):
+        list(iter_blocks(DataSource(tmp_path / "n.parquet", batch_rows=200), "y"))
+
+
+def test_stream_refuses_a_csv_file_that_ends_mid_row(tmp_path):
+    path = tmp_path / "cut.csv"
+    path.write_text("a,b,y\n" + "".join(f"{i},{i},{i}\n" for i in range(1000)) + "5,6")
+    with pytest.raises(DataError, match=r"cut.csv ends mid-row: its last line has 2 of 3 "
+                                        r"fields \('5,6'"):
+        list(iter_blocks(DataSource(path), "y"))
+
+
+def test_stream_refuses_a_truncated_parquet_file(tmp_path):
+    pq.write_table(_frame(1000), tmp_path / "t.parquet")
+    data = (tmp_path / "t.parquet").read_bytes()
+    (tmp_path / "t.parquet").write_bytes(data[: len(data) // 2])
+    with pytest.raises(DataError, match=r"t.parquet: cannot read the Parquet file \(it may be "
+                                        r"truncated"):
+        DataSource(tmp_path / "t.parquet")
+
+
+def test_stream_fold_ids_out_of_range_are_named(tmp_path):
+    t = _frame(100).append_column("f", pa.array(np.r_[np.zeros(99, int), 7]))
+    pq.write_table(t, tmp_path / "f.parquet")
+    with pytest.raises(DataError, match=r"batch 1 \(rows 1-100 of the file\): the fold column "
+                                        r"'f' has 1 value\(s\) that are not fold ids \(integers"
+                                        r" 0 to 4\): 7 on row 100"):
+        list(iter_blocks(DataSource(tmp_path / "f.parquet"), "y", ["a", "b"], fold="f",
+                         n_folds=5))
+
+
+def test_prefetch_passes_a_reader_error_to_the_consumer_after_the_good_blocks(tmp_path):
+    """The reader thread hands on the blocks before the bad one, then its error."""
+    t = _frame(1000)
+    y = t["y"].to_numpy().copy()
+    y[950] = np.nan
+    pq.write_table(t.set_column(2, "y", pa.array(y)), tmp_path / "m.parquet")
+    seen = []
+    with pytest.raises(DataError, match=r"batch 10 .*the target 'y' is missing on row 951"):
+        for block in iter_blocks(DataSource(tmp_path / "m.parquet", batch_rows=100), "y",
+                                 prefetch=1):
+            seen.append(len(block.y))
+    assert seen == [100] * 9
+    kept = list(iter_blocks(DataSource(tmp_path / "m.parquet", batch_rows=100), "y",
+                            drop_missing_target=True))
+    assert sum(len(b.y) for b in kept) == 999
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(1, 400), st.sampled_from(["none", "mean"]))
+def test_levels_pass_equals_the_in_memory_preprocessing(batch_rows, impute):
+    """Preprocessor.from_stream over batches gives the categories, fill values and scaling
+    of from_table + fit_transform on the whole table (training rows = a mask)."""
+    rng = np.random.default_rng(batch_rows)
+    n = 400
+    a = rng.normal(size=n) * 3 + 1e3
+    if impute == "mean":
+        a[rng.choice(n, 20, replace=False)] = np.nan
+    table = pa.table({"a": a, "c": rng.choice(["u", "v", "w"], n),
+                      "d": rng.choice(["p", "q"], n)})
+    train = rng.random(n) < 0.8
+    rows = np.r_[np.flatnonzero(train), np.flatnonzero(~train)]
+    whole = Preprocessor.from_table(table, ["a", "c", "d"], impute=impute)
+    whole.fit_transform(table, rows, int(train.sum()))
+    kinds = {"a": "numeric", "c": "categorical", "d": "categorical"}
+    batches = [(table.slice(s, batch_rows), train[s:s + batch_rows])
+               for s in range(0, n, batch_rows)]
+    streamed = Preprocessor.from_stream(batches, ["a", "c", "d"], kinds, impute=impute)
+    assert streamed.categories == whole.categories and streamed.binary == whole.binary
+    assert streamed.fill.keys() == whole.fill.keys()
+    for k in whole.fill:
+        assert streamed.fill[k] == pytest.approx(whole.fill[k], rel=1e-13)
+    np.testing.assert_allclose(streamed.mean, whole.mean, rtol=1e-13)
+    np.testing.assert_allclose(streamed.scale, whole.scale, rtol=1e-12)
+
+
+def test_levels_pass_refuses_late_missing_values_and_unseen_levels(tmp_path):
+    table = pa.table({"a": [1.0, 2.0, None, 4.0], "c": ["u", "v", "u", "v"]})
+    batches = [(table.slice(0, 2), np.ones(2, bool)), (table.slice(2), np.ones(2, bool))]
+    kinds = {"a": "numeric", "c": "categorical"}
+    with pytest.raises(DataError, match=r"column 'a' has 1 missing value\(s\) \(first on row "
+                                        r"1 of the data\); use --impute mean"):
+        Preprocessor.from_stream(batches, ["a", "c"], kinds)
+    pre = Preprocessor.from_stream(batches, ["a", "c"], kinds, impute="mean")
+    late = pa.table({"a": [1.0, 2.0], "c": ["u", "z"]})
+    with pytest.raises(DataError, match=r"column 'c' has the level 'z' \(1 row\(s\), first on "
+                                        r"row 2 of the data\) that the levels pass did not see"):
+        pre.transform_known(late)

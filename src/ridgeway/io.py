@@ -1,17 +1,25 @@
-"""Reading tables (CSV, Parquet) with pyarrow and checking them.
+"""Reading tables (CSV, Parquet) with pyarrow and checking them, whole or in batches.
 
 Every problem with a file raises :class:`DataError` (a ``ValueError``) whose message is one
 line that names the file, the column and the fix. Columns stay pyarrow arrays until the
 preprocessing turns the chosen ones into one float64 matrix (no intermediate copies).
+
+:class:`DataSource` reads a file, a glob or a directory of CSV or Parquet files batch by
+batch in bounded memory (see ``docs/scale.md``); :func:`iter_blocks` turns the batches into
+``(X, y, weight, fold)`` blocks.
 """
 
 from __future__ import annotations
 
 import difflib
+import glob
 import gzip
 import os
+import queue
 import re
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,10 +29,14 @@ import pyarrow.compute as pc
 from .exceptions import DataError
 
 __all__ = [
+    "Block",
+    "DataSource",
+    "StreamBatch",
     "check_columns",
     "check_missing",
     "column_kind",
     "iter_batches",
+    "iter_blocks",
     "read_table",
     "table_column",
 ]
@@ -45,8 +57,13 @@ def source_of(table: pa.Table) -> str:
 
 
 def where(table: pa.Table, index: int) -> str:
-    """A person's name for the row at 0-based ``index``: ``row 6 (line 7 of data.csv)``."""
+    """A person's name for the row at 0-based ``index``: ``row 6 (line 7 of data.csv)``.
+
+    A batch of a stream records the file row of its first row (``ridgeway.row0``), so that
+    the row named is the row of the file.
+    """
     meta = table.schema.metadata or {}
+    index += int(meta.get(b"ridgeway.row0", b"0"))
     if meta.get(b"ridgeway.format") == b"csv":
         return f"row {index + 1} (line {index + 2} of {source_of(table)})"
     return f"row {index + 1} of {source_of(table)}"
@@ -428,3 +445,538 @@ def check_missing(table: pa.Table, names: Sequence[str], impute: str) -> dict[st
             "--impute median, or --drop the columns."
         )
     return counts
+
+
+# --------------------------------------------------------------------------- streams
+#: rows per batch of a Parquet stream (65,536 rows of 50 float64 columns: 26 MB)
+STREAM_BATCH_ROWS = 65536
+#: bytes per block of a CSV stream (a batch holds the rows of one block)
+STREAM_CSV_BLOCK = 1 << 22
+_GLOB_CHARS = "*?["
+_STREAM_SUFFIXES = (*_PARQUET_SUFFIXES, ".csv", ".tsv", ".txt", ".gz")
+
+
+@dataclass(frozen=True)
+class StreamBatch:
+    """One record batch of a :class:`DataSource`, with where it came from.
+
+    Attributes
+    ----------
+    table : pyarrow.Table or None
+        The batch's rows; its schema metadata names the file and the file row of its first row,
+        so that :func:`where` names rows of the file (None in a :class:`Block`, which keeps
+        only the numbers).
+    file : Path
+    number : int
+        1-based position of the batch in the whole stream.
+    start : int
+        0-based position of its first row in the whole stream (all files in order).
+    file_row : int
+        0-based row of its first row in its file.
+    bytes_read : int
+        Bytes of the stream read so far (the progress bar's position).
+    n_rows : int
+    """
+
+    table: pa.Table | None
+    file: Path
+    number: int
+    start: int
+    file_row: int
+    bytes_read: int
+    n_rows: int
+
+    @property
+    def stop(self) -> int:
+        """Stream position after the batch's last row."""
+        return self.start + self.n_rows
+
+    def describe(self) -> str:
+        """``data.csv, batch 3 (rows 131073-196608 of the file)``."""
+        rows = _row_range(self.file, self.file_row, self.n_rows)
+        return f"{self.file}, batch {self.number} ({rows})"
+
+
+def _row_range(file: Path, first: int, n: int) -> str:
+    lines = "" if _is_parquet(file) else f", lines {first + 2}-{first + n + 1}"
+    return f"rows {first + 1}-{first + n} of the file{lines}"
+
+
+def _stream_files(path: str | os.PathLike) -> list[Path]:
+    """The files of a stream: one file, the matches of a glob, or a directory's data files."""
+    text = str(path)
+    if any(c in text for c in _GLOB_CHARS) and not Path(text).exists():
+        files = sorted(Path(p) for p in glob.glob(text, recursive=True) if Path(p).is_file())
+        if not files:
+            raise DataError(f"{text}: no file matches this pattern.")
+        return files
+    p = Path(text)
+    if not p.exists():
+        raise DataError(f"{p}: no such file or directory.")
+    if p.is_dir():
+        from pyarrow import dataset as ds
+
+        found = ds.dataset(str(p), format="parquet",
+                           exclude_invalid_files=False).files  # discovery only
+        files = sorted(Path(f) for f in found if Path(f).suffix.lower() in _STREAM_SUFFIXES)
+        if not files:
+            raise DataError(f"{p}: the directory holds no CSV or Parquet file.")
+        return files
+    return [p]
+
+
+def _kind_of_type(t: pa.DataType) -> str:
+    return column_kind(pa.nulls(0, type=t))
+
+
+class DataSource:
+    """A file, a glob (``data/part-*.parquet``) or a directory of CSV or Parquet files, read
+    batch by batch in bounded memory.
+
+    Parquet files are scanned with :mod:`pyarrow.dataset` without pre-buffering (pyarrow's
+    default reads whole row groups ahead: 1.2 GB for a 2M x 51 file) in batches of
+    ``batch_rows`` rows. CSV files are read block by block (:data:`STREAM_CSV_BLOCK`); their
+    separator and decimal point are those :func:`read_table` detects on the first file, and
+    integer columns are read as float64 (a later block may hold decimals). Every file must have
+    the columns of the first, of the same kind (numeric, boolean, text).
+
+    Parameters
+    ----------
+    path : str or path-like
+        A file, a glob pattern or a directory (all ``.parquet``/``.csv`` files below it, in
+        sorted order).
+    sep : str, optional
+        CSV field separator (default: detected).
+    batch_rows : int
+        Rows per Parquet batch.
+
+    Attributes
+    ----------
+    files : list of Path
+    format : {"parquet", "csv"}
+    nbytes : int
+        Total size of the files on disk.
+    schema : pyarrow.Schema
+        The first file's columns.
+    """
+
+    def __init__(self, path: str | os.PathLike, *, sep: str | None = None,
+                 batch_rows: int = STREAM_BATCH_ROWS):
+        self.path = path
+        self.files = _stream_files(path)
+        kinds = {_is_parquet(f) for f in self.files}
+        if len(kinds) > 1:
+            raise DataError(f"{path}: mixes Parquet and CSV files; pass files of one format.")
+        self.format = "parquet" if kinds.pop() else "csv"
+        self.nbytes = sum(f.stat().st_size for f in self.files)
+        self.batch_rows = int(batch_rows)
+        if self.format == "csv":
+            with open(self.files[0], "rb") as fh:
+                head = fh.read(65536)
+            if self.files[0].suffix.lower() == ".gz":
+                with gzip.open(self.files[0], "rb") as fh:
+                    head = fh.read(65536)
+            kind = _binary_kind(head, self.files[0])
+            if kind is not None:
+                raise DataError(f"{self.files[0]}: {kind}.")
+            if not head:
+                raise DataError(f"{self.files[0]}: the file is empty (no header, no rows).")
+            self._delimiter, self._decimal, _ = _dialect(head, self.files[0], _separator(sep))
+        self.schema = self._file_schema(self.files[0])
+        names = self.schema.names
+        dups = sorted({n for n in names if names.count(n) > 1})
+        if dups:
+            raise DataError(f"{self.files[0]}: duplicate column name(s) "
+                            f"{', '.join(map(repr, dups))}; rename them so every column has "
+                            "its own name.")
+
+    @property
+    def column_names(self) -> list[str]:
+        """The first file's column names."""
+        return list(self.schema.names)
+
+    def kind(self, name: str) -> str:
+        """:func:`column_kind` of a column, from the first file's schema."""
+        return _kind_of_type(self.schema.field(name).type)
+
+    # ------------------------------------------------------------------ files
+    def _parquet_format(self):
+        from pyarrow import dataset as ds
+
+        return ds.ParquetFileFormat(default_fragment_scan_options=ds.ParquetFragmentScanOptions(
+            pre_buffer=False, use_buffered_stream=True, buffer_size=1 << 20))
+
+    def _fragment(self, file: Path):
+        from pyarrow import dataset as ds
+
+        try:
+            return next(ds.dataset(str(file), format=self._parquet_format()).get_fragments())
+        except (pa.ArrowInvalid, pa.ArrowException, OSError, StopIteration) as exc:
+            raise DataError(f"{file}: cannot read the Parquet file (it may be truncated or "
+                            f"not Parquet): {_first_line(exc)}") from None
+
+    def _csv_reader(self, file: Path, column_types=None, block: int = STREAM_CSV_BLOCK):
+        from pyarrow import csv
+
+        raw = pa.OSFile(str(file))
+        stream = pa.CompressedInputStream(raw, "gzip") if file.suffix.lower() == ".gz" else raw
+        try:
+            reader = csv.open_csv(
+                stream, read_options=csv.ReadOptions(block_size=block),
+                parse_options=csv.ParseOptions(delimiter=self._delimiter),
+                convert_options=csv.ConvertOptions(strings_can_be_null=True,
+                                                   decimal_point=self._decimal,
+                                                   column_types=column_types or {}))
+        except pa.ArrowInvalid as exc:
+            raw.close()
+            msg = _first_line(exc)
+            if "Empty CSV file" in msg:
+                raise DataError(f"{file}: the file is empty (no header, no rows).") from None
+            raise self._csv_error(file, None, 0, msg) from None
+        return raw, reader
+
+    def _file_schema(self, file: Path) -> pa.Schema:
+        if self.format == "parquet":
+            return self._fragment(file).physical_schema
+        raw, reader = self._csv_reader(file)
+        raw.close()
+        return reader.schema
+
+    def _check_schema(self, file: Path, schema: pa.Schema, columns: Sequence[str]) -> None:
+        have = set(schema.names)
+        missing = [c for c in columns if c not in have]
+        if missing:
+            raise DataError(f"{file}: column(s) {', '.join(map(repr, missing))} of the first "
+                            f"file ({self.files[0]}) are missing; every file of the data must "
+                            "have the same columns.")
+        for name in columns:
+            want, got = self.kind(name), _kind_of_type(schema.field(name).type)
+            if "null" not in (want, got) and want != got and {want, got} != {"numeric", "bool"}:
+                raise DataError(
+                    f"{file}: column {name!r} is {got} ({schema.field(name).type}) but {want} "
+                    f"({self.schema.field(name).type}) in {self.files[0]}; every file must "
+                    "hold the same kind of values in a column.")
+
+    # ------------------------------------------------------------------ batches
+    def batches(self, columns: Sequence[str] | None = None, *, prefetch: int = 0
+                ) -> Iterator[StreamBatch]:
+        """The batches of every file in order, with the columns ``columns`` (default all).
+
+        Parameters
+        ----------
+        columns : sequence of str, optional
+        prefetch : int
+            Batches read ahead by a reader thread (0: read in the caller's thread).
+
+        Raises
+        ------
+        DataError
+            A file lacks a column of the first or holds another kind of values in it, a CSV
+            value does not parse as the type of the first block, a CSV file ends mid-row, a
+            Parquet file is truncated; each naming the file and the batch's rows.
+        """
+        columns = list(self.schema.names if columns is None else columns)
+        check_columns(_named_schema(self.schema, self.files[0]), columns)
+        gen = self._batches(columns)
+        return _prefetched(gen, prefetch) if prefetch > 0 else gen
+
+    def _batches(self, columns: list[str]) -> Iterator[StreamBatch]:
+        number, start, done = 0, 0, 0
+        for file in self.files:
+            size = file.stat().st_size
+            file_row = 0
+            for table, position in self._file_batches(file, columns, size):
+                n = table.num_rows
+                if n == 0:
+                    continue
+                number += 1
+                meta = {b"ridgeway.path": str(file).encode("utf-8"),
+                        b"ridgeway.format": self.format.encode(),
+                        b"ridgeway.row0": str(file_row).encode()}
+                yield StreamBatch(table.replace_schema_metadata(meta), file, number, start,
+                                  file_row, done + position, n)
+                start += n
+                file_row += n
+            done += size
+        if start == 0:
+            raise DataError(f"{self.path}: the data has a header but no rows.")
+
+    def _file_batches(self, file: Path, columns: list[str], size: int
+                      ) -> Iterator[tuple[pa.Table, int]]:
+        if self.format == "parquet":
+            frag = self._fragment(file)
+            self._check_schema(file, frag.physical_schema, columns)
+            total = max(frag.metadata.num_rows, 1)
+            rows = 0
+            try:
+                for batch in frag.to_batches(columns=columns, batch_size=self.batch_rows,
+                                             batch_readahead=0, fragment_readahead=0,
+                                             use_threads=True):
+                    rows += batch.num_rows
+                    yield pa.Table.from_batches([batch]), int(size * rows / total)
+            except (pa.ArrowInvalid, pa.ArrowException, OSError) as exc:
+                raise DataError(f"{file}: cannot read the Parquet file after row {rows} (it "
+                                f"may be truncated): {_first_line(exc)}") from None
+            return
+        schema = self._file_schema(file)
+        self._check_schema(file, schema, columns)
+        types = {f.name: pa.float64() for f in schema if pa.types.is_integer(f.type)}
+        raw, reader = self._csv_reader(file, types)
+        rows = 0
+        try:
+            while True:
+                try:
+                    batch = reader.read_next_batch()
+                except StopIteration:
+                    return
+                except pa.ArrowInvalid as exc:
+                    raise self._csv_error(file, schema, rows, _first_line(exc)) from None
+                rows += batch.num_rows
+                yield pa.Table.from_batches([batch]).select(columns), raw.tell()
+        finally:
+            raw.close()
+
+    def _csv_error(self, file: Path, schema: pa.Schema | None, rows: int, msg: str
+                   ) -> DataError:
+        after = f"after row {rows} (line {rows + 1})" if rows else "in the first block"
+        m = re.match(r"In CSV column #(\d+): CSV conversion error to (\w+): invalid value (.*)",
+                     msg)
+        if m and schema is not None:
+            name = schema.names[int(m.group(1))]
+            return DataError(
+                f"{file}, the batch {after}: column {name!r} holds {m.group(3)}, not a "
+                f"{m.group(2)} as in the first batch; fix that value (or leave it empty for a "
+                "missing value), or --drop the column.")
+        m = re.match(r"CSV parse error: Expected (\d+) columns, got (\d+): (.*)", msg)
+        if m:
+            if _last_line(file) == m.group(3).strip():
+                return DataError(
+                    f"{file} ends mid-row: its last line has {m.group(2)} of {m.group(1)} "
+                    f"fields ({m.group(3)[:60]!r}, {after}); the file looks truncated: copy it "
+                    "again, or remove that line.")
+            return DataError(f"{file}, the batch {after}: a line has {m.group(2)} fields "
+                             f"instead of {m.group(1)} ({m.group(3)[:60]!r}); fix that line, or "
+                             "give the separator with --sep.")
+        return DataError(f"{file}, the batch {after}: cannot parse the CSV file: {msg}.")
+
+
+def _named_schema(schema: pa.Schema, file: Path) -> pa.Table:
+    """An empty table of the schema whose metadata names the file (for check_columns)."""
+    return schema.empty_table().replace_schema_metadata(
+        {b"ridgeway.path": str(file).encode("utf-8")})
+
+
+def _last_line(file: Path) -> str:
+    if file.suffix.lower() == ".gz":
+        return ""
+    with open(file, "rb") as fh:
+        fh.seek(max(0, file.stat().st_size - 65536))
+        tail = fh.read().decode("utf-8", "replace")
+    return tail.rstrip("\r\n").rsplit("\n", 1)[-1].strip() if not tail.endswith("\n") else ""
+
+
+_DONE = object()
+
+
+def _prefetched(gen: Iterator, depth: int) -> Iterator:
+    """Run ``gen`` in a reader thread, at most ``depth`` items ahead of the consumer.
+
+    pyarrow releases the GIL while it reads and decodes, and numpy while it copies, so the
+    next batch is read while the caller works on this one. An exception in the reader is
+    raised in the caller, at the position of the item it replaced.
+    """
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        try:
+            for item in gen:
+                if not put((item, None)):
+                    return
+            put((_DONE, None))
+        except BaseException as exc:  # handed to the consumer
+            put((_DONE, exc))
+        finally:
+            gen.close()
+
+    thread = threading.Thread(target=work, name="ridgeway-reader", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, exc = q.get()
+            if exc is not None:
+                raise exc
+            if item is _DONE:
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+
+
+class Block(tuple):
+    """``(X, y, weight, fold)`` of one batch, ready for ``partial_fit`` or ``fit_stream``.
+
+    A 4-tuple (``X, y, w, fold = block``) whose ``batch`` attribute is the
+    :class:`StreamBatch` it came from. ``X`` is float64 of shape (rows, features) in Fortran
+    order (``X.T`` is C-contiguous: one ``X.T @ X`` per block); ``weight`` and ``fold`` are
+    None unless asked for.
+    """
+
+    def __new__(cls, X: np.ndarray, y: np.ndarray, weight: np.ndarray | None,
+                fold: np.ndarray | None, batch: StreamBatch) -> Block:
+        block = super().__new__(cls, (X, y, weight, fold))
+        block.batch = batch
+        return block
+
+    X = property(lambda self: self[0])
+    y = property(lambda self: self[1])
+    weight = property(lambda self: self[2])
+    fold = property(lambda self: self[3])
+
+
+def numeric_matrix(table: pa.Table, names: Sequence[str]) -> np.ndarray:
+    """The numeric columns ``names`` as one float64 matrix (Fortran order), refusing missing
+    and infinite values with the file and row."""
+    X = np.empty((table.num_rows, len(names)), order="F")
+    for j, name in enumerate(names):
+        col = table.column(name)
+        if column_kind(col) not in ("numeric", "bool"):
+            raise DataError(f"column {name!r} of {source_of(table)} is {col.type}, not numeric; "
+                            "encode it first (the command one-hot encodes text columns), or "
+                            "leave it out.")
+        X[:, j] = float_values(col)
+    with np.errstate(over="ignore", invalid="ignore"):
+        sums = X.sum(axis=0)  # NaN or inf in a column make its sum non-finite
+    for j in np.flatnonzero(~np.isfinite(sums)):
+        bad = ~np.isfinite(X[:, j])
+        if bad.any():
+            first = int(np.argmax(bad))
+            raise DataError(f"column {names[j]!r} has {int(bad.sum())} missing or infinite "
+                            f"value(s) (first on {where(table, first)}); fill them in or drop "
+                            "those rows.")
+    return X
+
+
+def _fold_ids(table: pa.Table, name: str, n_folds: int | None) -> np.ndarray:
+    col = table.column(name)
+    values = float_values(col) if column_kind(col) in ("numeric", "bool") else None
+    if values is None:
+        raise DataError(f"the fold column {name!r} of {source_of(table)} is {col.type}; it "
+                        "must hold integer fold ids 0, 1, ..., K-1.")
+    top = np.inf if n_folds is None else n_folds - 1
+    bad = ~np.isfinite(values) | (values != np.round(values)) | (values < 0) | (values > top)
+    if bad.any():
+        first = int(np.argmax(bad))
+        allowed = "integers >= 0" if n_folds is None else f"integers 0 to {n_folds - 1}"
+        raise DataError(f"the fold column {name!r} has {int(bad.sum())} value(s) that are not "
+                        f"fold ids ({allowed}): {col[first].as_py()!r} on {where(table, first)}"
+                        ".")
+    return values.astype(np.int64)
+
+
+def iter_blocks(
+    source: DataSource | str | os.PathLike,
+    target: str,
+    features: Sequence[str] | None = None,
+    *,
+    transform: Callable[[pa.Table], np.ndarray] | None = None,
+    weight: str | None = None,
+    fold: str | None = None,
+    n_folds: int | None = None,
+    drop_missing_target: bool = False,
+    prefetch: int = 1,
+) -> Iterator[Block]:
+    """Read a data source as ``(X, y, weight, fold)`` blocks, one per record batch.
+
+    ``for X, y, w, fold in iter_blocks(...): est.partial_fit(X, y, w, fold=fold)``.
+
+    Parameters
+    ----------
+    source : DataSource or path
+        A file, glob or directory (see :class:`DataSource`).
+    target : str
+        The target column (numeric).
+    features : sequence of str, optional
+        Feature columns; default every column except target, weight and fold.
+    transform : callable, optional
+        ``transform(table) -> X`` per batch, e.g. the command's fitted preprocessing
+        (``Preprocessor.transform``: imputation, one-hot encoding, standardization); default
+        the numeric feature columns as they are, refusing missing values.
+    weight, fold : str, optional
+        Columns holding sample weights (finite, >= 0) and integer fold ids.
+    n_folds : int, optional
+        With ``fold``: ids must be below it.
+    drop_missing_target : bool
+        Skip rows whose target is missing (default: an error).
+    prefetch : int
+        Blocks prepared ahead by a reader thread (0: none).
+
+    Yields
+    ------
+    Block
+
+    Raises
+    ------
+    DataError
+        Besides :meth:`DataSource.batches`' errors: a missing target, weight or feature value, a
+        fold id out of range; named with the file, the batch and its rows.
+    """
+    if not isinstance(source, DataSource):
+        source = DataSource(source)
+    extra = [c for c in (weight, fold) if c is not None]
+    if features is None:
+        features = [c for c in source.column_names if c not in (target, *extra)]
+    columns = list(dict.fromkeys([*features, target, *extra]))
+    to_matrix = transform or (lambda t: numeric_matrix(t, features))
+
+    def blocks() -> Iterator[Block]:
+        for batch in source.batches(columns):
+            try:
+                yield _block(batch, target, to_matrix, weight, fold, n_folds,
+                             drop_missing_target)
+            except DataError as exc:
+                raise DataError(f"{batch.describe()}: {exc}") from None
+
+    return _prefetched(blocks(), prefetch) if prefetch > 0 else blocks()
+
+
+def with_target(table: pa.Table, target: str, drop: bool) -> pa.Table:
+    """The rows of a batch whose target is present: all of them, or an error naming the first
+    row without one; with ``drop``, the others are dropped."""
+    missing = pc.is_null(table.column(target), nan_is_null=True)
+    if drop:
+        return table.filter(pc.invert(missing))
+    if pc.any(missing).as_py():
+        first = int(pc.index(missing, True).as_py())
+        raise DataError(f"the target {target!r} is missing on {where(table, first)}; drop such "
+                        "rows (the command: --drop-missing-target), or fill them in.")
+    return table
+
+
+def _block(batch: StreamBatch, target: str, to_matrix, weight, fold, n_folds,
+           drop_missing_target: bool) -> Block:
+    table = batch.table
+    if column_kind(table.column(target)) not in ("numeric", "bool"):
+        raise DataError(f"the target {target!r} is {table.column(target).type}, not numeric.")
+    table = with_target(table, target, drop_missing_target)
+    y = float_values(table.column(target))
+    w = None
+    if weight is not None:
+        w = float_values(table.column(weight))
+        bad = ~np.isfinite(w) | (w < 0)
+        if bad.any():
+            first = int(np.argmax(bad))
+            raise DataError(f"the weight column {weight!r} has {int(bad.sum())} missing, "
+                            f"negative or infinite value(s) (first on {where(table, first)}).")
+    ids = None if fold is None else _fold_ids(table, fold, n_folds)
+    return Block(to_matrix(table), y, w, ids, replace(batch, table=None))

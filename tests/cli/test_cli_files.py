@@ -17,7 +17,7 @@ import pytest
 from pyarrow import csv as pacsv
 
 from ridgeway.cli import commands as _commands
-from ridgeway.cli import main
+from ridgeway.cli import csvfile, main
 from ridgeway.exceptions import DataError
 from ridgeway.io import read_table
 
@@ -456,9 +456,9 @@ def test_a_boolean_target_keeps_its_labels(tmp_path, capsys):
 
 def test_predictions_are_written_in_chunks_identically(monkeypatch):
     values = np.random.default_rng(0).normal(size=1000)
-    whole = _commands.predictions_csv({"prediction": values})
-    monkeypatch.setattr(_commands, "_CHUNK_ROWS", 7)
-    assert _commands.predictions_csv({"prediction": values}) == whole
+    whole = csvfile.predictions_csv({"prediction": values})
+    monkeypatch.setattr(csvfile, "_CHUNK_ROWS", 7)
+    assert csvfile.predictions_csv({"prediction": values}) == whole
     parsed = np.array([float(v) for v in whole.decode().splitlines()[1:]])
     np.testing.assert_array_equal(parsed, values)  # round-trips exactly
 

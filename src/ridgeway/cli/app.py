@@ -75,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     pred.add_argument("--out", type=Path, help="CSV file to write (default: stdout)")
     pred.add_argument("--id", action="append", default=[], metavar="COL",
                       help="copy this column into the predictions (repeatable)")
+    pred.add_argument("--stream", action="store_true",
+                      help="predict batch by batch in bounded memory (implied for files over "
+                           "a quarter of the machine's memory)")
     _add_file_options(pred)
     check = sub.add_parser("check", help="score a saved model on new labeled data; exit 1 "
                                          "when the generalization gap exceeds --max-gap")
@@ -123,7 +126,8 @@ def cmd_fit(args: argparse.Namespace) -> int:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     """``ridgeway predict``."""
-    return commands.predict(args.model, args.data, args.out, ids=args.id, sep=args.sep)
+    return commands.predict(args.model, args.data, args.out, ids=args.id, sep=args.sep,
+                            stream=args.stream)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -204,7 +208,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except MemoryError:
         print("ridgeway: error: out of memory while working on the data; use a smaller file "
-              "(or fewer columns with --drop); a streaming mode (--stream) is planned.",
+              "(or fewer columns with --drop), or fit ridge with --stream.",
               file=sys.stderr)
         return EXIT_ERROR
     except SeparableDataError:

@@ -13,12 +13,10 @@ import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
-from pyarrow import csv
 from rich.console import Console
 from rich.table import Table
 
@@ -33,67 +31,23 @@ from ..linear_model.kinds import KINDS, ModelKind
 from ..selection import df_alpha_grid
 from . import output, report
 from .atomic import atomic_open, folder_lock, replace_folder
+from .csvfile import predictions_csv, write_csv
 from .fitjob import FitOutcome, choose_model, load_table, run_fit, target_values
 from .modelfile import load_model, model_json
 from .options import FitOptions
 from .preprocess import Preprocessor
 from .rows import fmt
+from .streamjob import predict_file, run_stream, streams, wants_stream
 
-__all__ = ["check", "fit", "fit_files", "path", "predict", "predictions_csv", "write_csv"]
-
-
-_SPECIAL = '[,"\r\n]'
-_CHUNK_ROWS = 65536
-
-
-def _arrow(values: np.ndarray | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
-    """A column for the CSV writer: labels (text, booleans) as their text ``str(v)``."""
-    if isinstance(values, (pa.Array, pa.ChunkedArray)):
-        return values
-    values = np.asarray(values)
-    if values.dtype.kind in "OUb":
-        return pa.array([str(v) for v in values.tolist()], type=pa.string())
-    return pa.array(values)
-
-
-def _may_need_quotes(col: pa.ChunkedArray) -> bool:
-    t = col.type
-    if pa.types.is_string(t) or pa.types.is_large_string(t):
-        return bool(pc.any(pc.match_substring_regex(col, _SPECIAL)).as_py())
-    return not (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t))
-
-
-def write_csv(columns: dict[str, np.ndarray | pa.ChunkedArray], fh: BinaryIO) -> None:
-    """Write columns as CSV with a header row to a binary file, a chunk of rows at a time.
-
-    Floats are written to round-trip exactly; text is quoted only where a value holds a
-    comma, a quote or a line break.
-    """
-    table = pa.table({name: _arrow(v) for name, v in columns.items()})
-    quote = any(any(c in name for c in ',"\r\n') for name in columns) or any(
-        _may_need_quotes(col) for col in table.columns)
-    if quote:
-        options = csv.WriteOptions(quoting_style="needed")
-    else:
-        fh.write((",".join(columns) + "\n").encode("utf-8"))
-        options = csv.WriteOptions(quoting_style="none", include_header=False)
-    with csv.CSVWriter(fh, table.schema, write_options=options) as writer:
-        for start in range(0, max(table.num_rows, 1), _CHUNK_ROWS):
-            writer.write_table(table.slice(start, _CHUNK_ROWS))
-
-
-def predictions_csv(columns: dict[str, np.ndarray]) -> bytes:
-    """:func:`write_csv` into bytes."""
-    buf = _stdio.BytesIO()
-    write_csv(columns, buf)
-    return buf.getvalue()
+__all__ = ["check", "fit", "fit_files", "path", "predict"]
 
 
 def fit(console: Console, options: FitOptions, out: Path) -> int:
     """``ridgeway fit``: run the fit job, write its files to ``out``, print what it found."""
     with folder_lock(out):
         with output.progress_bar() as progress:
-            outcome = run_fit(options, progress)
+            job = run_stream if streams(options) else run_fit
+            outcome = job(options, progress)
             files = fit_files(outcome, progress)
         written = replace_folder(out, files)
     output.print_fit(console, outcome, written)
@@ -166,13 +120,16 @@ def warn_unseen(pre, table: pa.Table, max_levels: int = 5) -> None:
 
 
 def predict(model_path: Path, data_path: Path, out: Path | None, *, ids: Sequence[str] = (),
-            sep: str | None = None) -> int:
+            sep: str | None = None, stream: bool = False) -> int:
     """Write predictions of a saved model for every row of a table, in input order.
 
     ``ids`` columns are copied first, as they are; then ``prediction`` and, for logistic
-    models, ``proba_<class>``.
+    models, ``proba_<class>``. With ``stream`` (or a file over a quarter of the memory) the
+    table is read and predicted batch by batch (:func:`.streamjob.predict_stream`).
     """
     model = load_model(model_path)
+    if stream or wants_stream(data_path):
+        return predict_file(model, data_path, out, ids=ids, sep=sep)
     table = read_table(data_path, sep=sep)
     check_columns(table, model.preprocessor.columns, "column (needed by the model)")
     check_columns(table, ids, "column in --id")

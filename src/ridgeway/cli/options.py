@@ -86,6 +86,11 @@ FIT_FLAGS: tuple[Flag, ...] = (
          switch_off=True),
     Flag("max_iter", ("--max-iter",), "iteration limit of the GLM solvers (default: theirs)",
          {"type": int, "metavar": "N"}),
+    Flag("stream", ("--stream",), "fit ridge batch by batch in bounded memory (implied for a "
+         "directory, a glob, or a file over a quarter of the machine's memory; docs/scale.md)",
+         {"action": "store_true"}, fit_only=True),
+    Flag("fold_column", ("--fold-column",), "integer fold ids 0..K-1 of the CV (implies "
+         "--stream; --cv K)", {"metavar": "COL"}, fit_only=True),
     Flag("random_state", ("--seed",), "random seed of the split", {"type": int, "default": 0}),
 )
 
@@ -116,6 +121,8 @@ class FitOptions:
     time_column: str | None = None
     l1: bool = True
     max_iter: int | None = None
+    stream: bool = False
+    fold_column: str | None = None
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> FitOptions:

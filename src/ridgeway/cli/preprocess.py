@@ -12,7 +12,7 @@ into ``model.json`` (plain numbers and strings) and applied again by ``ridgeway 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,6 +67,27 @@ def _mean_sd(train: np.ndarray) -> tuple[float, float, float]:
     a = top if top > _HUGE else 1.0
     t = train / a if a != 1.0 else train
     return a * float(t.mean()), a * float(t.std()), a
+
+
+def _merge_moments(acc: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``(count, mean, M2)`` of ``acc``'s values and ``values`` (Chan et al.'s merge)."""
+    k = values.size
+    if k == 0:
+        return acc
+    m = float(values.mean())
+    m2 = float(((values - m) ** 2).sum())
+    n = acc[0] + k
+    d = m - acc[1]
+    return np.array([n, acc[1] + d * k / n, acc[2] + m2 + d * d * acc[0] * k / n])
+
+
+def _refuse_constant(constant: list[str]) -> None:
+    if constant:
+        raise DataError(
+            f"constant column(s) on the training rows: {', '.join(constant)}. A column "
+            "without spread carries no information and cannot be standardized; remove it "
+            "with --drop."
+        )
 
 
 def _is_number(text: str) -> bool:
@@ -167,6 +188,105 @@ class Preprocessor:
                 )
         binary = [c for c, v in cats.items() if len(v) == 2 and not table.column(c).null_count]
         return cls(list(columns), kinds, cats, impute=impute, binary=binary)
+
+    @classmethod
+    def from_stream(cls, batches: Iterable[tuple[pa.Table, np.ndarray]], columns: list[str],
+                    kinds: dict[str, str], *, impute: str = "none", standardize: bool = True
+                    ) -> Preprocessor:
+        """The levels pass of a stream: categories, imputation means and standardization
+        from batches ``(table, train)`` (``train``: boolean mask of the training rows).
+
+        The result is that of :meth:`from_table` followed by :meth:`fit_transform` on the
+        concatenated batches (categories from every row, imputation and scaling from the
+        training rows; means and variances merged batch by batch, equal to rounding).
+        ``impute="median"`` needs every value at once and is refused.
+
+        Parameters
+        ----------
+        batches : iterable of (pyarrow.Table, ndarray of bool)
+        columns : list of str
+        kinds : dict
+            :func:`ridgeway.io.column_kind` of each column (from the data's schema).
+        impute : {"none", "mean"}
+        standardize : bool
+
+        Returns
+        -------
+        Preprocessor
+        """
+        if impute == "median":
+            raise DataError('impute="median" needs all the values of a column at once; use '
+                            '"mean" for a stream.')
+        for name in columns:
+            if kinds[name] not in ("numeric", "bool", "categorical", "null"):
+                raise DataError(f"column {name!r} has a type ridgeway cannot use as a feature; "
+                                f"drop it with --drop {name}.")
+        numeric = [c for c in columns if kinds[c] in ("numeric", "bool", "null")]
+        text = [c for c in columns if kinds[c] == "categorical"]
+        moments = {c: np.zeros(3) for c in numeric}  # count, mean, M2 of non-missing values
+        counts: dict[str, dict[str, int]] = {c: {} for c in text}
+        nulls = dict.fromkeys(text, 0)
+        n_train = 0
+        for table, train in batches:
+            n_train += int(train.sum())
+            for name in numeric:
+                values = _numeric(table, name)
+                gap = np.isnan(values)
+                if impute == "none" and gap.any():
+                    first = int(np.argmax(gap))
+                    raise DataError(
+                        f"column {name!r} has {int(gap.sum())} missing value(s) (first on "
+                        f"{where(table, first)}); use --impute mean, or --drop {name}.")
+                values = values[train]
+                good = values[~np.isnan(values)]
+                moments[name] = _merge_moments(moments[name], good)
+            for name in text:
+                col = _text(table.column(name))
+                nulls[name] += col.null_count
+                for level in pc.unique(col).drop_null().to_pylist():
+                    counts[name].setdefault(level, 0)
+                if train.any():
+                    kept = col.filter(pa.array(train)).drop_null()
+                    for item in pc.value_counts(kept).to_pylist():
+                        counts[name][item["values"]] += item["counts"]
+        cats = {}
+        for name in text:
+            cats[name] = values = sorted(counts[name])
+            _check_numeric_text(name, values)
+            if len(values) > _MAX_CATEGORIES:
+                raise DataError(
+                    f"column {name!r} has more than {_MAX_CATEGORIES} distinct text values; "
+                    f"one-hot encoding supports at most {_MAX_CATEGORIES}. Drop it with "
+                    f"--drop {name} or encode it yourself.")
+        binary = [c for c in text if len(cats[c]) == 2 and not nulls[c]]
+        pre = cls(list(columns), {c: "categorical" if c in cats else "numeric" for c in columns},
+                  cats, impute=impute, binary=binary)
+        if impute != "none":
+            for name in numeric:
+                if moments[name][0] == 0:
+                    raise DataError(f"column {name!r} has no value in the training rows to "
+                                    "impute.")
+                pre.fill[name] = float(moments[name][1])
+        mean, scale, constant = [], [], []
+        for column, level in pre.sources:
+            if level is None:
+                _, m, m2 = moments[column]
+                var = m2 / n_train  # imputed values sit at the mean: they add no spread
+                if var == 0:
+                    constant.append(f"{column!r} (always {m:g})")
+            else:
+                hits = counts[column][level]
+                m = hits / n_train
+                var = m * (1.0 - m)
+                if var == 0 and (hits or column in binary):
+                    seen = level if hits else cats[column][0]
+                    constant.append(f"{column!r} (always {seen!r})")
+            mean.append(float(m))
+            scale.append(float(np.sqrt(var)) if var > 0 else 1.0)
+        _refuse_constant(constant)
+        if standardize:
+            pre.mean, pre.scale = mean, scale
+        return pre
 
     def levels(self, column: str) -> list[str]:
         """The category levels that get an output column (the second one only if binary)."""
@@ -287,12 +407,7 @@ class Preprocessor:
                 _check_extreme(table, column, X[:, j], rows)
             else:
                 X[:, j] = values
-        if constant:
-            raise DataError(
-                f"constant column(s) on the training rows: {', '.join(constant)}. A column "
-                "without spread carries no information and cannot be standardized; remove it "
-                "with --drop."
-            )
+        _refuse_constant(constant)
         if standardize:
             self.mean, self.scale = mean, scale
         return X
@@ -323,6 +438,21 @@ class Preprocessor:
             )
         self._scale_inplace(X)
         return X
+
+    def transform_known(self, table: pa.Table) -> np.ndarray:
+        """:meth:`transform`, refusing a category that the levels were fitted without (the
+        stream's fit pass: a level first seen late would silently widen nothing and shift
+        the model, so it is an error naming the column, the level and its first row)."""
+        for name, levels in self.unseen(table).items():
+            level, count = levels[0]
+            hit = pc.equal(table.column(name).cast(pa.string()), level)
+            first = int(pc.index(pc.fill_null(hit, False), True).as_py())
+            raise DataError(
+                f"column {name!r} has the level {level!r} ({count} row(s), first on "
+                f"{where(table, first)}) that the levels pass did not see (known: "
+                f"{', '.join(map(repr, self.categories[name][:8]))}); the data changed between "
+                "the passes, or the levels given do not cover it.")
+        return self.transform(table)
 
     def unseen(self, table: pa.Table) -> dict[str, list[tuple[str, int]]]:
         """Categories of ``table`` not seen in training, per categorical column.

@@ -1,0 +1,372 @@
+"""``ridgeway fit --stream`` and the streaming ``predict``: the main job in bounded memory.
+
+The fit reads the data twice, batch by batch (``docs/scale.md``):
+
+1. the *levels pass* decides the preprocessing as the in-memory fit does: the categories of
+   the text columns (from every row), the imputation means and the standardization (from the
+   training rows; means and variances merged batch by batch);
+2. the *fit pass* preprocesses each batch with it and feeds the training rows to
+   ``RidgeCV.partial_fit`` (one ``GramStats`` per fold); the held-out rows' statistics give
+   the exact held-out MSE and R^2; a sample of rows is kept for the report's plots.
+
+Which rows are held out: the row at stream position ``i`` (0-based, over the rows kept) is
+held out when ``fold_of(i, 10**6, seed + 1) < test_size * 10**6`` (the fold hash of
+:func:`ridgeway.linalg.fold_of` at a fine grain, so two passes and any batching agree). The
+training rows' CV folds are the ``--fold-column`` ids, or ``fold_of`` of their position among
+the training rows (the default of ``partial_fit``).
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..exceptions import AlphaEdgeWarning
+from ..io import DataError, DataSource, check_columns, iter_blocks, with_target
+from ..linalg import GramStats, fold_of
+from ..linear_model import RidgeCV
+from ..linear_model.kinds import KINDS
+from .atomic import atomic_open
+from .csvfile import predictions_csv
+from .fitjob import FitOutcome, Progress, _edge_notes, parse_alphas
+from .modelfile import SavedModel
+from .options import FitOptions
+from .preprocess import Preprocessor
+
+__all__ = ["MEMORY_SHARE", "predict_file", "predict_stream", "run_stream", "wants_stream"]
+
+#: data files larger than this share of the machine's memory are fitted with --stream
+MEMORY_SHARE = 0.25
+#: rows of each kind (training, held-out) kept for the report's plots
+SAMPLE_ROWS = 20_000
+_GRAIN = 10**6
+
+
+def total_memory() -> int:
+    """Physical memory of the machine in bytes (``sysconf``: pages x page size)."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
+        return 0
+
+
+def wants_stream(path: Path | None) -> bool:
+    """Whether the data on disk exceeds :data:`MEMORY_SHARE` of the machine's memory (a
+    table in memory takes about as much as the CSV text, several times a Parquet file), or
+    is a glob or a directory of files."""
+    if path is None:
+        return False
+    memory = total_memory()
+    try:
+        source = DataSource(path)
+    except DataError:
+        return False  # the in-memory reader names the problem
+    if len(source.files) > 1 or Path(path).is_dir():
+        return True  # a glob or a directory: only the stream reads several files
+    return bool(memory) and source.nbytes > MEMORY_SHARE * memory
+
+
+def streams(options: FitOptions) -> bool:
+    """Whether ``ridgeway fit`` runs :func:`run_stream`: asked (``--stream``,
+    ``--fold-column``) or implied by the data (:func:`wants_stream`)."""
+    return bool(options.stream or options.fold_column or wants_stream(options.data))
+
+
+def held_out(positions: np.ndarray, test_size: float, seed: int) -> np.ndarray:
+    """Mask of the held-out rows among stream ``positions`` (module docstring)."""
+    return fold_of(positions, _GRAIN, seed + 1) < round(test_size * _GRAIN)
+
+
+class _Sample:
+    """A uniform sample of at most ``size`` rows of a stream: the rows of smallest hash."""
+
+    def __init__(self, size: int, seed: int):
+        self.size, self.seed = size, seed
+        self.keys = self.positions = np.empty(0, dtype=np.int64)
+        self.X: list[np.ndarray] = []
+        self.y: list[np.ndarray] = []
+
+    def add(self, positions: np.ndarray, X: np.ndarray, y: np.ndarray) -> None:
+        keys = fold_of(positions, 2**62, self.seed + 2)
+        if self.keys.size == self.size:  # full: only rows that beat the largest kept key
+            new = keys < self.keys.max()
+            positions, keys, X, y = positions[new], keys[new], X[new], y[new]
+        X = np.concatenate([*self.X, X]) if self.X else X
+        y = np.concatenate([*self.y, y]) if self.y else y
+        keys = np.concatenate([self.keys, keys])
+        positions = np.concatenate([self.positions, positions])
+        if keys.size > self.size:
+            keep = np.sort(np.argpartition(keys, self.size)[:self.size])
+            keys, positions, X, y = keys[keep], positions[keep], X[keep], y[keep]
+        self.keys, self.positions, self.X, self.y = keys, positions, [X], [y]
+
+    def arrays(self, p: int) -> tuple[np.ndarray, np.ndarray]:
+        if not self.X:
+            return np.empty((0, p)), np.empty(0)
+        return np.asfortranarray(self.X[0]), self.y[0]
+
+
+def _refuse(options: FitOptions) -> None:
+    """Options the stream cannot honour, each with the way out."""
+    if options.model not in (None, "ridge"):
+        raise ValueError(f"--stream fits ridge only (its exact CV needs one pass over the "
+                         f"data); --model {options.model} needs the data in memory: drop "
+                         "--stream (and use a machine with more memory, or fewer rows).")
+    for flag, value in (("--exposure", options.exposure), ("--offset", options.offset),
+                        ("--class-weight", options.class_weight),
+                        ("--time-column", options.time_column)):
+        if value not in (None, "none"):
+            raise ValueError(f"{flag} is not available with --stream (ridge only, random "
+                             "held-out rows).")
+    if options.split != "random":
+        raise ValueError("--split time is not available with --stream; the held-out rows "
+                         "are a hash of the row position.")
+    if options.impute == "median":
+        raise ValueError("--impute median needs all the values of a column at once; with "
+                         "--stream use --impute mean (or fill the values in).")
+    if not 0 <= options.test_size < 1:
+        raise ValueError(f"--test-size must be in [0, 1), got {options.test_size}.")
+
+
+def _cv(options: FitOptions) -> tuple[Any, str, str]:
+    text = (options.cv or "5").strip().lower()
+    if text.isdigit() and int(text) >= 2:
+        k = int(text)
+        return k, f"{k}-fold CV", (f"{k} folds given by --fold-column {options.fold_column!r}"
+                                   if options.fold_column else
+                                   f"{k} folds by a hash of the row position (docs/scale.md)")
+    if text == "gcv":
+        return "gcv", "generalized cross-validation (GCV)", (
+            "generalized cross-validation (a rotation-invariant approximation of "
+            "leave-one-out)")
+    if text in ("loo", "alo"):
+        return None, "exact leave-one-out", (
+            "exact leave-one-out: every training row is held out once (one more pass over "
+            "the data computes the leverages)")
+    raise ValueError(f"--cv must be a number of folds (default 5 with --stream), loo or gcv; "
+                     f"got {text!r}.")
+
+
+def _columns(source: DataSource, options: FitOptions) -> list[str]:
+    table = source.schema.empty_table().replace_schema_metadata(
+        {b"ridgeway.path": str(options.data).encode()})
+    if options.target is None:
+        raise DataError(f"--target is required with a data file; columns are: "
+                        f"{', '.join(source.column_names[:12])}.")
+    check_columns(table, [options.target], "target column")
+    check_columns(table, options.drop, "column in --drop")
+    if options.fold_column is not None:
+        check_columns(table, [options.fold_column], "column in --fold-column")
+    if source.kind(options.target) not in ("numeric", "bool"):
+        raise DataError(f"target {options.target!r} is not numeric "
+                        f"({source.schema.field(options.target).type}); --stream fits ridge "
+                        "only: drop --stream to fit a classifier.")
+    skip = {options.target, *options.drop, options.fold_column}
+    features = [c for c in source.column_names if c not in skip]
+    if not features:
+        raise DataError("no feature columns left after removing the target and --drop.")
+    return features
+
+
+def _levels_pass(source: DataSource, options: FitOptions, features: list[str],
+                 progress: Progress) -> tuple[Preprocessor, int, int]:
+    """The preprocessing decided on every row (module docstring); (pre, rows, dropped)."""
+    progress.stage("levels pass (reading the data)", total=source.nbytes)
+    counts = {"rows": 0, "dropped": 0, "bytes": 0}
+    current: list = [None]  # the batch being used, to name it in an error
+
+    def batches():
+        for batch in source.batches([*features, options.target], prefetch=2):
+            current[0] = batch
+            table = with_target(batch.table, options.target, options.drop_missing_target)
+            counts["dropped"] += batch.table.num_rows - table.num_rows
+            positions = np.arange(counts["rows"], counts["rows"] + table.num_rows)
+            counts["rows"] += table.num_rows
+            progress.advance(batch.bytes_read - counts["bytes"])
+            counts["bytes"] = batch.bytes_read
+            yield table, ~held_out(positions, options.test_size, options.random_state)
+            current[0] = None
+
+    kinds = {c: source.kind(c) for c in features}
+    try:
+        pre = Preprocessor.from_stream(batches(), features, kinds, impute=options.impute,
+                                       standardize=options.standardize)
+    except DataError as exc:
+        if current[0] is None:
+            raise
+        raise DataError(f"{current[0].describe()}: {exc}") from None
+    return pre, counts["rows"], counts["dropped"]
+
+
+def _sse(stats: GramStats, coef: np.ndarray, intercept: float) -> float:
+    """Weighted squared error of ``x.coef + intercept`` on the rows of ``stats``."""
+    w = np.ravel(coef)
+    xy = stats.xy[:, 0]
+    bias = float(stats.y_mean[0] - intercept - stats.x_mean @ w)
+    return float(stats.yy[0, 0] - 2 * w @ xy + w @ stats.xx @ w + stats.weight_sum * bias**2)
+
+
+def _metrics(stats: GramStats | None, coef, intercept) -> dict[str, float]:
+    if stats is None or stats.weight_sum == 0:
+        return {}
+    sse = _sse(stats, coef, intercept)
+    yy = float(stats.yy[0, 0])
+    return {"mse": sse / stats.weight_sum, "r2": 1.0 - sse / yy if yy > 0 else float("nan")}
+
+
+def run_stream(options: FitOptions, progress: Progress | None = None) -> FitOutcome:
+    """The fit job of ``ridgeway fit --stream`` (module docstring).
+
+    Returns
+    -------
+    FitOutcome
+        As :func:`ridgeway.cli.fitjob.run_fit`, with ``X_train``/``X_test`` a sample of at
+        most :data:`SAMPLE_ROWS` rows each (the plots), the metrics exact over all rows, and
+        no comparison fits (``reductions`` empty).
+    """
+    started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    progress = progress or Progress()
+    options = replace(options, stream=True)  # the report's command line says so
+    _refuse(options)
+    cv, cv_label, scheme = _cv(options)
+    if options.fold_column is not None and not isinstance(cv, int):
+        raise ValueError(f"--fold-column gives k-fold CV; it cannot go with --cv {options.cv}.")
+    source = DataSource(options.data, sep=options.sep)
+    features = _columns(source, options)
+    pre, n_rows, dropped = _levels_pass(source, options, features, progress)
+    p = len(pre.feature_names)
+    est = RidgeCV(alphas=parse_alphas(options.alphas), cv=cv, selection=options.selection)
+    test: list = [None]
+    samples = (_Sample(SAMPLE_ROWS, options.random_state),
+               _Sample(SAMPLE_ROWS, options.random_state + 1))
+    passes = [0]
+
+    def blocks():
+        first = passes[0] == 0
+        passes[0] += 1
+        progress.stage("fit pass" if first else "leverage pass (exact leave-one-out)",
+                       total=source.nbytes)
+        position = done = 0
+        for block in iter_blocks(source, options.target, features,
+                                 transform=pre.transform_known, fold=options.fold_column,
+                                 n_folds=cv if options.fold_column else None,
+                                 drop_missing_target=options.drop_missing_target):
+            X, y, _, fold = block
+            positions = np.arange(position, position + len(y))
+            position += len(y)
+            out = held_out(positions, options.test_size, options.random_state)
+            train = ~out
+            if first:
+                if out.any():
+                    part = GramStats.from_arrays(X[out], y[out])
+                    test[0] = part if test[0] is None else test[0] + part
+                samples[0].add(positions[train], X[train], y[train])
+                samples[1].add(positions[out], X[out], y[out])
+            progress.advance(block.batch.bytes_read - done)
+            done = block.batch.bytes_read
+            yield X[train], y[train], None, None if fold is None else fold[train]
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", AlphaEdgeWarning)
+        est.fit_stream(blocks)
+    progress.stage(f"selected alpha ({cv_label})")
+    train_stats = est._stream_state.total
+    n_train = int(train_stats.n)
+    final = KINDS["ridge"].final_estimator(est)
+    res = est.cv_results_
+    hit = np.flatnonzero(np.asarray(res["alphas"]) == est.alpha_)
+    df = float(np.ravel(res["df"])[hit[0]]) if hit.size else None
+    X_train, y_train = samples[0].arrays(p)
+    X_test, y_test = samples[1].arrays(p)
+    notes = [f"streamed in batches ({source.format}, {len(source.files)} file(s), "
+             f"{source.nbytes / 2**20:.0f} MiB), read {1 + passes[0]} times: a levels pass "
+             "(categories, imputation, standardization), the fit pass"
+             f"{', the leverage pass' if passes[0] > 1 else ''}; the metrics are exact over all "
+             f"rows, the plots use a uniform sample of at most {SAMPLE_ROWS} rows of each "
+             "set, the comparisons with the unregularized and L1 fits are omitted"]
+    if dropped:
+        notes.append(f"{dropped} rows with a missing target dropped")
+    if pre.encoded:
+        notes.append("one-hot encoded: " + ", ".join(
+            f"{c} (2 levels: one 0/1 column, 1 = {pre.categories[c][1]!r})" if c in pre.binary
+            else f"{c} ({len(pre.categories[c])} categories)" for c in pre.encoded))
+    if any(issubclass(w.category, AlphaEdgeWarning) for w in caught) and len(y_train):
+        notes += _edge_notes(est, df, X_train, KINDS["ridge"])
+    summary = {"alpha": float(est.alpha_), "cv": cv_label, "selection": options.selection,
+               "n_train": n_train, "stream": True}
+    outcome = FitOutcome(
+        saved=SavedModel(pre, final, options.target, "ridge", summary), cv_estimator=est,
+        source=str(options.data), n_rows=n_rows,
+        decision=f"ridge: target {options.target!r} is numeric (--stream fits ridge)",
+        cv_label=cv_label, feature_names=pre.feature_names, X_train=X_train, y_train=y_train,
+        X_test=X_test, y_test=y_test,
+        train_metrics=_metrics(train_stats, final.coef_, final.intercept_),
+        test_metrics=_metrics(test[0], final.coef_, final.intercept_), df=df, notes=notes,
+        test_rows=samples[1].positions, options=options, cv_scheme=scheme, started=started)
+    summary["train_metrics"] = outcome.train_metrics
+    summary["test_metrics"] = outcome.test_metrics
+    return outcome
+
+
+def predict_stream(model, source: DataSource, fh, ids: list[str]) -> dict[str, int]:
+    """Write the predictions of ``model`` for every row of ``source`` to the binary file
+    ``fh``, batch by batch (header once). Returns the rows per unseen level, per column."""
+
+    unseen: dict[str, dict[str, int]] = {}
+    columns = list(dict.fromkeys([*model.preprocessor.columns, *ids]))
+    first = True
+    for batch in source.batches(columns, prefetch=2):
+        table = batch.table
+        try:
+            predicted = model.predict_columns(table)
+        except DataError as exc:
+            raise DataError(f"{batch.describe()}: {exc}") from None
+        for name, levels in model.preprocessor.unseen(table).items():
+            seen = unseen.setdefault(name, {})
+            for level, k in levels:
+                seen[level] = seen.get(level, 0) + k
+        cols = {**{c: table.column(c) for c in dict.fromkeys(ids)}, **predicted}
+        text = predictions_csv(cols)
+        fh.write(text if first else text[text.index(b"\n") + 1:])
+        first = False
+    return unseen
+
+
+
+def predict_file(model, data_path: Path, out: Path | None, *, ids=(), sep: str | None = None
+                 ) -> int:
+    """``ridgeway predict --stream``: the checks of the in-memory command, then
+    :func:`predict_stream` into ``out`` (written atomically: a failing batch leaves no file)
+    or stdout; one warning per column with categories unseen in training."""
+    import sys
+
+
+    source = DataSource(data_path, sep=sep)
+    table = source.schema.empty_table().replace_schema_metadata(
+        {b"ridgeway.path": str(data_path).encode()})
+    check_columns(table, model.preprocessor.columns, "column (needed by the model)")
+    check_columns(table, ids, "column in --id")
+    clash = [c for c in ids if c == "prediction" or c.startswith("proba_")]
+    if clash:
+        raise DataError(f"--id {clash[0]}: the predictions file has its own column named "
+                        f"{clash[0]!r}; rename that column of {data_path}.")
+    if out is None:
+        unseen = predict_stream(model, source, sys.stdout.buffer, list(ids))
+        sys.stdout.flush()
+    else:
+        with atomic_open(out) as fh:
+            unseen = predict_stream(model, source, fh, list(ids))
+    for name, levels in unseen.items():
+        rows = sum(levels.values())
+        shown = ", ".join(f"{v!r} ({k})" for v, k in sorted(levels.items(),
+                                                            key=lambda vk: -vk[1])[:5])
+        print(f"ridgeway: warning: column {name!r} of {data_path}: {rows} row(s) with "
+              f"{len(levels)} categor{'y' if len(levels) == 1 else 'ies'} not seen in training "
+              f"({shown}); they are encoded as all zeros in {name!r}.", file=sys.stderr)
+    return 0

@@ -1,0 +1,205 @@
+"""``ridgeway fit --stream`` and ``ridgeway predict --stream`` (issue 11).
+
+The streamed command is compared with an independent in-memory computation on the same rows:
+the held-out rows are those of the documented hash (``streamjob.held_out``), the folds
+``fold_of`` of the training position (or the fold column), the preprocessing
+``Preprocessor.from_table`` + ``fit_transform`` and the fit ``RidgeCV.fit`` with those splits.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from pyarrow import csv
+
+from ridgeway.cli import streamjob
+from ridgeway.cli.app import main
+from ridgeway.cli.modelfile import load_model
+from ridgeway.cli.preprocess import Preprocessor
+from ridgeway.linalg import fold_of
+from ridgeway.linear_model import RidgeCV
+
+
+def _table(n=3000, seed=0, missing=False):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 4)) * [1.0, 10.0, 0.1, 3.0] + [0.0, 100.0, -5.0, 1.0]
+    city = rng.choice(["north", "south", "east"], n)
+    y = x @ [2.0, 0.1, -3.0, 0.5] + (city == "north") * 1.5 + rng.normal(size=n)
+    if missing:
+        x[rng.choice(n, 40, replace=False), 2] = np.nan
+    return pa.table({**{f"f{j}": x[:, j] for j in range(4)}, "city": city,
+                     "fold": np.arange(n) % 4, "price": y})
+
+
+def _in_memory(table, k, seed=0, test_size=0.2, impute="none", fold_column=None):
+    """(coef, intercept, alpha) of the stream's fit computed in memory on the same rows."""
+    n = table.num_rows
+    out = streamjob.held_out(np.arange(n), test_size, seed)
+    train = np.flatnonzero(~out)
+    features = ["f0", "f1", "f2", "f3", "city"]
+    pre = Preprocessor.from_table(table, features, impute=impute)
+    X = pre.fit_transform(table, train, len(train))
+    y = table["price"].to_numpy()[train]
+    folds = (table[fold_column].to_numpy()[train] if fold_column
+             else fold_of(np.arange(len(train)), k))
+    splits = [(np.flatnonzero(folds != f), np.flatnonzero(folds == f)) for f in range(k)]
+    est = RidgeCV(cv=splits).fit(X, y)
+    return est.coef_, est.intercept_, est.alpha_, pre
+
+
+def _fit(path, out, *extra):
+    return main(["fit", str(path), "--target", "price", "--drop", "fold", "--no-report",
+                 "--out", str(out), *map(str, extra)])
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_stream_fit_equals_the_in_memory_fit_on_the_same_rows(tmp_path, fmt):
+    table = _table()
+    path = tmp_path / f"d.{fmt}"
+    (pq.write_table if fmt == "parquet" else csv.write_csv)(table, path)
+    assert _fit(path, tmp_path / "m", "--stream", "--cv", "5") == 0
+    model = load_model(tmp_path / "m" / "model.json")
+    coef, intercept, alpha, pre = _in_memory(table, 5)
+    assert model.estimator.alpha == pytest.approx(alpha, rel=1e-10)
+    np.testing.assert_allclose(model.estimator.coef_, coef, rtol=1e-10)
+    assert model.estimator.intercept_ == pytest.approx(intercept, rel=1e-10)
+    assert model.preprocessor.categories == pre.categories
+    np.testing.assert_allclose(model.preprocessor.scale, pre.scale, rtol=1e-12)
+
+
+def test_stream_fit_with_a_fold_column_and_mean_imputation(tmp_path):
+    table = _table(missing=True)
+    pq.write_table(table, tmp_path / "d.parquet")
+    assert main(["fit", str(tmp_path / "d.parquet"), "--target", "price", "--no-report",
+                 "--fold-column", "fold", "--cv", "4", "--impute", "mean",
+                 "--out", str(tmp_path / "m")]) == 0
+    model = load_model(tmp_path / "m" / "model.json")
+    coef, _, alpha, pre = _in_memory(table, 4, impute="mean", fold_column="fold")
+    assert model.estimator.alpha == pytest.approx(alpha, rel=1e-10)
+    np.testing.assert_allclose(model.estimator.coef_, coef, rtol=1e-10)
+    assert model.preprocessor.fill["f2"] == pytest.approx(pre.fill["f2"], rel=1e-13)
+
+
+def test_stream_held_out_metrics_are_exact_over_all_held_out_rows(tmp_path):
+    """The metrics come from statistics, not from the plots' sample: equal to sklearn's on
+    every held-out row even when the sample is smaller."""
+    from sklearn.metrics import mean_squared_error, r2_score
+
+    table = _table(n=5000)
+    pq.write_table(table, tmp_path / "d.parquet")
+    streamjob.SAMPLE_ROWS, old = 300, streamjob.SAMPLE_ROWS
+    try:
+        assert _fit(tmp_path / "d.parquet", tmp_path / "m", "--stream") == 0
+    finally:
+        streamjob.SAMPLE_ROWS = old
+    model = load_model(tmp_path / "m" / "model.json")
+    out = streamjob.held_out(np.arange(5000), 0.2, 0)
+    test = table.filter(pa.array(out))
+    pred = model.predict_columns(test)["prediction"]
+    y = test["price"].to_numpy()
+    metrics = json.loads((tmp_path / "m" / "model.json").read_text())["summary"]["test_metrics"]
+    assert metrics["mse"] == pytest.approx(mean_squared_error(y, pred), rel=1e-9)
+    assert metrics["r2"] == pytest.approx(r2_score(y, pred), rel=1e-9)
+
+
+def test_stream_report_is_written(tmp_path):
+    pq.write_table(_table(n=1500), tmp_path / "d.parquet")
+    assert main(["fit", str(tmp_path / "d.parquet"), "--target", "price", "--drop", "fold",
+                 "--stream", "--out", str(tmp_path / "m")]) == 0
+    html = (tmp_path / "m" / "report.html").read_text()
+    assert "read 2 times" in html
+
+
+def test_large_file_implies_stream(tmp_path, monkeypatch, capsys):
+    """A file over a quarter of the memory is fitted by the stream (here: memory made tiny)."""
+    pq.write_table(_table(n=800), tmp_path / "d.parquet")
+    monkeypatch.setattr(streamjob, "total_memory", lambda: 4 * 1024)
+    assert _fit(tmp_path / "d.parquet", tmp_path / "m") == 0
+    summary = json.loads((tmp_path / "m" / "model.json").read_text())["summary"]
+    assert summary.get("stream") is True and summary["cv"] == "5-fold CV"
+
+
+def test_predict_stream_equals_in_memory_predict(tmp_path):
+    table = _table(n=2000)
+    pq.write_table(table, tmp_path / "d.parquet")
+    assert _fit(tmp_path / "d.parquet", tmp_path / "m", "--stream") == 0
+    new = _table(n=70_000, seed=1)
+    new = new.set_column(4, "city", pa.array(
+        np.where(np.arange(70_000) == 69_000, "west", new["city"].to_numpy(False))))
+    pq.write_table(new, tmp_path / "new.parquet")
+    model = tmp_path / "m" / "model.json"
+    assert main(["predict", str(model), str(tmp_path / "new.parquet"), "--id", "fold",
+                 "--out", str(tmp_path / "a.csv")]) == 0
+    assert main(["predict", str(model), str(tmp_path / "new.parquet"), "--id", "fold",
+                 "--stream", "--out", str(tmp_path / "b.csv")]) == 0
+    a, b = csv.read_csv(tmp_path / "a.csv"), csv.read_csv(tmp_path / "b.csv")
+    assert a.column_names == b.column_names == ["fold", "prediction"]
+    assert a.num_rows == b.num_rows == 70_000
+    np.testing.assert_array_equal(a["prediction"].to_numpy(), b["prediction"].to_numpy())
+
+
+def _error(capsys, *args):
+    code = main([str(a) for a in args])
+    return code, " ".join(capsys.readouterr().err.split())
+
+
+def test_stream_refuses_glm_kinds_naming_what_streams(tmp_path, capsys):
+    pq.write_table(_table(n=200), tmp_path / "d.parquet")
+    code, err = _error(capsys, "fit", tmp_path / "d.parquet", "--target", "price", "--stream",
+                       "--model", "logistic", "--out", tmp_path / "m")
+    assert code == 2 and "--stream fits ridge only" in err
+    assert not (tmp_path / "m").exists()
+
+
+def test_stream_nan_in_a_late_batch_names_file_batch_rows_and_writes_nothing(tmp_path,
+                                                                           capsys):
+    table = _table(n=100_000)
+    f1 = table["f1"].to_numpy().copy()
+    f1[90_000] = np.nan
+    pq.write_table(table.set_column(1, "f1", pa.array(f1)), tmp_path / "d.parquet")
+    code, err = _error(capsys, "fit", tmp_path / "d.parquet", "--target", "price", "--stream",
+                       "--drop", "fold", "--out", tmp_path / "m")
+    assert code == 2
+    assert "d.parquet, batch 2 (rows 65537-100000 of the file): column 'f1' has 1 missing" \
+        " value(s) (first on row 90001 of" in err and "--impute mean" in err
+    assert not (tmp_path / "m").exists()
+
+
+def test_stream_csv_ending_mid_row_and_text_in_a_late_block(tmp_path, capsys):
+    text = "a,b,price\n" + "".join(f"{i % 7}.5,{i % 3},{i % 11}\n" for i in range(700_000))
+    (tmp_path / "cut.csv").write_text(text + "5,6")
+    code, err = _error(capsys, "fit", tmp_path / "cut.csv", "--target", "price", "--stream",
+                       "--out", tmp_path / "m")
+    assert code == 2 and "cut.csv ends mid-row: its last line has 2 of 3 fields" in err
+    (tmp_path / "bad.csv").write_text(text + "x1,2,3\n")
+    code, err = _error(capsys, "fit", tmp_path / "bad.csv", "--target", "price", "--stream",
+                       "--out", tmp_path / "m")
+    assert code == 2 and "column 'a' holds 'x1', not a double as in the first batch" in err
+    assert not (tmp_path / "m").exists()
+
+
+def test_stream_refuses_median_imputation_and_time_split(tmp_path, capsys):
+    pq.write_table(_table(n=200), tmp_path / "d.parquet")
+    code, err = _error(capsys, "fit", tmp_path / "d.parquet", "--target", "price", "--stream",
+                       "--impute", "median", "--out", tmp_path / "m")
+    assert code == 2 and "with --stream use --impute mean" in err
+    code, err = _error(capsys, "fit", tmp_path / "d.parquet", "--target", "price",
+                       "--fold-column", "fold", "--cv", "3", "--out", tmp_path / "m")
+    assert code == 2 and "the fold column 'fold'" in err and "integers 0 to 2): 3" in err
+
+
+def test_a_directory_of_parquet_parts_is_streamed_as_one_table(tmp_path):
+    """A directory (or glob) can only be streamed: the fit equals the single-file stream."""
+    table = _table(n=2400)
+    (tmp_path / "parts").mkdir()
+    for k in range(3):
+        pq.write_table(table.slice(800 * k, 800), tmp_path / "parts" / f"p{k}.parquet")
+    pq.write_table(table, tmp_path / "whole.parquet")
+    assert _fit(tmp_path / "parts", tmp_path / "a") == 0
+    assert _fit(tmp_path / "whole.parquet", tmp_path / "b", "--stream") == 0
+    a, b = (load_model(tmp_path / d / "model.json").estimator for d in "ab")
+    np.testing.assert_allclose(a.coef_, b.coef_, rtol=1e-12)
