@@ -1,0 +1,15 @@
+"""The estimators of ridgeway on Dask arrays and data frames (``pip install 'ridgeway[dask]'``).
+
+Same parameters, defaults, objective and ``cv_results_`` layout as the in-memory estimators;
+the fitted attributes are numpy arrays and ``predict`` returns a dask array. Computations run
+on the current Dask scheduler: a ``distributed.Client`` when one is active. See docs/scale.md.
+"""
+
+from ._blocks import fold_of_position
+from ._ridge import Ridge, RidgeCV
+
+__all__ = [
+    "Ridge",
+    "RidgeCV",
+    "fold_of_position",
+]
