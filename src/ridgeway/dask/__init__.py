@@ -6,9 +6,13 @@ on the current Dask scheduler: a ``distributed.Client`` when one is active. See 
 """
 
 from ._blocks import fold_of_position
+from ._glm import LogisticRegression, LogisticRegressionCV, PoissonRegressor
 from ._ridge import Ridge, RidgeCV
 
 __all__ = [
+    "LogisticRegression",
+    "LogisticRegressionCV",
+    "PoissonRegressor",
     "Ridge",
     "RidgeCV",
     "fold_of_position",

@@ -147,7 +147,7 @@ def _aligned(v, X, name: str, *, allow_2d: bool):
         v = np.asarray(v)
         if v.ndim == 0:
             raise ValueError(f"{name} must be an array of one value per row of X, got a scalar.")
-        v = da.from_array(v, chunks=(X.chunks[0],) + tuple((s,) for s in v.shape[1:]))
+        v = da.from_array(v, chunks=(X.chunks[0], *tuple((s,) for s in v.shape[1:])))
     v = _known(v, name)
     if v.ndim == 2 and v.shape[1] == 1 and not allow_2d:
         v = v[:, 0]

@@ -170,7 +170,7 @@ class _DaskLinearPredict:
 
 def _y_like(blocks) -> np.ndarray:
     """A zero-row stand-in with ``y``'s dimensions (what the result-storing helpers read)."""
-    return np.empty((0,) + tuple(blocks.y.shape[1:]))
+    return np.empty((0, *tuple(blocks.y.shape[1:])))
 
 
 def _dtype(blocks):
