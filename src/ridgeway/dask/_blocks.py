@@ -76,9 +76,9 @@ class RowBlocks:
 
     def delayed(self) -> list[tuple]:
         """Per partition: ``(index, start, X, y, weight, fold)``, the blocks delayed."""
-        cols = [self.X.to_delayed().ravel()]
+        cols = [self.X.to_delayed(optimize_graph=False).ravel()]
         for a in (self.y, self.sample_weight, self.fold):
-            cols.append(None if a is None else a.to_delayed().ravel())
+            cols.append(None if a is None else a.to_delayed(optimize_graph=False).ravel())
         out = []
         for b in range(len(self.sizes)):
             out.append((b, int(self.starts[b]), *(None if c is None else c[b] for c in cols)))
@@ -90,10 +90,11 @@ def _is_frame(obj) -> bool:
 
 
 def _frame_to_array(frame, name: str):
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
     dtypes = getattr(frame, "dtypes", None)
     if hasattr(dtypes, "items"):
-        bad = [str(c) for c, t in dtypes.items() if not np.issubdtype(np.dtype(t), np.number)
-               and not np.issubdtype(np.dtype(t), np.bool_)]
+        bad = [str(c) for c, t in dtypes.items() if not (is_numeric_dtype(t) or is_bool_dtype(t))]
         if bad:
             raise ValueError(
                 f"{name} has non-numeric column(s) {', '.join(map(repr, bad))}: encode them "
@@ -147,22 +148,27 @@ def _aligned(v, X, name: str, *, allow_2d: bool):
         v = np.asarray(v)
         if v.ndim == 0:
             raise ValueError(f"{name} must be an array of one value per row of X, got a scalar.")
-        v = da.from_array(v, chunks=(X.chunks[0], *tuple((s,) for s in v.shape[1:])))
+        _check_length(v, X, name)
+        v = da.from_array(v, chunks=(X.chunks[0], *((s,) for s in v.shape[1:])))
     v = _known(v, name)
     if v.ndim == 2 and v.shape[1] == 1 and not allow_2d:
         v = v[:, 0]
     if v.ndim > (2 if allow_2d else 1):
         raise ValueError(f"{name} must be 1-D{' or 2-D' if allow_2d else ''}, got shape "
                          f"{v.shape}.")
-    if v.shape[0] != X.shape[0]:
-        raise ValueError(
-            f"{name} has {v.shape[0]} rows but X has {X.shape[0]}: they must be aligned row by "
-            "row (same length; data frames: same partitions).")
+    _check_length(v, X, name)
     if v.chunks[0] != X.chunks[0]:
         v = v.rechunk({0: X.chunks[0]})
     if v.ndim == 2 and len(v.chunks[1]) > 1:
         v = v.rechunk({1: -1})
     return v
+
+
+def _check_length(v, X, name: str) -> None:
+    if v.shape[0] != X.shape[0]:
+        raise ValueError(
+            f"{name} has {v.shape[0]} rows but X has {X.shape[0]}: they must be aligned row by "
+            "row (same length; data frames: same partitions).")
 
 
 def row_blocks(X, y=None, sample_weight=None, fold=None) -> RowBlocks:
@@ -194,7 +200,7 @@ def check_block(start: int, x, y, s, fold, n_folds: int | None, *, partition=Non
     if bad.any():
         r, c = np.argwhere(bad)[0]
         raise ValueError(
-            f"X has a non-finite value ({x[r, c]!r}) in {loc}: at row {start + r}, column "
+            f"X has a non-finite value ({float(x[r, c])!r}) in {loc}: at row {start + r}, column "
             f"{c}. Drop or impute those rows (e.g. X[da.isfinite(X).all(axis=1)]).")
     if y is not None:
         y = np.asarray(y, dtype=np.float64)
@@ -208,7 +214,7 @@ def check_block(start: int, x, y, s, fold, n_folds: int | None, *, partition=Non
         if bad.any():
             r = int(np.flatnonzero(bad)[0])
             raise ValueError(
-                f"sample_weight must be finite and non-negative; {loc} has {s[r]!r} at row "
+                f"sample_weight must be finite and non-negative; {loc} has {float(s[r])!r} at row "
                 f"{start + r}.")
     if fold is not None:
         fold = np.asarray(fold)

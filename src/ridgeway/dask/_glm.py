@@ -322,7 +322,7 @@ def _target_block(part, start, y, s, classify: bool):
         r = int(np.flatnonzero(bad.ravel())[0])
         raise ValueError(
             f"Poisson regression needs finite counts >= 0; partition {part} (rows "
-            f"{start_stop[0]}-{start_stop[1] - 1}) has {y.ravel()[r]!r} at row {start + r}.")
+            f"{start_stop[0]}-{start_stop[1] - 1}) has {float(y.ravel()[r])!r} at row {start + r}.")
     sw = np.ones(len(y)) if s is None else s
     return np.array([sw @ y.ravel(), sw.sum()])
 
