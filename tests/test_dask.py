@@ -31,8 +31,8 @@ distributed = pytest.importorskip("distributed")
 cloudpickle = pytest.importorskip("cloudpickle")
 
 import ridgeway.dask as rd  # noqa: E402
-from ridgeway.dask._ridge import distributed_stats  # noqa: E402
 from ridgeway.dask._blocks import row_blocks  # noqa: E402
+from ridgeway.dask._ridge import distributed_stats  # noqa: E402
 
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
@@ -145,7 +145,7 @@ def test_ridgecv_fold_column_equals_the_same_split_in_memory(client):
 
 def test_dataframe_input_and_row_order(client):
     pd = pytest.importorskip("pandas")
-    X, y, w = data(n=80)
+    X, y, _ = data(n=80)
     frame = pd.DataFrame(X, columns=[f"f{j}" for j in range(X.shape[1])])
     ddf = dd.from_pandas(frame, npartitions=3)
     ys = dd.from_pandas(pd.Series(y), npartitions=3)
@@ -207,7 +207,7 @@ def test_logistic_equals_in_memory(client, classes, chunking, weighted):
 
 
 def test_logistic_lbfgs_and_class_weight(client):
-    X, y, w = classification(n=200, seed=2)
+    X, y, _ = classification(n=200, seed=2)
     for params in ({"solver": "lbfgs", "tol": 1e-10}, {"class_weight": "balanced"}):
         m = rd.LogisticRegression(alpha=0.5, **params).fit(dask_of(X, 33), dask_of(y, 33))
         ref = ridgeway.LogisticRegression(alpha=0.5, **params).fit(X, y)
