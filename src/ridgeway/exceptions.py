@@ -33,3 +33,22 @@ class PredictionOverflowError(ValueError, ArithmeticError):
     def __init__(self, message: str, rows=()):
         super().__init__(message)
         self.rows = rows
+
+
+class BatchError(ValueError):
+    """A batch of a stream (``partial_fit``, ``fit_stream``) is unusable.
+
+    The estimator is left as it was before that batch.
+
+    Attributes
+    ----------
+    batch : int
+        1-based number of the batch in the stream.
+    rows : tuple of int
+        ``(start, stop)``: the batch's rows as 0-based positions in the whole stream.
+    """
+
+    def __init__(self, message: str, batch: int = 0, rows: tuple[int, int] = (0, 0)):
+        super().__init__(message)
+        self.batch = batch
+        self.rows = rows

@@ -18,7 +18,7 @@ float64 even when the columns have large means. ``-`` inverts the merge (removes
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -88,6 +88,8 @@ class GramStats:
         if chunk_rows is None:
             chunk_rows = max(256, _CHUNK_BYTES // (8 * max(p, 1)))
         W = float(n) if s is None else float(np.sum(s))
+        if W == 0:
+            return cls.empty(n, p, y2.shape[1])
         x_mean = _weighted_mean(X, s, W, chunk_rows)
         y_mean = (y2.sum(axis=0) if s is None else s @ y2) / W
         if s is None and X.dtype == np.float64:
@@ -124,6 +126,12 @@ class GramStats:
         return cls(n, W, x_mean + dx, y_mean + dy, _sym(xx), xy, _sym(yy))
 
     @classmethod
+    def empty(cls, n: int, p: int, t: int) -> GramStats:
+        """Statistics of ``n`` rows of total weight 0 (the neutral element of ``+``)."""
+        return cls(n, 0.0, np.zeros(p), np.zeros(t), np.zeros((p, p)), np.zeros((p, t)),
+                   np.zeros((t, t)))
+
+    @classmethod
     def _from_uncentered(cls, X, y2, x_mean, y_mean) -> GramStats | None:
         """``X'X - n m m'`` without a centered copy, when that cancels at most one bit.
 
@@ -145,6 +153,8 @@ class GramStats:
         n = X.shape[0]
         s_vec = np.ones(n) if s is None else s
         W = float(np.sum(s_vec))
+        if W == 0:
+            return cls.empty(n, X.shape[1], y2.shape[1])
         Xs = sp.diags(s_vec) @ X
         x_mean = np.asarray(Xs.sum(axis=0)).ravel() / W
         y_mean = s_vec @ y2 / W
@@ -182,6 +192,9 @@ class GramStats:
         if not isinstance(other, GramStats):
             return NotImplemented
         _check_compatible(self, other)
+        if other.weight_sum == 0 or self.weight_sum == 0:  # rows of weight 0 only count
+            kept = self if other.weight_sum == 0 else other
+            return replace(kept, n=self.n + other.n)
         W = self.weight_sum + other.weight_sum
         f = self.weight_sum * other.weight_sum / W
         dx = other.x_mean - self.x_mean

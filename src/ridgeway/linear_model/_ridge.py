@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import types
 import warnings
 
 import numpy as np
@@ -176,6 +177,47 @@ class Ridge(LinearPredictorMixin, BaseEstimator):
         _store_solution(self, sol, y, X.dtype)
         return self
 
+    def partial_fit(self, X, y, sample_weight=None) -> Ridge:
+        """Add a batch of rows and refit on every row seen so far (one pass, bounded memory).
+
+        The batch is reduced to ``GramStats`` and merged with the earlier batches'; the
+        coefficients are then solved from the statistics (Cholesky of the centered gram,
+        whatever ``solver`` says), equal to :meth:`fit` on all the rows seen so far. ``fit``
+        starts over; see ``docs/ridge.md`` ("Streaming").
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_batch, n_features)
+            Same columns (and names) and dtype as the first batch; an empty batch is skipped.
+        y : array-like of shape (n_batch,) or (n_batch, n_targets)
+        sample_weight : array-like of shape (n_batch,), optional
+
+        Returns
+        -------
+        self : Ridge
+
+        Raises
+        ------
+        ridgeway.exceptions.BatchError
+            For a batch that does not fit the stream; the estimator is then unchanged.
+        """
+        from ._stream import partial_fit
+
+        return partial_fit(self, X, y, sample_weight)
+
+    def fit_stream(self, batches) -> Ridge:
+        """Fit on an iterable (or a zero-argument callable returning one) of batches
+        ``(X, y)`` or ``(X, y, sample_weight)``, in one pass; equal to :meth:`fit` on their
+        union.
+
+        Returns
+        -------
+        self : Ridge
+        """
+        from ._stream import fit_stream
+
+        return fit_stream(self, batches)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
@@ -211,6 +253,31 @@ def check_representable_alphas(chosen, fx: float):
             f"{fx:.3g}^2). Rescale X (e.g. sklearn.preprocessing.StandardScaler, or divide it "
             "by a constant c and multiply the chosen alpha by c^2 yourself).")
     return alpha if np.ndim(chosen) else float(alpha)
+
+
+LOO_NEEDS_TWO_PASSES = (
+    "RidgeCV(cv=None) selects alpha by exact leave-one-out, which needs every row's leverage "
+    "under the eigendecomposition of all the data: a second pass over the rows, so it has no "
+    "partial_fit. Use RidgeCV(cv=None).fit_stream(batches) (two passes over a re-iterable "
+    "source), or a one-pass criterion: cv='gcv' or cv=k (k-fold)."
+)
+
+
+class _OnePassOnly:
+    """A method that exists only for one-pass criteria: with ``cv=None`` reading it raises
+    ``AttributeError`` saying why (so ``hasattr`` is False, as scikit-learn expects of a
+    ``partial_fit`` that cannot run)."""
+
+    def __init__(self, method):
+        self.method = method
+        self.__doc__ = method.__doc__
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return self.method
+        if obj.cv is None:
+            raise AttributeError(LOO_NEEDS_TWO_PASSES)
+        return types.MethodType(self.method, obj)
 
 
 class RidgeCV(LinearPredictorMixin, BaseEstimator):
@@ -451,6 +518,68 @@ class RidgeCV(LinearPredictorMixin, BaseEstimator):
         res["sem_test_score"] = np.full_like(mean, np.nan) if sem is None else sem
         res["df"] = self._spectrum.df(curve.alphas)
         return res
+
+    @_OnePassOnly
+    def partial_fit(self, X, y, sample_weight=None, *, fold=None) -> RidgeCV:
+        """Add a batch of rows and re-select alpha on every row seen so far (one pass).
+
+        The batch is reduced to ``GramStats`` (one per fold) and merged with the earlier
+        batches'; alpha is then selected and the model solved from the statistics alone, so
+        every fitted attribute equals what :meth:`fit` gives on all the rows seen so far. GCV
+        (``cv="gcv"``) and k-fold CV (``cv=k``, an int) are one-pass criteria; exact LOO
+        (``cv=None``) needs a second pass: ``RidgeCV(cv=None)`` has no ``partial_fit``
+        (reading it raises ``AttributeError`` naming :meth:`fit_stream`). Only the
+        squared error is available (``scoring=None``). ``fit`` starts over; see
+        ``docs/ridge.md`` ("Streaming").
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_batch, n_features)
+            Same columns (and names, for a data frame) and dtype as the first batch. An empty
+            batch is skipped (it counts as a batch for the numbers in error messages).
+        y : array-like of shape (n_batch,) or (n_batch, n_targets)
+        sample_weight : array-like of shape (n_batch,), optional
+        fold : array-like of int of shape (n_batch,), optional
+            Fold of each row, in ``[0, cv)``. By default the fold of the row at 0-based
+            position ``i`` of the whole stream is ``ridgeway.linalg.fold_of(i, cv)``, so it
+            does not depend on how the stream is cut into batches.
+
+        Returns
+        -------
+        self : RidgeCV
+
+        Raises
+        ------
+        ridgeway.exceptions.BatchError
+            For a batch that does not fit the stream (columns, dtype, non-finite values, fold
+            ids); the estimator is then as it was before the call.
+        """
+        from ._stream import partial_fit
+
+        return partial_fit(self, X, y, sample_weight, fold)
+
+    def fit_stream(self, batches) -> RidgeCV:
+        """Fit on a stream of batches too large for memory, as :meth:`fit` on their union.
+
+        One pass for GCV and k-fold (as repeated :meth:`partial_fit`, solving once at the
+        end); exact LOO (``cv=None``) reads the batches a second time for the leverages (and
+        once more per evaluation of new alphas with ``alphas="auto"``).
+
+        Parameters
+        ----------
+        batches : callable or iterable
+            Yields tuples ``(X, y)``, ``(X, y, sample_weight)`` or ``(X, y, sample_weight,
+            fold)`` (``None`` entries allowed). For ``cv=None`` it must be re-iterable: a
+            zero-argument callable returning a fresh iterator each time (e.g. ``lambda:
+            ridgeway.io.iter_batches(...)``) or a list; a one-shot iterator is refused.
+
+        Returns
+        -------
+        self : RidgeCV
+        """
+        from ._stream import fit_stream
+
+        return fit_stream(self, batches)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
