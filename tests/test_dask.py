@@ -6,7 +6,7 @@ worker processes, so the fits' functions and data also travel through pickling t
 
 Every fitted model is compared with the in-memory estimator on the same rows (ridge to 1e-10,
 GLMs to 1e-8 relative); k-fold comparisons pass the in-memory estimator the same folds
-(``PredefinedSplit`` of ``fold_of_position``).
+(``PredefinedSplit`` of ``ridgeway.linalg.fold_of``).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from sklearn.model_selection import PredefinedSplit
 
 import ridgeway
-from ridgeway.linalg import GramStats
+from ridgeway.linalg import GramStats, fold_of
 
 from .conftest import ridge_closed_form
 
@@ -74,7 +74,7 @@ def dask_of(a, rows):
 
 
 def folds_of(n, k=5):
-    return PredefinedSplit(rd.fold_of_position(np.arange(n), k))
+    return PredefinedSplit(fold_of(np.arange(n), k))
 
 
 # ---------------------------------------------------------------------------- ridge

@@ -5,7 +5,6 @@ the fitted attributes are numpy arrays and ``predict`` returns a dask array. Com
 on the current Dask scheduler: a ``distributed.Client`` when one is active. See docs/scale.md.
 """
 
-from ._blocks import fold_of_position
 from ._glm import LogisticRegression, LogisticRegressionCV, PoissonRegressor
 from ._ridge import Ridge, RidgeCV
 
@@ -15,5 +14,4 @@ __all__ = [
     "PoissonRegressor",
     "Ridge",
     "RidgeCV",
-    "fold_of_position",
 ]

@@ -18,30 +18,13 @@ from numbers import Integral
 import numpy as np
 
 from .._optional import import_optional
+from ..linalg.folds import fold_of
 from ..linalg.gram import GramStats
 
 dask = import_optional("dask", extra="dask")
 da = import_optional("dask.array", extra="dask")
 
 _SPLIT_EVERY = 8
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
-
-
-def fold_of_position(positions: np.ndarray, n_folds: int) -> np.ndarray:
-    """The fold (0 .. n_folds - 1) of rows at global positions ``positions``.
-
-    ``splitmix64(position) mod n_folds``: a stable hash of the row's position in the data, so
-    the fold of a row does not depend on how the rows are chunked or partitioned, and two
-    passes over the same data agree. Folds have sizes within a few ``sqrt(n / n_folds)`` of
-    each other.
-    """
-    z = np.asarray(positions, dtype=np.uint64) + _GOLDEN
-    z = (z ^ (z >> np.uint64(30))) * _MIX1
-    z = (z ^ (z >> np.uint64(27))) * _MIX2
-    z ^= z >> np.uint64(31)
-    return (z % np.uint64(n_folds)).astype(np.intp)
 
 
 @dataclass
@@ -102,7 +85,7 @@ def _frame_to_array(frame, name: str):
     return frame.to_dask_array(lengths=True)
 
 
-def _known(a, name: str):
+def _known(a):
     if any(np.isnan(c) for c in a.chunks[0]):
         a = a.compute_chunk_sizes()
     return a
@@ -127,7 +110,7 @@ def as_dask_X(X, *, name: str = "X"):
             "wrap it: dask.array.from_array(X, chunks=(100_000, -1)).")
     if X.ndim != 2:
         raise ValueError(f"{name} must be 2-D (n_samples, n_features), got {X.ndim} dimensions.")
-    X = _known(X, name)
+    X = _known(X)
     if len(X.chunks[1]) > 1:
         X = X.rechunk({1: -1})
     if not (np.issubdtype(X.dtype, np.floating) or np.issubdtype(X.dtype, np.integer)
@@ -150,7 +133,7 @@ def _aligned(v, X, name: str, *, allow_2d: bool):
             raise ValueError(f"{name} must be an array of one value per row of X, got a scalar.")
         _check_length(v, X, name)
         v = da.from_array(v, chunks=(X.chunks[0], *((s,) for s in v.shape[1:])))
-    v = _known(v, name)
+    v = _known(v)
     if v.ndim == 2 and v.shape[1] == 1 and not allow_2d:
         v = v[:, 0]
     if v.ndim > (2 if allow_2d else 1):
@@ -230,10 +213,10 @@ def check_block(start: int, x, y, s, fold, n_folds: int | None, *, partition=Non
 
 
 def fold_ids(start: int, m: int, fold, n_folds: int) -> np.ndarray:
-    """The fold column if given, else the position hash."""
+    """The fold column if given, else the position hash ``ridgeway.linalg.fold_of``."""
     if fold is not None:
         return np.asarray(fold, dtype=np.intp)
-    return fold_of_position(np.arange(start, start + m), n_folds)
+    return fold_of(np.arange(start, start + m), n_folds)
 
 
 # ---------------------------------------------------------------------------- reductions

@@ -512,7 +512,7 @@ class LogisticRegressionCV(_DaskGLM, _DaskClassifier, _LogisticRegressionCV):
 
     For each candidate alpha the model minimizes ``sum_i s_i loss_i + alpha/2 ||W||_F^2``.
     The folds (``cv=k``) are a hash of each row's global position
-    (:func:`ridgeway.dask.fold_of_position`), or the ``fold`` column given to ``fit``; all
+    (:func:`ridgeway.linalg.fold_of`), or the ``fold`` column given to ``fit``; all
     folds are fitted in lock-step (one pass per Newton iteration for every fold), warm-started
     down the decreasing alpha grid, and scored with the mean held-out log-loss
     (``scoring="neg_log_loss"``, the only scoring available on Dask). ``method="kfold"`` only.

@@ -20,6 +20,7 @@ from ..linalg.spectral import RidgeSpectrum
 from ..linear_model import Ridge as _Ridge
 from ..linear_model import RidgeCV as _RidgeCV
 from ..linear_model._ridge import _store_solution, _widen
+from ..linear_model._stream import _kfold_curve
 from ..selection import SELECTION_RULES, CVCurve, ridge_gcv_curve
 from ._blocks import (
     add_stats,
@@ -102,16 +103,12 @@ def distributed_loo_curve(blocks, spectrum: RidgeSpectrum, alphas) -> CVCurve:
 
 
 def kfold_curve(fold_stats: list[GramStats], fit_intercept: bool):
-    """``evaluate(alphas)`` of k-fold CV from the held-out folds' statistics alone.
-
-    Training statistics are the total minus the fold (``GramStats`` downdating); each fold's
-    squared error for every alpha comes from ``RidgeSpectrum.test_sse``, as in
-    ``ridgeway.selection.RidgeKFold`` for in-memory data.
-    """
+    """``(evaluate(alphas), total statistics)`` of k-fold CV from the folds' statistics alone:
+    training statistics are the total minus the fold, as for a stream
+    (``ridgeway.linear_model._stream``) and ``ridgeway.selection.RidgeKFold`` in memory."""
     total = None
     for part in fold_stats:
         total = add_stats(total, part)
-    folds = []
     for k, test in enumerate(fold_stats):
         train_w = total.weight_sum - (0.0 if test is None else test.weight_sum)
         if test is None or not test.weight_sum > 0 or not train_w > 0 or total.n - test.n < 2:
@@ -119,16 +116,7 @@ def kfold_curve(fold_stats: list[GramStats], fit_intercept: bool):
             raise ValueError(
                 f"Fold {k} has no {part} row with positive sample_weight (or fewer than 2 "
                 "training rows). Use fewer folds (cv=...), or give more rows a positive weight.")
-        spec = RidgeSpectrum.from_stats(total - test, fit_intercept=fit_intercept)
-        folds.append((spec, test))
-
-    def evaluate(alphas) -> CVCurve:
-        alphas = np.asarray(alphas, dtype=np.float64)
-        splits = np.stack([spec.test_sse(test, alphas) / test.weight_sum for spec, test in folds])
-        return CVCurve(alphas, splits.mean(axis=0), splits.std(axis=0) / np.sqrt(len(folds)),
-                       splits)
-
-    return evaluate, total
+    return _kfold_curve(tuple(fold_stats), total, fit_intercept), total
 
 
 class _DaskLinearPredict:
@@ -237,7 +225,7 @@ class RidgeCV(_DaskLinearPredict, _RidgeCV):
     ``1/2 sum_i s_i (y_i - x_i.w - b)^2 + alpha/2 ||w||^2``.
 
     * ``cv=k`` (an integer): one pass computes one ``GramStats`` per fold in every partition
-      (the fold of a row is :func:`ridgeway.dask.fold_of_position` of its global position, or
+      (the fold of a row is :func:`ridgeway.linalg.fold_of` of its global position, or
       the ``fold`` column given to ``fit``); training statistics are the total minus the fold,
       so k-fold CV over every alpha costs one pass plus k eigendecompositions on the client.
     * ``cv="gcv"``: one pass (RSS and df come from the statistics).
