@@ -10,9 +10,8 @@ losses, gradient ``X~' G`` and (when asked) data-term Hessian ``X~' A X~``
 workers and the client adds the penalty and solves ``H d = -g`` (Cholesky). The Newton loop is
 that of :class:`ridgeway.glm.solvers.NewtonCholesky`: Armijo backtracking on the exact
 objective, the Hessian reused while a full step still contracts the gradient norm four-fold
-and sub-sampled (hashed rows) on large data, and the stopping rule
-``||grad||_inf <= tol * ||grad at 0||_inf``. Beyond ``4096`` parameters (times outputs)
-scipy's L-BFGS runs on the client with distributed values and gradients.
+and sub-sampled (hashed rows) on large data, and the stopping rule ``||grad||_inf <= tol * ||grad at 0||_inf``. Beyond ``4096`` parameters
+(times outputs) scipy's L-BFGS runs on the client with distributed values and gradients.
 
 k-fold CV runs the folds in lock-step: one pass evaluates every fold's parameters on its
 training rows (and its held-out loss) at once, warm-started along the decreasing alpha grid.
