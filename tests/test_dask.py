@@ -348,15 +348,3 @@ def test_worker_killed_mid_fit_gives_the_right_model(client, tmp_path):
         glm = rd.LogisticRegression().fit(Xd, dask_of(yc, 30))
     assert marker.read_text().count("x") > 10  # the fit went on after the kill
     assert rel(glm.coef_, ridgeway.LogisticRegression().fit(Xc, yc).coef_) < 1e-8
-
-
-@pytest.mark.parametrize("classes", [2, 3])
-def test_subsampled_newton_reaches_the_same_optimum(client, classes):
-    """Above 100 rows per parameter the Newton Hessians come from a hashed row sample (as in
-    memory): only the direction is approximate, the optimum is the same."""
-    X, y, w = classification(n=3000, p=4, classes=classes, seed=9)
-    m = rd.LogisticRegression(tol=1e-12).fit(dask_of(X, 700), dask_of(y, 700),
-                                             sample_weight=dask_of(w, 700))
-    ref = ridgeway.LogisticRegression(tol=1e-12).fit(X, y, sample_weight=w)
-    assert rel(m.coef_, ref.coef_) < 1e-9
-    assert rel(m.intercept_, ref.intercept_) < 1e-9

@@ -9,8 +9,8 @@ losses, gradient ``X~' G`` and (when asked) data-term Hessian ``X~' A X~``
 (:class:`ridgeway.glm.Objective` on the block, penalty zero); the sums are tree-reduced on the
 workers and the client adds the penalty and solves ``H d = -g`` (Cholesky). The Newton loop is
 that of :class:`ridgeway.glm.solvers.NewtonCholesky`: Armijo backtracking on the exact
-objective, the Hessian reused while a full step still contracts the gradient norm four-fold
-and sub-sampled (hashed rows) on large data, and the stopping rule ``||grad||_inf <= tol * ||grad at 0||_inf``. Beyond ``4096`` parameters
+objective, the Hessian reused while a full step still contracts the gradient norm four-fold,
+and the stopping rule ``||grad||_inf <= tol * ||grad at 0||_inf``. Beyond ``4096`` parameters
 (times outputs) scipy's L-BFGS runs on the client with distributed values and gradients.
 
 k-fold CV runs the folds in lock-step: one pass evaluates every fold's parameters on its
@@ -35,7 +35,6 @@ from ..exceptions import ConvergenceWarning, SeparableDataError
 from ..glm import GLMData, L2Penalty, LogisticLoss, MultinomialLoss, Objective, PoissonLoss
 from ..glm.cvpath import GENERAL_PATH_TOL, CVPoint
 from ..glm.solvers import FitResult, cholesky
-from ..linalg.folds import fold_of
 from ..linear_model import LogisticRegression as _LogisticRegression
 from ..linear_model import LogisticRegressionCV as _LogisticRegressionCV
 from ..linear_model import PoissonRegressor as _PoissonRegressor
@@ -49,7 +48,6 @@ from ._ridge import _DaskLinearPredict
 #: Newton (a p x p Hessian per partition) up to this many parameters times outputs.
 NEWTON_MAX_PARAMS = 4096
 _MAX_DENSE = 2000
-_SKETCH_FACTOR = 50
 
 
 # ---------------------------------------------------------------------------- the target
@@ -85,31 +83,21 @@ _ZERO = L2Penalty(0.0)
 
 
 def _glm_block(part, start, x, y, s, fold, target: Target, n_folds, requests):
-    """Per request ``(fold k or None, theta, stride)``: the block's sums on the rows of the
-    request (all rows, or those not in fold k) ``[value, grad, H or None, held]`` with
-    ``held = (held-out loss sum, held-out weight)`` for a fold request. ``stride`` 0: no
-    Hessian; 1: the exact one; ``m > 1``: ``m`` times that of the rows that
-    ``fold_of(position, m, seed=1) == 0`` picks (a sub-sampled Hessian, about 1 row in m)."""
+    """Per request ``(fold k or None, theta, want_hessian)``: the block's sums on the rows of
+    the request (all rows, or those not in fold k) ``[value, grad, H or None, held]`` with
+    ``held = (held-out loss sum, held-out weight)`` for a fold request."""
     x, y, s, fold = check_block(start, x, y, s, fold, n_folds, partition=part)
     if x.shape[0] == 0:
         return None
     Y, s_fit, s_raw = target.encode(y, s)
     ids = None if n_folds is None else fold_ids(start, x.shape[0], fold, n_folds)
     out = []
-    for k, theta, stride in requests:
+    for k, theta, want_h in requests:
         rows = slice(None) if k is None else ids != k
         data = GLMData(x[rows], Y[rows], s_fit[rows], target.fit_intercept)
         obj = Objective(data, target.loss, _ZERO)
         value, grad, eta = obj.value_gradient(theta)
-        hess = None
-        if stride and data.X.shape[0]:
-            if stride > 1:  # the rows whose position hash picks them: about 1 in stride
-                pick = fold_of(np.arange(start, start + x.shape[0])[rows], stride, 1) == 0
-                sub = GLMData(data.X[pick], data.y[pick], data.sample_weight[pick],
-                              target.fit_intercept)
-                hess = Objective(sub, target.loss, _ZERO).loss_hessian(eta[pick]) * stride
-            else:
-                hess = obj.loss_hessian(eta)
+        hess = obj.loss_hessian(eta) if want_h and data.X.shape[0] else None
         held = None
         if k is not None:
             te = ids == k
@@ -173,8 +161,6 @@ class _Problem:
     held: np.ndarray | None = None
     n_iter: int = 0
     done: bool = False
-    stride: int = 1
-    failures: int = 0
 
     def full(self, theta, value, grad):
         p = self.obj.data.n_features
@@ -196,8 +182,8 @@ def newton(passes: Passes, problems: list[_Problem], tol: float, max_iter: int) 
     """Newton-Cholesky for several problems in lock-step (one pass per iteration for all)."""
     first = []
     for prob in problems:
-        first.append((prob.fold, np.zeros_like(prob.theta), 0))
-        first.append((prob.fold, prob.theta, prob.stride))
+        first.append((prob.fold, np.zeros_like(prob.theta), False))
+        first.append((prob.fold, prob.theta, True))
     res = passes.run(first)
     for j, prob in enumerate(problems):
         _, g0 = prob.full(np.zeros_like(prob.theta), res[2 * j][0], res[2 * j][1])
@@ -215,12 +201,11 @@ def newton(passes: Passes, problems: list[_Problem], tol: float, max_iter: int) 
         requests = []
         for prob in active:
             if prob.hess is None:
-                requests.append((prob.fold, prob.theta, prob.stride))
+                requests.append((prob.fold, prob.theta, True))
                 continue
             if prob.step is None:
                 prob.step, prob.t = _direction(prob), 1.0
-            requests.append((prob.fold, prob.theta + prob.t * prob.step,
-                             0 if prob.keep else prob.stride))
+            requests.append((prob.fold, prob.theta + prob.t * prob.step, not prob.keep))
         for prob, (value, grad, hess, held) in zip(active, passes.run(requests), strict=True):
             if prob.hess is None:
                 prob.hess, prob.fresh = hess, True
@@ -247,10 +232,6 @@ def _update(prob: _Problem, value, grad, hess, held, tol, max_iter) -> None:
         prob.grad_norm = float(np.max(np.abs(grad))) / prob.ref
         prob.n_iter += 1
         contracted = prob.t == 1.0 and prob.grad_norm <= 0.25 * before
-        if prob.fresh and prob.stride > 1:
-            prob.failures = 0 if contracted else prob.failures + 1
-            if prob.failures >= 3:  # three sub-sampled steps in a row failed: exact from now
-                prob.stride, hess = 1, None
         if not contracted:
             prob.hess, prob.fresh = hess, hess is not None
         else:
@@ -260,23 +241,23 @@ def _update(prob: _Problem, value, grad, hess, held, tol, max_iter) -> None:
         return
     prob.t *= 0.5
     if prob.t < 2.0**-40:
-        if prob.fresh and prob.stride == 1:  # no decrease along an exact Newton direction
+        if prob.fresh:  # no decrease along an exact Newton direction: as far as float64 goes
             prob.done = True
         else:
-            prob.hess, prob.step, prob.keep, prob.stride = None, None, False, 1
+            prob.hess, prob.step, prob.keep = None, None, False
 
 
 def lbfgs(passes: Passes, prob: _Problem, tol: float, max_iter: int) -> None:
     """scipy's L-BFGS-B on the client, each value and gradient one distributed pass."""
     shape = prob.theta.shape
-    zero = passes.run([(prob.fold, np.zeros(shape), 0)])[0]
+    zero = passes.run([(prob.fold, np.zeros(shape), False)])[0]
     _, g0 = prob.full(np.zeros(shape), zero[0], zero[1])
     prob.ref = float(np.max(np.abs(g0))) or 1.0
     seen = {}
 
     def fun(flat):
         theta = flat.reshape(shape)
-        value, grad, _, held = passes.run([(prob.fold, theta, 0)])[0]
+        value, grad, _, held = passes.run([(prob.fold, theta, False)])[0]
         value, grad = prob.full(theta, value, grad)
         seen[flat.tobytes()] = (value, grad, held)
         return value, grad.ravel()
@@ -303,7 +284,7 @@ def _warn_unconverged(prob: _Problem, tol: float, name: str) -> None:
 
 def _effective_df(prob: _Problem) -> float:
     """``tr(H_data (H_data + alpha J)^-1)`` less the intercepts, from the last data Hessian
-    (row-sampled on large data, as in memory; NaN when none was formed, i.e. with L-BFGS)."""
+    (exact, not row-sampled; NaN when none was formed, i.e. with L-BFGS)."""
     if prob.hess is None:
         return float("nan")
     d = prob.obj.data
@@ -430,14 +411,8 @@ class _DaskGLM:
         return "newton-cholesky" if P * target.n_outputs <= NEWTON_MAX_PARAMS else "lbfgs"
 
     def _problem(self, passes: Passes, alpha: float, theta, fold=None) -> _Problem:
-        """One fit; its Newton Hessians come from about ``50 * n_params * n_outputs`` rows
-        when there are more than twice as many (sub-sampled Newton, as in memory)."""
-        theta = np.array(theta, dtype=np.float64)
-        sketch = _SKETCH_FACTOR * theta.size
-        n = passes.blocks.n_samples
-        stride = n // sketch if n > 2 * sketch else 1
         return _Problem(fold, Objective(passes.dummy(), passes.target.loss, L2Penalty(alpha)),
-                        theta, stride=stride)
+                        np.array(theta, dtype=np.float64))
 
     def _solve(self, passes, problems, tol, max_iter):
         if self.solver_ == "lbfgs":
@@ -514,8 +489,8 @@ class LogisticRegression(_DaskGLM, _DaskClassifier, _LogisticRegression):
     ``alpha = 1 / C``), the same objective and parameters as in memory. ``solver="auto"`` is
     distributed Newton-Cholesky up to 4096 parameters (times classes), else L-BFGS;
     ``"newton-cg"`` needs the rows in memory. ``predict``, ``predict_proba`` and
-    ``decision_function`` return dask arrays. ``df_`` comes from the data Hessian of the last
-    Newton step (NaN with L-BFGS); ``n_passes_`` counts the passes over the data.
+    ``decision_function`` return dask arrays. ``df_`` comes from the exact data Hessian of the
+    last Newton step (NaN with L-BFGS); ``n_passes_`` counts the passes over the data.
     """
 
 
