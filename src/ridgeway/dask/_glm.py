@@ -295,13 +295,13 @@ def _effective_df(prob: _Problem) -> float:
     return float(np.trace(scipy.linalg.solve(H, prob.hess, assume_a="pos"))) - intercepts
 
 
-def _fit_result(prob: _Problem) -> FitResult:
+def _fit_result(prob: _Problem, tol: float) -> FitResult:
     p = prob.obj.data.n_features
     theta = prob.theta
     intercept = theta[p].copy() if prob.obj.data.fit_intercept else np.zeros(theta.shape[1])
     if getattr(prob.obj.loss, "shift_invariant", False):
         intercept -= intercept.mean()
-    return FitResult(theta[:p].copy(), intercept, prob.n_iter, prob.grad_norm <= 1.0,
+    return FitResult(theta[:p].copy(), intercept, prob.n_iter, prob.grad_norm <= tol,
                      prob.grad_norm, prob.value)
 
 
@@ -448,7 +448,7 @@ class _DaskGLM:
         max_iter = max_iter_for(self.solver_, self.max_iter)
         self._solve(passes, [prob], self.tol, max_iter)
         _warn_unconverged(prob, self.tol, self.solver_)
-        self._store_fits([(_fit_result(prob), _effective_df(prob))])
+        self._store_fits([(_fit_result(prob, self.tol), _effective_df(prob))])
         self.n_passes_ = passes.count
         return self
 
@@ -590,7 +590,7 @@ class LogisticRegressionCV(_DaskGLM, _DaskClassifier, _LogisticRegressionCV):
         prob = self._problem(final, self.alpha_, theta0)
         self._solve(final, [prob], self.tol, max_iter)
         _warn_unconverged(prob, self.tol, self.solver_)
-        self._store_fits([(_fit_result(prob), _effective_df(prob))])
+        self._store_fits([(_fit_result(prob, self.tol), _effective_df(prob))])
         self._store_cv_attributes(scores, points)
         self.n_passes_ = passes.count + final.count
         return self
