@@ -82,11 +82,15 @@ class Target:
 _ZERO = L2Penalty(0.0)
 
 
-def _glm_block(part, start, x, y, s, fold, target: Target, n_folds, requests):
+def _glm_block(part, start, x, y, s, fold, target: Target, n_folds, requests, check=True):
     """Per request ``(fold k or None, theta, want_hessian)``: the block's sums on the rows of
     the request (all rows, or those not in fold k) ``[value, grad, H or None, held]`` with
     ``held = (held-out loss sum, held-out weight)`` for a fold request."""
-    x, y, s, fold = check_block(start, x, y, s, fold, n_folds, partition=part)
+    if check:
+        x, y, s, fold = check_block(start, x, y, s, fold, n_folds, partition=part)
+    else:  # a later pass over the same (checked) blocks
+        x = np.asarray(x, dtype=np.float64)
+        s = None if s is None else np.asarray(s, dtype=np.float64)
     if x.shape[0] == 0:
         return None
     Y, s_fit, s_raw = target.encode(y, s)
@@ -130,7 +134,9 @@ class Passes:
         """Sums over all partitions for each request (see ``_glm_block``)."""
         delayed = dask.delayed
         reqs = delayed(list(requests), pure=True)
-        parts = [delayed(_glm_block)(b, start, x, y, s, f, self.target, self.n_folds, reqs)
+        check = self.count == 0  # the values are checked in the first pass only
+        parts = [delayed(_glm_block)(b, start, x, y, s, f, self.target, self.n_folds, reqs,
+                                     check)
                  for b, start, x, y, s, f in self.blocks.delayed()]
         self.count += 1
         return compute(_tree_reduce(parts, _add_results))
