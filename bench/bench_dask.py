@@ -34,10 +34,12 @@ def _extra(parser):
     parser.add_argument("--chunk-rows", type=int, default=None,
                         help="rows per partition (default 100,000; 5,000 with --tiny)")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--admm-max-iter", type=int, default=100,
-                        help="max_iter of dask-ml's ADMM LogisticRegression (its default, 100)")
-    parser.add_argument("--linear-max-iter", type=int, default=100,
-                        help="max_iter of dask-ml's LinearRegression (ADMM; its default, 100). "
+    parser.add_argument("--admm-max-iter", type=int, default=None,
+                        help="max_iter of dask-ml's ADMM LogisticRegression (default: its own, "
+                             "100; 3 with --tiny)")
+    parser.add_argument("--linear-max-iter", type=int, default=None,
+                        help="max_iter of dask-ml's LinearRegression (ADMM; default: its own, "
+                             "100; 3 with --tiny). "
                              "A smaller cap times part of one fit: a lower bound on its time")
 
 
@@ -59,7 +61,10 @@ def _import_on_worker() -> None:
 
 def main(argv=None) -> int:
     args = parse_args(__doc__.splitlines()[0], _extra, argv=argv)
-    n, p = (20_000, 20) if args.tiny else (2_000_000, 100)
+    n, p = (10_000, 10) if args.tiny else (2_000_000, 100)
+    for name in ("admm_max_iter", "linear_max_iter"):
+        if getattr(args, name) is None:
+            setattr(args, name, 3 if args.tiny else 100)
     rows = args.chunk_rows or (5_000 if args.tiny else 100_000)
     alpha = 1.0
     import dask.array as da
