@@ -69,6 +69,7 @@ _APPLIES = {
     "torch_sgd": ("squared", "log", "poisson"), "torch_adam": ("squared", "log", "poisson"),
     "adamw": ("squared", "log", "poisson"), "optax": ("squared", "log", "poisson"),
     "keras": ("squared", "log", "poisson"),
+    "dask_ml": ("squared", "log", "poisson"), "dask_glm": ("squared", "log", "poisson"),
 }
 _REDUCTIONS = ("mean", "sum")
 
@@ -218,6 +219,22 @@ CONVENTIONS: dict[str, Convention] = {
             caveat="No 1/2 in the penalty: l2(l) acts like SGD weight_decay 2*l. Keras losses "
             "are batch means by default.", reduction="mean"),
         Convention(
+            "dask_ml", "dask-ml LinearRegression / LogisticRegression / PoissonRegression C",
+            "squared: sum (y - f)^2 + 1/(2C) ||beta||^2; log: sum nll + 1/(2C) ||beta||^2; "
+            "poisson: sum (exp(f) - y f) + 1/(2C) ||beta||^2 (beta: see caveat)",
+            "squared: alpha = 1/(2C); log, poisson: alpha = 1/C", exact=False,
+            caveat="Exact only with solver_kwargs={'normalize': False} and fit_intercept=False. "
+            "By default dask-glm standardizes X (beta_j = sd_j w_j: compare with ridgeway on "
+            "X / sd, sd the 1/n standard deviation), and with fit_intercept=True it also "
+            "centers X and penalizes the intercept of the centered problem, b + mean(X).w."),
+        Convention(
+            "dask_glm", "dask-glm lamduh (regularizer='l2'; solvers lbfgs, admm, proximal_grad)",
+            "squared (Normal family): sum (y - f)^2 + lamduh/2 ||beta||^2; log (Logistic), "
+            "poisson: sum nll + lamduh/2 ||beta||^2", "squared: alpha = lamduh/2; log, "
+            "poisson: alpha = lamduh", exact=False,
+            caveat="As dask_ml (which passes lamduh = 1/C): normalize=True (default) puts the "
+            "penalty on sd_j w_j, and a column of ones in X is a penalized intercept."),
+        Convention(
             "seed_sum", "textbook 'loss + lambda * sum w^2'",
             "squared: sum (y - f)^2 + lambda ||w||^2 (reduction='mean': MSE + ...); log: "
             "sum nll + lambda ||w||^2",
@@ -245,8 +262,10 @@ def _scale(name: str, loss: str, reduction: str | None) -> _Scale:
     """The factor that maps the tool's value to ridgeway's alpha (see module docstring)."""
     if name in ("ridgeway", "sklearn", "mlp", "seed_2m"):
         return _Scale(1.0)
-    if name == "sklearn_C":
+    if name in ("sklearn_C", "dask_ml"):
         return _Scale(0.5 if loss == "squared" else 1.0, inverse=True)
+    if name == "dask_glm":
+        return _Scale(0.5 if loss == "squared" else 1.0)
     if name in ("sklearn_sgd", "sklearn_enet", "sklearn_glm", "glum", "statsmodels"):
         return _Scale(1.0, n_power=1)
     if name in ("glmnet", "spark"):
