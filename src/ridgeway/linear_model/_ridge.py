@@ -45,7 +45,17 @@ from ._base import LinearPredictorMixin, store_solution, validate_regression_dat
 from ._stream import LOO_NEEDS_TWO_PASSES, fit_stream, partial_fit
 
 
-class Ridge(LinearPredictorMixin, BaseEstimator):
+class _RidgeBase(LinearPredictorMixin, BaseEstimator):
+    """What Ridge and RidgeCV share: sparse X and several targets are accepted."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.target_tags.multi_output = True
+        return tags
+
+
+class Ridge(_RidgeBase):
     """Ridge regression (Tikhonov-regularized least squares) with an unpenalized intercept.
 
     Minimizes, for each target column,
@@ -194,12 +204,6 @@ class Ridge(LinearPredictorMixin, BaseEstimator):
         """
         return fit_stream(self, batches)
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        tags.target_tags.multi_output = True
-        return tags
-
 
 class _OutOfRange(Exception):
     """The statistics of X over- or underflowed float64: refit on rescaled data."""
@@ -222,7 +226,7 @@ class _OnePassOnly:
         return types.MethodType(self.method, obj)
 
 
-class RidgeCV(LinearPredictorMixin, BaseEstimator):
+class RidgeCV(_RidgeBase):
     """Ridge regression with alpha chosen by exact LOO, GCV or k-fold CV, over a whole grid.
 
     For each candidate alpha the objective is that of :class:`Ridge`,
@@ -441,9 +445,3 @@ class RidgeCV(LinearPredictorMixin, BaseEstimator):
         self : RidgeCV
         """
         return fit_stream(self, batches)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        tags.target_tags.multi_output = True
-        return tags
