@@ -46,12 +46,22 @@ def fit(console: Console, options: FitOptions, out: Path) -> int:
     """``ridgeway fit``: run the fit job, write its files to ``out``, print what it found."""
     with folder_lock(out):
         with output.progress_bar() as progress:
-            job = run_stream if streams(options) else run_fit
+            job = _dask_job() if options.dask else run_stream if streams(options) else run_fit
             outcome = job(options, progress)
             files = fit_files(outcome, progress)
         written = replace_folder(out, files)
     output.print_fit(console, outcome, written)
     return 0
+
+
+def _dask_job():
+    """:func:`.daskjob.run_dask`, imported only for ``--dask`` (Dask is an optional extra)."""
+    try:
+        from .daskjob import run_dask
+    except ImportError as exc:
+        raise DataError(f"--dask needs Dask ({exc.name} is not installed): pip install "
+                        "'ridgeway[dask]'.") from None
+    return run_dask
 
 
 def fit_files(outcome: FitOutcome, progress: Any = None) -> dict[str, bytes | str]:
