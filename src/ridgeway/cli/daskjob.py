@@ -27,8 +27,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from ..dask import RidgeCV
-from ..dask._blocks import compute, tree_reduce
+from .._optional import import_optional
 from ..exceptions import AlphaEdgeWarning
 from ..io import DataError, DataSource, float_values, with_target
 from ..linalg import GramStats
@@ -54,6 +53,15 @@ __all__ = ["cluster", "run_dask"]
 DASK_KINDS = ("ridge",)
 
 
+def _dask_module(name: str = "ridgeway.dask"):
+    """``ridgeway.dask`` (or one of its modules), imported when ``--dask`` runs: Dask is an
+    optional extra, so the command imports it only then."""
+    try:
+        return import_optional(name, extra="dask")
+    except ImportError as exc:
+        raise DataError(f"--dask: {exc}") from None
+
+
 def _start_hint(address: str) -> str:
     return (f"start a scheduler there (`dask scheduler`, then `dask worker {address}` on each "
             "machine), or use --dask local to start a cluster of 2 workers on this machine")
@@ -63,10 +71,11 @@ def _start_hint(address: str) -> str:
 def cluster(address: str):
     """A ``distributed.Client`` connected to ``address``, or to a ``LocalCluster(n_workers=2,
     threads_per_worker=1)`` started for ``"local"`` (closed at the end)."""
+    _dask_module()
     from distributed import Client, LocalCluster
 
     if address == "local":
-        with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as local, \
+        with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=":0") as local, \
                 Client(local) as client:
             yield client
         return
@@ -205,8 +214,9 @@ def _gathered(parts) -> tuple:
     rows, merged in a tree on the workers."""
     import dask
 
+    blocks = _dask_module("ridgeway.dask._blocks")
     small = [dask.delayed(tuple)([d[3], d[4], d[5], d[6]]) for d in parts]
-    return compute(tree_reduce(small, _merge))
+    return blocks.compute(blocks.tree_reduce(small, _merge))
 
 
 def _refuse_dask(options: FitOptions) -> None:
@@ -245,7 +255,7 @@ def _fit_on_cluster(client, source, job: _Job, cv, progress: Progress):
     X, y, fold = _training_arrays(parts, n_train, len(job.pre.feature_names),
                                   job.options.fold_column is not None)
     progress.stage("fit on the cluster")
-    est = RidgeCV(alphas=parse_alphas(job.options.alphas), cv=cv,
+    est = _dask_module().RidgeCV(alphas=parse_alphas(job.options.alphas), cv=cv,
                   selection=job.options.selection)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", AlphaEdgeWarning)
