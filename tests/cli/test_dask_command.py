@@ -76,6 +76,8 @@ def test_dask_equals_stream(tmp_path, address, fmt, extra):
     stream = _model(path, tmp_path / "s", "--stream", *extra)
     dask = _model(path, tmp_path / "d", "--dask", address, *extra)
     _assert_same(stream, dask)
+    rows = [csv.read_csv(tmp_path / d / "heldout_predictions.csv")["row"] for d in "sd"]
+    assert rows[0].equals(rows[1])  # the same held-out rows (the plots' sample)
 
 
 def test_dask_train_metrics_are_those_of_the_training_rows(tmp_path, address):
