@@ -37,14 +37,20 @@ def _table(n=2000, seed=0):
                      "fold": np.arange(n) % 4, "price": y})
 
 
-def _write(tmp_path, fmt, table=None):
+def _write(tmp_path, fmt, table=None, files=4):
+    """The table in ``files`` files (a dask partition each at least): a directory of Parquet
+    files, a glob of CSV files, or one file for ``files=1``."""
     table = _table() if table is None else table
-    path = tmp_path / f"data.{fmt}"
-    if fmt == "parquet":
-        pq.write_table(table, path, row_group_size=450)  # several partitions
-    else:
-        csv.write_csv(table, path)
-    return path
+    folder = tmp_path / "data"
+    folder.mkdir()
+    bounds = np.linspace(0, table.num_rows, files + 1).astype(int)
+    for k in range(files):
+        part, path = table.slice(bounds[k], bounds[k + 1] - bounds[k]), folder / f"{k}.{fmt}"
+        if fmt == "parquet":
+            pq.write_table(part, path)
+        else:
+            csv.write_csv(part, path)
+    return path if files == 1 else folder if fmt == "parquet" else folder / "*.csv"
 
 
 def _model(path, out, *extra):
@@ -98,7 +104,7 @@ def test_dask_train_metrics_are_those_of_the_training_rows(tmp_path, address):
 
 
 def test_dask_local_starts_its_own_cluster(tmp_path):
-    path = _write(tmp_path, "parquet")
+    path = _write(tmp_path, "parquet", files=1)
     stream = _model(path, tmp_path / "s", "--stream", "--drop", "fold")
     dask = _model(path, tmp_path / "d", "--dask", "local", "--drop", "fold")
     _assert_same(stream, dask)
@@ -121,4 +127,17 @@ def test_glm_kinds_are_refused_naming_ridge(tmp_path, capsys):
     err = capsys.readouterr().err
     assert rc == 2
     assert "--dask fits ridge only" in err and "poisson" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_bad_fold_id_on_a_worker_is_a_user_error(tmp_path, address, capsys):
+    table = _table()
+    folds = table["fold"].to_numpy().copy()
+    folds[1500] = 7
+    path = _write(tmp_path, "parquet", table.set_column(4, "fold", pa.array(folds)))
+    rc = main(["fit", str(path), "--target", "price", "--fold-column", "fold", "--cv", "4",
+               "--out", str(tmp_path / "o"), "--dask", address])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert "fold column 'fold'" in err and "7" in err and "partition 3" in err
     assert not (tmp_path / "o").exists()

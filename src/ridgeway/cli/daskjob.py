@@ -29,7 +29,7 @@ import pyarrow as pa
 
 from .._optional import import_optional
 from ..exceptions import AlphaEdgeWarning
-from ..io import DataError, DataSource, float_values, with_target
+from ..io import DataError, DataSource, _fold_ids, float_values, with_target
 from ..linalg import GramStats
 from ..linear_model.kinds import KINDS
 from .fitjob import FitOutcome, Progress, _edge_notes, parse_alphas
@@ -124,15 +124,7 @@ def _prepare(frame, job: _Job, part: int, start: int) -> tuple:
     table = with_target(_arrow(frame, job, part), o.target, o.drop_missing_target)
     X = job.pre.transform_known(table)
     y = float_values(table.column(o.target))
-    fold = None
-    if o.fold_column is not None:
-        fold = np.asarray(float_values(table.column(o.fold_column)))
-        bad = ~np.isfinite(fold) | (fold < 0) | (fold >= job.n_folds) | (fold != np.round(fold))
-        if bad.any():
-            raise DataError(f"--fold-column {o.fold_column!r}: fold ids must be integers "
-                            f"0..{job.n_folds - 1} (--cv {job.n_folds}); row "
-                            f"{start + int(np.argmax(bad))} has {fold[np.argmax(bad)]!r}.")
-        fold = fold.astype(np.int64)
+    fold = None if o.fold_column is None else _fold_ids(table, o.fold_column, job.n_folds)
     positions = np.arange(start, start + len(y))
     out = held_out(positions, o.test_size, o.random_state)
     train = ~out
