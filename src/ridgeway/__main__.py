@@ -4,4 +4,5 @@ import sys
 
 from ridgeway.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # not in the workers that --dask local spawns
+    sys.exit(main())

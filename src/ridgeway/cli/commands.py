@@ -32,6 +32,7 @@ from ..selection import df_alpha_grid
 from . import output, report
 from .atomic import atomic_open, folder_lock, replace_folder
 from .csvfile import predictions_csv, write_csv
+from .daskjob import run_dask
 from .fitjob import FitOutcome, choose_model, load_table, run_fit, target_values
 from .modelfile import load_model, model_json
 from .options import FitOptions
@@ -46,7 +47,7 @@ def fit(console: Console, options: FitOptions, out: Path) -> int:
     """``ridgeway fit``: run the fit job, write its files to ``out``, print what it found."""
     with folder_lock(out):
         with output.progress_bar() as progress:
-            job = run_stream if streams(options) else run_fit
+            job = run_dask if options.dask else run_stream if streams(options) else run_fit
             outcome = job(options, progress)
             files = fit_files(outcome, progress)
         written = replace_folder(out, files)

@@ -91,6 +91,9 @@ FIT_FLAGS: tuple[Flag, ...] = (
          {"action": "store_true"}, fit_only=True),
     Flag("fold_column", ("--fold-column",), "integer fold ids 0..K-1 of the CV (implies "
          "--stream; --cv K)", {"metavar": "COL"}, fit_only=True),
+    Flag("dask", ("--dask",), "fit ridge on a Dask cluster: a scheduler address "
+         "(tcp://host:8786) or 'local' to start 2 workers here (docs/scale.md)",
+         {"metavar": "ADDRESS"}, fit_only=True),
     Flag("random_state", ("--seed",), "random seed of the split", {"type": int, "default": 0}),
 )
 
@@ -123,6 +126,7 @@ class FitOptions:
     max_iter: int | None = None
     stream: bool = False
     fold_column: str | None = None
+    dask: str | None = None
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> FitOptions:
