@@ -709,9 +709,14 @@ class DataSource:
             total = max(frag.metadata.num_rows, 1)
             rows = 0
             try:
-                for batch in frag.to_batches(columns=columns, batch_size=self.batch_rows,
-                                             batch_readahead=0, fragment_readahead=0,
-                                             use_threads=True):
+                # ParquetFile's reader decodes a batch when asked: the dataset scanner reads
+                # ahead of a slow consumer however its readahead is set (its memory grows
+                # with the file)
+                from pyarrow import parquet
+
+                reader = parquet.ParquetFile(file, pre_buffer=False, buffer_size=1 << 20)
+                for batch in reader.iter_batches(batch_size=self.batch_rows, columns=columns,
+                                                 use_threads=True):
                     rows += batch.num_rows
                     yield pa.Table.from_batches([batch]), int(size * rows / total)
             except (pa.ArrowInvalid, pa.ArrowException, OSError) as exc:
