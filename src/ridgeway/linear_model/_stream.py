@@ -39,6 +39,7 @@ from ..linalg.spectral import RidgeSpectrum
 from ..selection import (
     SELECTION_RULES,
     CVCurve,
+    RidgeKFold,
     SearchSpec,
     check_alpha_grid,
     df_alpha_grid,
@@ -449,21 +450,6 @@ def _finish(probe, sol, state: StreamState) -> None:
     probe.n_samples_seen_ = state.n_rows
 
 
-def _kfold_curve(parts: tuple, total: GramStats, fit_intercept: bool):
-    """k-fold squared-error curve from the statistics of each fold (training = total - fold)."""
-    folds = [(RidgeSpectrum.from_stats(total - part, fit_intercept=fit_intercept), part)
-             for part in parts]
-
-    def curve(alphas) -> CVCurve:
-        alphas = np.asarray(alphas, dtype=np.float64)
-        splits = np.stack([spec.test_sse(part, alphas) / part.weight_sum
-                           for spec, part in folds])
-        return CVCurve(alphas, splits.mean(axis=0), splits.std(axis=0) / np.sqrt(len(folds)),
-                       splits)
-
-    return curve
-
-
 def _loo_curve(spec: RidgeSpectrum, state: StreamState, second_pass):
     """Exact LOO squared-error curve, each evaluation one more pass over the batches.
 
@@ -507,7 +493,7 @@ def _fit_cv(probe, state: StreamState, mode: str, second_pass=None) -> None:
         def evaluate(alphas):
             return ridge_gcv_curve(spec, alphas)
     elif mode == "kfold":
-        evaluate = _kfold_curve(parts, total, fit_intercept)
+        evaluate = RidgeKFold.from_fold_stats(parts, fit_intercept=fit_intercept).curve
     else:
         evaluate = _loo_curve(spec, state, second_pass)
     grid = check_alpha_grid(probe.alphas)
