@@ -718,7 +718,7 @@ class DataSource:
                 # with the file)
                 from pyarrow import parquet
 
-                reader = parquet.ParquetFile(file, pre_buffer=False, buffer_size=1 << 20)
+                reader = parquet.ParquetFile(file, pre_buffer=False)
                 for batch in reader.iter_batches(batch_size=self.batch_rows, columns=columns,
                                                  use_threads=True):
                     rows += batch.num_rows
