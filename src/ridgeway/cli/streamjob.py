@@ -92,11 +92,16 @@ class _Sample:
         self.X: list[np.ndarray] = []
         self.y: list[np.ndarray] = []
 
-    def add(self, positions: np.ndarray, X: np.ndarray, y: np.ndarray) -> None:
+    def add(self, positions: np.ndarray, X: np.ndarray, y: np.ndarray, rows: np.ndarray
+            ) -> None:
+        """Offer the rows ``rows`` of the block ``(X, y)``, at stream ``positions[rows]``
+        (only the rows that enter the sample are copied)."""
+        positions = positions[rows]
         keys = fold_of(positions, 2**62, self.seed + 2)
         if self.keys.size == self.size:  # full: only rows that beat the largest kept key
             new = keys < self.keys.max()
-            positions, keys, X, y = positions[new], keys[new], X[new], y[new]
+            positions, keys, rows = positions[new], keys[new], rows[new]
+        X, y = X[rows], y[rows]
         X = np.concatenate([*self.X, X]) if self.X else X
         y = np.concatenate([*self.y, y]) if self.y else y
         keys = np.concatenate([self.keys, keys])
@@ -220,6 +225,14 @@ def _metrics(stats: GramStats | None, coef, intercept) -> dict[str, float]:
     return {"mse": sse / stats.weight_sum, "r2": 1.0 - sse / yy if yy > 0 else float("nan")}
 
 
+def _rows(X: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``X[rows]`` of a Fortran-order block, kept in Fortran order (column by column)."""
+    out = np.empty((rows.size, X.shape[1]), order="F")
+    for j in range(X.shape[1]):
+        np.take(X[:, j], rows, out=out[:, j])
+    return out
+
+
 class _FitPass:
     """The fit pass's batches for ``RidgeCV.fit_stream``: the training rows of each block,
     while the held-out rows' statistics and both plot samples are gathered (first pass)."""
@@ -247,19 +260,20 @@ class _FitPass:
             positions = np.arange(position, position + len(y))
             position += len(y)
             out = held_out(positions, options.test_size, options.random_state)
-            train = ~out
+            train, test = np.flatnonzero(~out), np.flatnonzero(out)
             if first:
-                self._gather(positions, X, y, out)
+                self._gather(positions, X, y, train, test)
             self.progress.advance(block.batch.bytes_read - done)
             done = block.batch.bytes_read
-            yield X[train], y[train], None, None if fold is None else fold[train]
+            yield (_rows(X, train), y[train], None,
+                   None if fold is None else fold[train])
 
-    def _gather(self, positions, X, y, out) -> None:
-        if out.any():
-            part = GramStats.from_arrays(X[out], y[out])
+    def _gather(self, positions, X, y, train, test) -> None:
+        if test.size:
+            part = GramStats.from_arrays(_rows(X, test), y[test])
             self.test = part if self.test is None else self.test + part
-        self.samples[0].add(positions[~out], X[~out], y[~out])
-        self.samples[1].add(positions[out], X[out], y[out])
+        self.samples[0].add(positions, X, y, train)
+        self.samples[1].add(positions, X, y, test)
 
 
 def _setup(options: FitOptions) -> tuple[Any, str, str, DataSource, list[str]]:
