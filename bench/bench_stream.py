@@ -2,9 +2,9 @@
 
 The script writes a regression Parquet file (5,000,000 x 50 float64 features and y; row groups
 of 65,536 rows, one batch each: a reader holds a whole row group's column chunks, so larger
-groups raise every case's peak memory, pyarrow's own included) and a 1,000,000-row one to a temporary directory, then runs each case in a
-fresh ``python`` process (started by a small wrapper that reports the child's peak resident
-memory, ``getrusage(RUSAGE_CHILDREN).ru_maxrss``):
+groups raise every case's peak memory, pyarrow's own included) and a 1,000,000-row one to a
+temporary directory, then runs each case in a fresh ``python`` process (started by a small
+wrapper that reports the child's peak resident memory, ``getrusage(RUSAGE_CHILDREN).ru_maxrss``):
 
 * ``pyarrow alone``: ``pyarrow.dataset`` iterating the same batches (65,536 rows, no
   pre-buffering), touching nothing: the floor;
