@@ -1,9 +1,10 @@
 """Benchmark: streaming RidgeCV(cv=5) over 100 alphas from a Parquet file, memory and time.
 
 The script writes a regression Parquet file (5,000,000 x 50 float64 features and y; row groups
-of 250,000 rows) and a 1,000,000-row one to a temporary directory, then runs each case in a
-fresh ``python`` process (started by a small wrapper that reports the child's peak resident
-memory, ``getrusage(RUSAGE_CHILDREN).ru_maxrss``):
+of 65,536 rows, one batch each: a reader holds a whole row group's column chunks, so larger
+groups raise every case's peak memory, pyarrow's own included) and a 1,000,000-row one to a
+temporary directory, then runs each case in a fresh ``python`` process (started by a small
+wrapper that reports the child's peak resident memory, ``getrusage(RUSAGE_CHILDREN).ru_maxrss``):
 
 * ``pyarrow alone``: ``pyarrow.dataset`` iterating the same batches (65,536 rows, no
   pre-buffering), touching nothing: the floor;
@@ -62,6 +63,9 @@ print(est.alpha_, est.coef_[:3])
 """
 
 
+ROW_GROUP = 65_536
+
+
 def make_parquet(path: Path, n: int, p: int, seed: int = 0) -> None:
     """``y = 1 + X w + noise`` with correlated columns of mean up to 10, written in chunks."""
     import pyarrow as pa
@@ -73,8 +77,8 @@ def make_parquet(path: Path, n: int, p: int, seed: int = 0) -> None:
     names = [f"x{j}" for j in range(p)] + ["y"]
     schema = pa.schema([(c, pa.float64()) for c in names])
     with pq.ParquetWriter(path, schema) as writer:
-        for start in range(0, n, 250_000):
-            m = min(250_000, n - start)
+        for start in range(0, n, ROW_GROUP):
+            m = min(ROW_GROUP, n - start)
             X = rng.standard_normal((m, p)) + 0.5 * rng.standard_normal((m, 1)) + means
             y = 1.0 + X @ w + rng.standard_normal(m)
             writer.write_table(pa.table([*(X[:, j] for j in range(p)), y], names=names))

@@ -10,6 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from pyarrow import csv
 
 from ridgeway.cli.atomic import atomic_write
 from ridgeway.cli.preprocess import Preprocessor
@@ -315,6 +316,22 @@ def test_prefetch_passes_a_reader_error_to_the_consumer_after_the_good_blocks(tm
     kept = list(iter_blocks(DataSource(tmp_path / "m.parquet", batch_rows=100), "y",
                             drop_missing_target=True))
     assert sum(len(b.y) for b in kept) == 999
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_rows_after_dropped_targets_are_named_by_their_row_in_the_file(tmp_path, fmt):
+    """With drop_missing_target, an error later in the batch names the row of the file, not
+    its position among the rows kept."""
+    t = _frame(300)
+    y, a = t["y"].to_numpy().copy(), t["a"].to_numpy().copy()
+    y[[105, 106, 140]] = np.nan
+    a[160] = np.nan
+    t = t.set_column(0, "a", pa.array(a)).set_column(2, "y", pa.array(y))
+    path = tmp_path / f"m.{fmt}"
+    pq.write_table(t, path) if fmt == "parquet" else csv.write_csv(t, path)
+    line = r" \(line 162 of" if fmt == "csv" else " of"
+    with pytest.raises(DataError, match=rf"batch \d .*column 'a' has 1 missing .*on row 161{line}"):
+        list(iter_blocks(DataSource(path, batch_rows=100), "y", drop_missing_target=True))
 
 
 @settings(max_examples=15, deadline=None)

@@ -63,6 +63,10 @@ def where(table: pa.Table, index: int) -> str:
     the row named is the row of the file.
     """
     meta = table.schema.metadata or {}
+    dropped = meta.get(b"ridgeway.dropped")
+    if dropped:  # rows removed before (with_target): count the rows of the file
+        gaps = np.frombuffer(dropped, dtype="<i8")
+        index += int(np.searchsorted(gaps - np.arange(gaps.size), index, side="right"))
     index += int(meta.get(b"ridgeway.row0", b"0"))
     if meta.get(b"ridgeway.format") == b"csv":
         return f"row {index + 1} (line {index + 2} of {source_of(table)})"
@@ -709,9 +713,14 @@ class DataSource:
             total = max(frag.metadata.num_rows, 1)
             rows = 0
             try:
-                for batch in frag.to_batches(columns=columns, batch_size=self.batch_rows,
-                                             batch_readahead=0, fragment_readahead=0,
-                                             use_threads=True):
+                # ParquetFile's reader decodes a batch when asked: the dataset scanner reads
+                # ahead of a slow consumer however its readahead is set (its memory grows
+                # with the file)
+                from pyarrow import parquet
+
+                reader = parquet.ParquetFile(file, pre_buffer=False)
+                for batch in reader.iter_batches(batch_size=self.batch_rows, columns=columns,
+                                                 use_threads=True):
                     rows += batch.num_rows
                     yield pa.Table.from_batches([batch]), int(size * rows / total)
             except (pa.ArrowInvalid, pa.ArrowException, OSError) as exc:
@@ -955,7 +964,12 @@ def with_target(table: pa.Table, target: str, drop: bool) -> pa.Table:
     row without one; with ``drop``, the others are dropped."""
     missing = pc.is_null(table.column(target), nan_is_null=True)
     if drop:
-        return table.filter(pc.invert(missing))
+        if not pc.any(missing).as_py():
+            return table
+        gone = np.flatnonzero(missing.to_numpy(zero_copy_only=False))
+        meta = dict(table.schema.metadata or {})
+        meta[b"ridgeway.dropped"] = gone.astype("<i8").tobytes()
+        return table.filter(pc.invert(missing)).replace_schema_metadata(meta)
     if pc.any(missing).as_py():
         first = int(pc.index(missing, True).as_py())
         raise DataError(f"the target {target!r} is missing on {where(table, first)}; drop such "

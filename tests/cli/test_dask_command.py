@@ -86,15 +86,18 @@ def test_dask_equals_stream(tmp_path, address, fmt, extra):
     assert rows[0].equals(rows[1])  # the same held-out rows (the plots' sample)
 
 
-def test_dask_train_metrics_are_those_of_the_training_rows(tmp_path, address):
-    """The training MSE from the partitions' statistics equals the model's squared error on
-    the training rows recomputed from the file (the hash's training rows, preprocessed)."""
+@pytest.mark.parametrize("mode", ["--dask", "--stream"])
+def test_train_metrics_are_those_of_the_training_rows(tmp_path, address, mode):
+    """The training MSE from the statistics (the partitions' or the stream's) equals the
+    model's squared error on the training rows recomputed from the file (the hash's training
+    rows, preprocessed)."""
     from ridgeway.cli.modelfile import load_model
     from ridgeway.cli.streamjob import held_out
 
     table = _table()
     path = _write(tmp_path, "parquet", table)
-    m = _model(path, tmp_path / "d", "--dask", address, "--drop", "fold")
+    how = ["--dask", address] if mode == "--dask" else ["--stream"]
+    m = _model(path, tmp_path / "d", *how, "--drop", "fold")
     train = ~held_out(np.arange(table.num_rows), 0.2, 0)
     model = load_model(tmp_path / "d" / "model.json")
     pred = model.predict_columns(table)["prediction"]

@@ -84,9 +84,9 @@ def test_stream_fit_with_a_fold_column_and_mean_imputation(tmp_path):
     assert model.preprocessor.fill["f2"] == pytest.approx(pre.fill["f2"], rel=1e-13)
 
 
-def test_stream_held_out_metrics_are_exact_over_all_held_out_rows(tmp_path):
+def test_stream_held_out_metrics_are_exact_over_all_held_out_rows(tmp_path, capsys):
     """The metrics come from statistics, not from the plots' sample: equal to sklearn's on
-    every held-out row even when the sample is smaller."""
+    every held-out row even when the sample is smaller, and the table counts every row."""
     from sklearn.metrics import mean_squared_error, r2_score
 
     table = _table(n=5000)
@@ -104,6 +104,7 @@ def test_stream_held_out_metrics_are_exact_over_all_held_out_rows(tmp_path):
     metrics = json.loads((tmp_path / "m" / "model.json").read_text())["summary"]["test_metrics"]
     assert metrics["mse"] == pytest.approx(mean_squared_error(y, pred), rel=1e-9)
     assert metrics["r2"] == pytest.approx(r2_score(y, pred), rel=1e-9)
+    assert f"Train vs held-out ({5000 - out.sum()} / {out.sum()} rows)" in capsys.readouterr().out
 
 
 def test_stream_report_is_written(tmp_path):

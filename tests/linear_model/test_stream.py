@@ -239,6 +239,34 @@ def test_large_means_keep_full_accuracy(shift):
         assert_same_model(stream, clone(est).fit(X, y), X=X)
 
 
+@pytest.mark.parametrize("weighted", [False, True])
+def test_shift_far_from_the_data_keeps_full_accuracy(weighted):
+    """The first batch (weight 0) sets the shift ~1e5 sd away from every later row: the raw
+    products of those rows about the shift would cancel ~30 bits, so they are centered on
+    their own mean before they are multiplied; the model equals the in-memory fit to 1e-10."""
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(400, 5))
+    X[:25] += 1e5 * rng.normal(size=5)
+    y = X @ rng.normal(size=5) + rng.normal(size=400)
+    sw = rng.uniform(0.5, 2, 400) if weighted else np.ones(400)
+    sw[:25] = 0.0
+    fold = np.arange(400) % 4
+    batches = [(X[s], y[s], sw[s], fold[s]) for s in cuts(400, [25] * 15)]
+    shift = np.abs(X[:25].mean(axis=0))
+    for est, memory in ((RidgeCV(cv="gcv"), RidgeCV(cv="gcv")), (Ridge(alpha=3.0), Ridge(3.0)),
+                        (RidgeCV(cv=4), RidgeCV(cv=PredefinedSplit(fold)))):
+        stream = est.fit_stream(batches if est.get_params().get("cv") == 4
+                                else [b[:3] for b in batches])
+        memory.fit(X, y, sw)
+        close(stream.coef_, memory.coef_)
+        if isinstance(est, RidgeCV):
+            close(stream.alpha_, memory.alpha_)
+            close(stream.cv_results_["mean_test_score"], memory.cv_results_["mean_test_score"])
+        # b = y_mean - x_mean.w with x_mean = shift + (mean about it): the shift's rounding
+        np.testing.assert_allclose(stream.intercept_, memory.intercept_, rtol=0, atol=1e-10 * (
+            abs(memory.intercept_) + shift @ np.abs(memory.coef_)))
+
+
 def test_kfold_model_after_each_call_is_that_of_the_rows_so_far():
     X, y = make_data(n=300)
     fold = np.random.default_rng(2).integers(0, 3, 300)

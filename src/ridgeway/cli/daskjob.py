@@ -130,8 +130,8 @@ def _prepare(frame, job: _Job, part: int, start: int) -> tuple:
     train = ~out
     stats = [GramStats.from_arrays(X[m], y[m]) if m.any() else None for m in (train, out)]
     samples = (_Sample(SAMPLE_ROWS, o.random_state), _Sample(SAMPLE_ROWS, o.random_state + 1))
-    samples[0].add(positions[train], X[train], y[train])
-    samples[1].add(positions[out], X[out], y[out])
+    samples[0].add(positions, X, y, np.flatnonzero(train))
+    samples[1].add(positions, X, y, np.flatnonzero(out))
     return (np.ascontiguousarray(X[train]), y[train], None if fold is None else fold[train],
             *stats, *samples)
 
@@ -192,7 +192,7 @@ def _merge_sample(a: _Sample, b: _Sample) -> _Sample:
     merged = _Sample(a.size, a.seed)
     for part in (a, b):
         if part.X:
-            merged.add(part.positions, part.X[0], part.y[0])
+            merged.add(part.positions, part.X[0], part.y[0], np.arange(len(part.positions)))
     return merged
 
 

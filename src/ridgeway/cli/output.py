@@ -28,6 +28,7 @@ from .rows import (
     gap_rows,
     positive_line,
     reduction_rows,
+    row_counts,
     selection_rule,
 )
 
@@ -85,7 +86,7 @@ def conventions_table(outcome: FitOutcome) -> Table:
     t.add_column("note")
     for row in convention_rows(outcome):
         t.add_row(*row)
-    n = len(outcome.y_train)
+    n = row_counts(outcome)[0]
     if outcome.sample_weight is not None:
         t.caption = (f"n = sum of the weights ({fmt(float(np.sum(outcome.sample_weight)))}; "
                      f"{n} rows); on the features as fitted")
@@ -96,7 +97,8 @@ def conventions_table(outcome: FitOutcome) -> Table:
 
 def gap_table(outcome: FitOutcome) -> Table:
     """Train vs held-out metrics, the generalization gap, and the majority-class baseline."""
-    t = Table(title=f"Train vs held-out ({len(outcome.y_train)} / {len(outcome.y_test)} rows)",
+    n_train, n_test = row_counts(outcome)
+    t = Table(title=f"Train vs held-out ({n_train} / {n_test} rows)",
               title_justify="left")
     cols = ["metric", "train", "held-out", "gap"]
     if outcome.baseline:

@@ -124,6 +124,76 @@ def _categories(name: str, col: pa.ChunkedArray) -> list[str]:
     return sorted(values)
 
 
+class _StreamTally:
+    """What the levels pass gathers batch by batch: the moments of the numeric columns and
+    the level counts of the text columns (training rows), every level seen (all rows)."""
+
+    def __init__(self, columns: list[str], kinds: dict[str, str], impute: str):
+        self.impute = impute
+        self.numeric = [c for c in columns if kinds[c] in ("numeric", "bool", "null")]
+        self.text = [c for c in columns if kinds[c] == "categorical"]
+        self.moments = {c: np.zeros(3) for c in self.numeric}  # count, mean, M2 (non-missing)
+        self.counts: dict[str, dict[str, int]] = {c: {} for c in self.text}
+        self.nulls = dict.fromkeys(self.text, 0)
+        self.n_train = 0
+
+    def add(self, table: pa.Table, train: np.ndarray) -> None:
+        self.n_train += int(train.sum())
+        for name in self.numeric:
+            values = _numeric(table, name)
+            gap = np.isnan(values)
+            if self.impute == "none" and gap.any():
+                first = int(np.argmax(gap))
+                raise DataError(
+                    f"column {name!r} has {int(gap.sum())} missing value(s) (first on "
+                    f"{where(table, first)}); use --impute mean, or --drop {name}.")
+            values = values[train]
+            self.moments[name] = _merge_moments(self.moments[name], values[~np.isnan(values)])
+        for name in self.text:
+            col = _text(table.column(name))
+            self.nulls[name] += col.null_count
+            for level in pc.unique(col).drop_null().to_pylist():
+                self.counts[name].setdefault(level, 0)
+            if train.any():
+                kept = col.filter(pa.array(train)).drop_null()
+                for item in pc.value_counts(kept).to_pylist():
+                    self.counts[name][item["values"]] += item["counts"]
+
+    def categories(self) -> dict[str, list]:
+        cats = {}
+        for name in self.text:
+            cats[name] = values = sorted(self.counts[name])
+            _check_numeric_text(name, values)
+            if len(values) > _MAX_CATEGORIES:
+                raise DataError(
+                    f"column {name!r} has more than {_MAX_CATEGORIES} distinct text values; "
+                    f"one-hot encoding supports at most {_MAX_CATEGORIES}. Drop it with "
+                    f"--drop {name} or encode it yourself.")
+        return cats
+
+    def standardization(self, pre) -> tuple[list[float], list[float]]:
+        """Mean and scale of each output column of ``pre`` over the training rows, refusing
+        constant columns."""
+        mean, scale, constant = [], [], []
+        for column, level in pre.sources:
+            if level is None:
+                _, m, m2 = self.moments[column]
+                var = m2 / self.n_train  # imputed values sit at the mean: they add no spread
+                if var == 0:
+                    constant.append(f"{column!r} (always {m:g})")
+            else:
+                hits = self.counts[column][level]
+                m = hits / self.n_train
+                var = m * (1.0 - m)
+                if var == 0 and (hits or column in pre.binary):
+                    seen = level if hits else pre.categories[column][0]
+                    constant.append(f"{column!r} (always {seen!r})")
+            mean.append(float(m))
+            scale.append(float(np.sqrt(var)) if var > 0 else 1.0)
+        _refuse_constant(constant)
+        return mean, scale
+
+
 @dataclass
 class Preprocessor:
     """Column-wise preprocessing fitted on the training rows.
@@ -221,69 +291,20 @@ class Preprocessor:
             if kinds[name] not in ("numeric", "bool", "categorical", "null"):
                 raise DataError(f"column {name!r} has a type ridgeway cannot use as a feature; "
                                 f"drop it with --drop {name}.")
-        numeric = [c for c in columns if kinds[c] in ("numeric", "bool", "null")]
-        text = [c for c in columns if kinds[c] == "categorical"]
-        moments = {c: np.zeros(3) for c in numeric}  # count, mean, M2 of non-missing values
-        counts: dict[str, dict[str, int]] = {c: {} for c in text}
-        nulls = dict.fromkeys(text, 0)
-        n_train = 0
+        tally = _StreamTally(columns, kinds, impute)
         for table, train in batches:
-            n_train += int(train.sum())
-            for name in numeric:
-                values = _numeric(table, name)
-                gap = np.isnan(values)
-                if impute == "none" and gap.any():
-                    first = int(np.argmax(gap))
-                    raise DataError(
-                        f"column {name!r} has {int(gap.sum())} missing value(s) (first on "
-                        f"{where(table, first)}); use --impute mean, or --drop {name}.")
-                values = values[train]
-                good = values[~np.isnan(values)]
-                moments[name] = _merge_moments(moments[name], good)
-            for name in text:
-                col = _text(table.column(name))
-                nulls[name] += col.null_count
-                for level in pc.unique(col).drop_null().to_pylist():
-                    counts[name].setdefault(level, 0)
-                if train.any():
-                    kept = col.filter(pa.array(train)).drop_null()
-                    for item in pc.value_counts(kept).to_pylist():
-                        counts[name][item["values"]] += item["counts"]
-        cats = {}
-        for name in text:
-            cats[name] = values = sorted(counts[name])
-            _check_numeric_text(name, values)
-            if len(values) > _MAX_CATEGORIES:
-                raise DataError(
-                    f"column {name!r} has more than {_MAX_CATEGORIES} distinct text values; "
-                    f"one-hot encoding supports at most {_MAX_CATEGORIES}. Drop it with "
-                    f"--drop {name} or encode it yourself.")
-        binary = [c for c in text if len(cats[c]) == 2 and not nulls[c]]
+            tally.add(table, train)
+        cats = tally.categories()
+        binary = [c for c in tally.text if len(cats[c]) == 2 and not tally.nulls[c]]
         pre = cls(list(columns), {c: "categorical" if c in cats else "numeric" for c in columns},
                   cats, impute=impute, binary=binary)
         if impute != "none":
-            for name in numeric:
-                if moments[name][0] == 0:
+            for name in tally.numeric:
+                if tally.moments[name][0] == 0:
                     raise DataError(f"column {name!r} has no value in the training rows to "
                                     "impute.")
-                pre.fill[name] = float(moments[name][1])
-        mean, scale, constant = [], [], []
-        for column, level in pre.sources:
-            if level is None:
-                _, m, m2 = moments[column]
-                var = m2 / n_train  # imputed values sit at the mean: they add no spread
-                if var == 0:
-                    constant.append(f"{column!r} (always {m:g})")
-            else:
-                hits = counts[column][level]
-                m = hits / n_train
-                var = m * (1.0 - m)
-                if var == 0 and (hits or column in binary):
-                    seen = level if hits else cats[column][0]
-                    constant.append(f"{column!r} (always {seen!r})")
-            mean.append(float(m))
-            scale.append(float(np.sqrt(var)) if var > 0 else 1.0)
-        _refuse_constant(constant)
+                pre.fill[name] = float(tally.moments[name][1])
+        mean, scale = tally.standardization(pre)
         if standardize:
             pre.mean, pre.scale = mean, scale
         return pre

@@ -65,12 +65,22 @@ def cv_line(outcome: FitOutcome) -> str:
             f"{fmt(s['alpha_range'][0], 3)} to {fmt(s['alpha_range'][1], 3)}")
 
 
+def row_counts(outcome: FitOutcome) -> tuple[int, int]:
+    """(training rows, held-out rows) of the fit: all of them, also for a streamed fit, whose
+    ``y_train``/``y_test`` are only the plots' sample."""
+    summary = outcome.saved.summary
+    if summary.get("stream"):
+        n_train = int(summary["n_train"])
+        return n_train, outcome.n_rows - n_train
+    return len(outcome.y_train), len(outcome.y_test)
+
+
 def convention_rows(outcome: FitOutcome) -> list[tuple[str, str, str]]:
     """(tool, value, note) of the chosen alpha in other tools' conventions."""
     kind = outcome.model_kind
     multiclass = np.ndim(outcome.saved.estimator.coef_) == 2 and \
         np.shape(outcome.saved.estimator.coef_)[0] > 1
-    rows_n = float(len(outcome.y_train))
+    rows_n = float(row_counts(outcome)[0])
     weight = outcome.sample_weight
     n = rows_n if weight is None else float(np.sum(weight))
     loss = kind.convention_loss

@@ -92,11 +92,16 @@ class _Sample:
         self.X: list[np.ndarray] = []
         self.y: list[np.ndarray] = []
 
-    def add(self, positions: np.ndarray, X: np.ndarray, y: np.ndarray) -> None:
+    def add(self, positions: np.ndarray, X: np.ndarray, y: np.ndarray, rows: np.ndarray
+            ) -> None:
+        """Offer the rows ``rows`` of the block ``(X, y)``, at stream ``positions[rows]``
+        (only the rows that enter the sample are copied)."""
+        positions = positions[rows]
         keys = fold_of(positions, 2**62, self.seed + 2)
         if self.keys.size == self.size:  # full: only rows that beat the largest kept key
             new = keys < self.keys.max()
-            positions, keys, X, y = positions[new], keys[new], X[new], y[new]
+            positions, keys, rows = positions[new], keys[new], rows[new]
+        X, y = X[rows], y[rows]
         X = np.concatenate([*self.X, X]) if self.X else X
         y = np.concatenate([*self.y, y]) if self.y else y
         keys = np.concatenate([self.keys, keys])
@@ -220,6 +225,83 @@ def _metrics(stats: GramStats | None, coef, intercept) -> dict[str, float]:
     return {"mse": sse / stats.weight_sum, "r2": 1.0 - sse / yy if yy > 0 else float("nan")}
 
 
+def _rows(X: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``X[rows]`` of a Fortran-order block, kept in Fortran order (column by column)."""
+    out = np.empty((rows.size, X.shape[1]), order="F")
+    for j in range(X.shape[1]):
+        np.take(X[:, j], rows, out=out[:, j])
+    return out
+
+
+class _FitPass:
+    """The fit pass's batches for ``RidgeCV.fit_stream``: the training rows of each block,
+    while the held-out rows' statistics and both plot samples are gathered (first pass)."""
+
+    def __init__(self, source: DataSource, options: FitOptions, features: list[str],
+                 pre: Preprocessor, cv, progress: Progress):
+        self.source, self.options, self.features = source, options, features
+        self.pre, self.cv, self.progress = pre, cv, progress
+        self.test: GramStats | None = None
+        self.samples = (_Sample(SAMPLE_ROWS, options.random_state),
+                        _Sample(SAMPLE_ROWS, options.random_state + 1))
+        self.passes = 0
+
+    def __call__(self):
+        options, first = self.options, self.passes == 0
+        self.passes += 1
+        self.progress.stage("fit pass" if first else "leverage pass (exact leave-one-out)",
+                            total=self.source.nbytes)
+        position = done = 0
+        for block in iter_blocks(self.source, options.target, self.features,
+                                 transform=self.pre.transform_known, fold=options.fold_column,
+                                 n_folds=self.cv if options.fold_column else None,
+                                 drop_missing_target=options.drop_missing_target):
+            X, y, _, fold = block
+            positions = np.arange(position, position + len(y))
+            position += len(y)
+            out = held_out(positions, options.test_size, options.random_state)
+            train, test = np.flatnonzero(~out), np.flatnonzero(out)
+            if first:
+                self._gather(positions, X, y, train, test)
+            self.progress.advance(block.batch.bytes_read - done)
+            done = block.batch.bytes_read
+            yield (_rows(X, train), y[train], None,
+                   None if fold is None else fold[train])
+
+    def _gather(self, positions, X, y, train, test) -> None:
+        if test.size:
+            part = GramStats.from_arrays(_rows(X, test), y[test])
+            self.test = part if self.test is None else self.test + part
+        self.samples[0].add(positions, X, y, train)
+        self.samples[1].add(positions, X, y, test)
+
+
+def _setup(options: FitOptions) -> tuple[Any, str, str, DataSource, list[str]]:
+    """``(cv, cv_label, scheme, source, features)`` after the checks of the options."""
+    _refuse(options)
+    cv, cv_label, scheme = _cv(options)
+    if options.fold_column is not None and not isinstance(cv, int):
+        raise ValueError(f"--fold-column gives k-fold CV; it cannot go with --cv {options.cv}.")
+    source = DataSource(options.data, sep=options.sep)
+    return cv, cv_label, scheme, source, _columns(source, options)
+
+
+def _notes(source: DataSource, passes: int, dropped: int, pre: Preprocessor) -> list[str]:
+    notes = [f"streamed in batches ({source.format}, {len(source.files)} file(s), "
+             f"{source.nbytes / 2**20:.0f} MiB), read {1 + passes} times: a levels pass "
+             "(categories, imputation, standardization), the fit pass"
+             f"{', the leverage pass' if passes > 1 else ''}; the metrics are exact over all "
+             f"rows, the plots use a uniform sample of at most {SAMPLE_ROWS} rows of each "
+             "set, the comparisons with the unregularized and L1 fits are omitted"]
+    if dropped:
+        notes.append(f"{dropped} rows with a missing target dropped")
+    if pre.encoded:
+        notes.append("one-hot encoded: " + ", ".join(
+            f"{c} (2 levels: one 0/1 column, 1 = {pre.categories[c][1]!r})" if c in pre.binary
+            else f"{c} ({len(pre.categories[c])} categories)" for c in pre.encoded))
+    return notes
+
+
 def run_stream(options: FitOptions, progress: Progress | None = None) -> FitOutcome:
     """The fit job of ``ridgeway fit --stream`` (module docstring).
 
@@ -233,73 +315,26 @@ def run_stream(options: FitOptions, progress: Progress | None = None) -> FitOutc
     started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     progress = progress or Progress()
     options = replace(options, stream=True)  # the report's command line says so
-    _refuse(options)
-    cv, cv_label, scheme = _cv(options)
-    if options.fold_column is not None and not isinstance(cv, int):
-        raise ValueError(f"--fold-column gives k-fold CV; it cannot go with --cv {options.cv}.")
-    source = DataSource(options.data, sep=options.sep)
-    features = _columns(source, options)
+    cv, cv_label, scheme, source, features = _setup(options)
     pre, n_rows, dropped = _levels_pass(source, options, features, progress)
-    p = len(pre.feature_names)
     est = RidgeCV(alphas=parse_alphas(options.alphas), cv=cv, selection=options.selection)
-    test: list = [None]
-    samples = (_Sample(SAMPLE_ROWS, options.random_state),
-               _Sample(SAMPLE_ROWS, options.random_state + 1))
-    passes = [0]
-
-    def blocks():
-        first = passes[0] == 0
-        passes[0] += 1
-        progress.stage("fit pass" if first else "leverage pass (exact leave-one-out)",
-                       total=source.nbytes)
-        position = done = 0
-        for block in iter_blocks(source, options.target, features,
-                                 transform=pre.transform_known, fold=options.fold_column,
-                                 n_folds=cv if options.fold_column else None,
-                                 drop_missing_target=options.drop_missing_target):
-            X, y, _, fold = block
-            positions = np.arange(position, position + len(y))
-            position += len(y)
-            out = held_out(positions, options.test_size, options.random_state)
-            train = ~out
-            if first:
-                if out.any():
-                    part = GramStats.from_arrays(X[out], y[out])
-                    test[0] = part if test[0] is None else test[0] + part
-                samples[0].add(positions[train], X[train], y[train])
-                samples[1].add(positions[out], X[out], y[out])
-            progress.advance(block.batch.bytes_read - done)
-            done = block.batch.bytes_read
-            yield X[train], y[train], None, None if fold is None else fold[train]
-
+    fit_pass = _FitPass(source, options, features, pre, cv, progress)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", AlphaEdgeWarning)
-        est.fit_stream(blocks)
+        est.fit_stream(fit_pass)
     progress.stage(f"selected alpha ({cv_label})")
-    train_stats = est._stream_state.total
-    n_train = int(train_stats.n)
+    train_stats = est._stream_state.unshift(est._stream_state.total)  # about the origin
     final = KINDS["ridge"].final_estimator(est)
     res = est.cv_results_
     hit = np.flatnonzero(np.asarray(res["alphas"]) == est.alpha_)
     df = float(np.ravel(res["df"])[hit[0]]) if hit.size else None
-    X_train, y_train = samples[0].arrays(p)
-    X_test, y_test = samples[1].arrays(p)
-    notes = [f"streamed in batches ({source.format}, {len(source.files)} file(s), "
-             f"{source.nbytes / 2**20:.0f} MiB), read {1 + passes[0]} times: a levels pass "
-             "(categories, imputation, standardization), the fit pass"
-             f"{', the leverage pass' if passes[0] > 1 else ''}; the metrics are exact over all "
-             f"rows, the plots use a uniform sample of at most {SAMPLE_ROWS} rows of each "
-             "set, the comparisons with the unregularized and L1 fits are omitted"]
-    if dropped:
-        notes.append(f"{dropped} rows with a missing target dropped")
-    if pre.encoded:
-        notes.append("one-hot encoded: " + ", ".join(
-            f"{c} (2 levels: one 0/1 column, 1 = {pre.categories[c][1]!r})" if c in pre.binary
-            else f"{c} ({len(pre.categories[c])} categories)" for c in pre.encoded))
+    X_train, y_train = fit_pass.samples[0].arrays(len(pre.feature_names))
+    X_test, y_test = fit_pass.samples[1].arrays(len(pre.feature_names))
+    notes = _notes(source, fit_pass.passes, dropped, pre)
     if any(issubclass(w.category, AlphaEdgeWarning) for w in caught) and len(y_train):
         notes += _edge_notes(est, df, X_train, KINDS["ridge"])
     summary = {"alpha": float(est.alpha_), "cv": cv_label, "selection": options.selection,
-               "n_train": n_train, "stream": True}
+               "n_train": int(train_stats.n), "stream": True}
     outcome = FitOutcome(
         saved=SavedModel(pre, final, options.target, "ridge", summary), cv_estimator=est,
         source=str(options.data), n_rows=n_rows,
@@ -307,8 +342,9 @@ def run_stream(options: FitOptions, progress: Progress | None = None) -> FitOutc
         cv_label=cv_label, feature_names=pre.feature_names, X_train=X_train, y_train=y_train,
         X_test=X_test, y_test=y_test,
         train_metrics=_metrics(train_stats, final.coef_, final.intercept_),
-        test_metrics=_metrics(test[0], final.coef_, final.intercept_), df=df, notes=notes,
-        test_rows=samples[1].positions, options=options, cv_scheme=scheme, started=started)
+        test_metrics=_metrics(fit_pass.test, final.coef_, final.intercept_), df=df,
+        notes=notes, test_rows=fit_pass.samples[1].positions, options=options,
+        cv_scheme=scheme, started=started)
     summary["train_metrics"] = outcome.train_metrics
     summary["test_metrics"] = outcome.test_metrics
     return outcome

@@ -39,6 +39,7 @@ from ..linalg.spectral import RidgeSpectrum
 from ..selection import (
     SELECTION_RULES,
     CVCurve,
+    RidgeKFold,
     SearchSpec,
     check_alpha_grid,
     df_alpha_grid,
@@ -264,31 +265,107 @@ def _validate(probe, state: StreamState, X, y, sample_weight, fold) -> _Batch | 
     return _Batch(Xv, yv[:, None] if yv.ndim == 1 else yv, sw, folds, yv.shape[1:])
 
 
-def _fold_stats(batch: _Batch, state: StreamState) -> tuple:
+class _Workspace:
+    """One float64 buffer reused by every batch of a stream (no allocation per batch)."""
+
+    def __init__(self) -> None:
+        self._buf = np.empty((0, 0))
+
+    def rows(self, q: int, m: int) -> np.ndarray:
+        """A (q, m) view of the buffer, grown when a batch is larger than any before."""
+        if self._buf.shape[0] != q or self._buf.shape[1] < m:
+            self._buf = np.empty((q, m))
+        return self._buf[:, :m]
+
+
+def _fold_bounds(folds: np.ndarray | None, n_folds: int | None, m: int):
+    """The batch's rows grouped by fold: ``(order, bounds)``, ``order`` None without folds."""
+    if folds is None:
+        return None, (0, m)
+    order = np.argsort(folds, kind="stable")
+    return order, np.concatenate([[0], np.cumsum(np.bincount(folds, minlength=n_folds))])
+
+
+def _fill(row: np.ndarray, col: np.ndarray, order, shift: float, root) -> None:
+    """``row = root * (col[order] - shift)`` in place (one gather, then in-cache arithmetic)."""
+    if order is None:
+        np.subtract(col, shift, out=row, dtype=np.float64)
+    else:
+        if col.dtype == np.float64:
+            np.take(col, order, out=row)
+        else:
+            row[:] = col[order]
+        row -= shift
+    if root is not None:
+        row *= root
+
+
+def _stats_of_rows(B: np.ndarray, n: int, p: int) -> GramStats:
+    """``GramStats`` (about the shift) of rows held as the columns of ``B``.
+
+    ``B`` is (1 + p + t, rows): first ``sqrt(s)``, then ``sqrt(s) (x - shift)`` and
+    ``sqrt(s) (y - shift)``, so one ``B @ B.T`` (syrk) gives the weight sum, the weighted sums
+    and the raw cross-products about the shift. Turning raw products into co-moments about
+    the mean, ``C = R - W m m'``, loses ``log2(1 + m_j^2 / var_j)`` bits in column j, where
+    ``m`` is the mean about the shift; the shift (the first batch's means) makes ``m`` small
+    for data whose batches resemble each other, so that costs at most one bit. Where a column
+    would lose more (a drifting or sorted stream), the rows are centered in place and
+    multiplied again: the exact two-pass statistics. Batches then merge by Chan's update.
+    """
+    G = B @ B.T
+    W = float(G[0, 0])
+    t = B.shape[0] - 1 - p
+    if W == 0:
+        return GramStats.empty(n, p, t)
+    mean = G[0, 1:] / W
+    C = G[1:, 1:] - W * np.outer(mean, mean)
+    if np.any(W * mean**2 > np.diag(C)):
+        B[1:] -= mean[:, None] * B[0]
+        G = B @ B.T
+        d = G[0, 1:] / W  # what is left of the mean after centering (rounding only)
+        mean = mean + d
+        C = G[1:, 1:] - W * np.outer(d, d)
+    C = 0.5 * (C + C.T)
+    return GramStats(n, W, mean[:p], mean[p:], C[:p, :p], C[:p, p:], C[p:, p:])
+
+
+def _dense_fold_stats(batch: _Batch, state: StreamState, work: _Workspace) -> tuple:
+    X, y2, s = batch.X, batch.y2, batch.sample_weight
+    m, p = X.shape
+    order, bounds = _fold_bounds(batch.folds, state.n_folds, m)
+    root = None
+    if np.any(s != 1.0):
+        root = np.sqrt(s if order is None else s[order])
+    B = work.rows(1 + p + y2.shape[1], m)
+    B[0] = 1.0 if root is None else root
+    for j in range(p):
+        _fill(B[1 + j], X[:, j], order, state.x_shift[j], root)
+    for k in range(y2.shape[1]):
+        _fill(B[1 + p + k], y2[:, k], order, state.y_shift[k], root)
+    return tuple(_stats_of_rows(B[:, a:b], int(b - a), p) if b > a else None
+                 for a, b in pairwise(bounds))
+
+
+def _fold_stats(batch: _Batch, state: StreamState, work: _Workspace | None = None) -> tuple:
     """``GramStats`` of the batch about the shift, one per fold (None for a fold without
     rows)."""
-    sparse = sp.issparse(batch.X)
-    unit = not np.any(batch.sample_weight != 1.0)  # GramStats' unweighted path is faster
+    if not sp.issparse(batch.X):
+        return _dense_fold_stats(batch, state, work or _Workspace())
+    unit = not np.any(batch.sample_weight != 1.0)
 
-    def stats(X, y2, sw):
+    def stats(X, y2, sw):  # unshifted x: the co-moments do not depend on the shift
         part = GramStats.from_arrays(X, y2, None if unit else sw)
-        if sparse:  # unshifted x: the co-moments do not depend on the shift, the mean does
-            part = replace(part, x_mean=part.x_mean - state.x_shift)
-        return part
+        return replace(part, x_mean=part.x_mean - state.x_shift)
 
-    if batch.folds is None:
-        rows = state.shifted(batch)
-        return (stats(rows.X, rows.y2, batch.sample_weight),)
-    order = np.argsort(batch.folds, kind="stable")
-    bounds = np.concatenate([[0], np.cumsum(np.bincount(batch.folds,
-                                                        minlength=state.n_folds))])
+    order, bounds = _fold_bounds(batch.folds, state.n_folds, batch.X.shape[0])
     rows = state.shifted(batch, order)
-    sw = batch.sample_weight[order]
+    sw = batch.sample_weight if order is None else batch.sample_weight[order]
     return tuple(stats(rows.X[a:b], rows.y2[a:b], sw[a:b]) if b > a else None
                  for a, b in pairwise(bounds))
 
 
-def _add(probe, state: StreamState, X, y, sample_weight, fold) -> StreamState:
+def _add(probe, state: StreamState, X, y, sample_weight, fold,
+         work: _Workspace | None = None) -> StreamState:
     """The stream with one more batch (``state`` itself is not changed)."""
     batch = _validate(probe, state, X, y, sample_weight, fold)
     if batch is None:
@@ -300,7 +377,7 @@ def _add(probe, state: StreamState, X, y, sample_weight, fold) -> StreamState:
             x_shift=np.zeros(batch.X.shape[1]) if sp.issparse(batch.X)
             else np.mean(batch.X, axis=0, dtype=np.float64))
     with np.errstate(over="ignore", invalid="ignore"):
-        new = _fold_stats(batch, state)
+        new = _fold_stats(batch, state, work)
         parts = tuple(b if a is None else a if b is None else a + b
                       for a, b in zip(state.parts, new, strict=True))
     if not all(_finite(part) for part in parts if part is not None):
@@ -373,21 +450,6 @@ def _finish(probe, sol, state: StreamState) -> None:
     probe.n_samples_seen_ = state.n_rows
 
 
-def _kfold_curve(parts: tuple, total: GramStats, fit_intercept: bool):
-    """k-fold squared-error curve from the statistics of each fold (training = total - fold)."""
-    folds = [(RidgeSpectrum.from_stats(total - part, fit_intercept=fit_intercept), part)
-             for part in parts]
-
-    def curve(alphas) -> CVCurve:
-        alphas = np.asarray(alphas, dtype=np.float64)
-        splits = np.stack([spec.test_sse(part, alphas) / part.weight_sum
-                           for spec, part in folds])
-        return CVCurve(alphas, splits.mean(axis=0), splits.std(axis=0) / np.sqrt(len(folds)),
-                       splits)
-
-    return curve
-
-
 def _loo_curve(spec: RidgeSpectrum, state: StreamState, second_pass):
     """Exact LOO squared-error curve, each evaluation one more pass over the batches.
 
@@ -431,7 +493,7 @@ def _fit_cv(probe, state: StreamState, mode: str, second_pass=None) -> None:
         def evaluate(alphas):
             return ridge_gcv_curve(spec, alphas)
     elif mode == "kfold":
-        evaluate = _kfold_curve(parts, total, fit_intercept)
+        evaluate = RidgeKFold.from_fold_stats(parts, fit_intercept=fit_intercept).curve
     else:
         evaluate = _loo_curve(spec, state, second_pass)
     grid = check_alpha_grid(probe.alphas)
@@ -527,12 +589,13 @@ def fit_stream(est, batches):
     blocks = _blocks(batches, 2 if mode == "loo" else 1)
     state = StreamState.start(n_folds)
     probe = _probe(est, state)
+    work = _Workspace()
     for X, y, sample_weight, fold in blocks():
         if fold is not None and n_folds is None:
             raise ValueError(
                 "A batch carries a fold column but this estimator has no folds; pass cv=k "
                 "to RidgeCV to use it, or yield (X, y, sample_weight) only.")
-        state = _add(probe, state, X, y, sample_weight, fold)  # probe learns the schema
+        state = _add(probe, state, X, y, sample_weight, fold, work)  # probe learns the schema
     reason = _not_ready(mode, state)
     if reason is not None:
         raise ValueError(
