@@ -219,9 +219,14 @@ def test_stream_of_parquet_csv_glob_and_directory_yields_every_row_once(tmp_path
     from pyarrow import csv
 
     csv.write_csv(whole, tmp_path / "all.csv")
+    csv_parts = tmp_path / "csv-parts"
+    csv_parts.mkdir()
+    for k, start in enumerate(range(0, 2500, 1000)):
+        csv.write_csv(whole.slice(start, 1000), csv_parts / f"part-{k}.csv")
+    (csv_parts / "_SUCCESS").write_text("")
     want = np.column_stack([whole["a"].to_numpy(), whole["b"].to_numpy()])
     for path, rows in ((parts, 300), (str(parts / "part-*.parquet"), 4096),
-                       (tmp_path / "all.csv", 0)):
+                       (tmp_path / "all.csv", 0), (csv_parts, 700)):
         source = DataSource(path, batch_rows=rows or 65536)
         blocks = list(iter_blocks(source, "y"))
         X = np.concatenate([b.X for b in blocks])

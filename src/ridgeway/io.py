@@ -518,11 +518,12 @@ def _stream_files(path: str | os.PathLike) -> list[Path]:
     if not p.exists():
         raise DataError(f"{p}: no such file or directory.")
     if p.is_dir():
-        from pyarrow import dataset as ds
-
-        found = ds.dataset(str(p), format="parquet",
-                           exclude_invalid_files=False).files  # discovery only
-        files = sorted(Path(f) for f in found if Path(f).suffix.lower() in _STREAM_SUFFIXES)
+        # the data files below it, skipping hidden and marker files (".x", "_SUCCESS") as
+        # Spark, Dask and pyarrow write and skip them
+        files = sorted(f for f in p.rglob("*") if f.is_file()
+                       and f.suffix.lower() in _STREAM_SUFFIXES
+                       and not any(part.startswith((".", "_"))
+                                   for part in f.relative_to(p).parts))
         if not files:
             raise DataError(f"{p}: the directory holds no CSV or Parquet file.")
         return files
