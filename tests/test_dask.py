@@ -266,7 +266,7 @@ def test_fold_out_of_range_and_misaligned_inputs(client):
         rd.RidgeCV(cv=3).fit(dask_of(X, 10), dask_of(y, 10), fold=dask_of(fold, 10))
     with pytest.raises(ValueError, match="y has 39 rows but X has 40"):
         rd.Ridge().fit(dask_of(X, 10), y[:39])
-    with pytest.raises(ValueError, match="cv must be None"):
+    with pytest.raises(ValueError, match="takes cv as a number of folds k"):
         rd.RidgeCV(cv=folds_of(40)).fit(dask_of(X, 10), dask_of(y, 10))
     with pytest.raises(TypeError, match="dask.array or dask.dataframe"):
         rd.Ridge().fit(X, y)

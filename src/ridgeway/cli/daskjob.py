@@ -31,9 +31,7 @@ from .._optional import import_optional
 from ..exceptions import AlphaEdgeWarning
 from ..io import DataError, DataSource, _fold_ids, float_values, with_target
 from ..linalg import GramStats
-from ..linear_model.kinds import KINDS
-from .fitjob import FitOutcome, Progress, _edge_notes, parse_alphas
-from .modelfile import SavedModel
+from .fitjob import FitOutcome, Progress, parse_alphas
 from .options import FitOptions
 from .preprocess import Preprocessor
 from .streamjob import (
@@ -41,10 +39,11 @@ from .streamjob import (
     _columns,
     _cv,
     _levels_pass,
-    _metrics,
     _refuse,
     _Sample,
     held_out,
+    statistics_notes,
+    statistics_outcome,
 )
 
 __all__ = ["cluster", "run_dask"]
@@ -225,21 +224,12 @@ def _refuse_dask(options: FitOptions) -> None:
         raise ValueError(str(exc).replace("--stream", "--dask")) from None
 
 
-def _notes(source: DataSource, pre: Preprocessor, client, dropped: int, cv: Any) -> list[str]:
+def _how(source: DataSource, client, cv: Any) -> str:
     workers = len(client.scheduler_info().get("workers", {}))
-    notes = [f"fitted on a Dask cluster ({workers} worker(s)) from {source.format} "
-             f"({len(source.files)} file(s), {source.nbytes / 2**20:.0f} MiB): a levels pass "
-             "on the client (categories, imputation, standardization), then the cluster's pass"
-             f"{'es (fit, leverages)' if cv is None else ''}; the metrics are exact over all "
-             f"rows, the plots use a uniform sample of at most {SAMPLE_ROWS} rows of each "
-             "set, the comparisons with the unregularized and L1 fits are omitted"]
-    if dropped:
-        notes.append(f"{dropped} rows with a missing target dropped")
-    if pre.encoded:
-        notes.append("one-hot encoded: " + ", ".join(
-            f"{c} (2 levels: one 0/1 column, 1 = {pre.categories[c][1]!r})" if c in pre.binary
-            else f"{c} ({len(pre.categories[c])} categories)" for c in pre.encoded))
-    return notes
+    return (f"fitted on a Dask cluster ({workers} worker(s)) from {source.format} "
+            f"({len(source.files)} file(s), {source.nbytes / 2**20:.0f} MiB): a levels pass "
+            "on the client (categories, imputation, standardization), then the cluster's pass"
+            f"{'es (fit, leverages)' if cv is None else ''}")
 
 
 def _fit_on_cluster(client, source, job: _Job, cv, progress: Progress):
@@ -275,26 +265,8 @@ def run_dask(options: FitOptions, progress: Progress | None = None) -> FitOutcom
         job = _Job(source.schema, options, features, pre, cv if options.fold_column else None)
         est, edge, (train, test, *samples), n_rows = _fit_on_cluster(client, source, job, cv,
                                                                      progress)
-        notes = _notes(source, pre, client, dropped, cv)
-    p = len(pre.feature_names)
-    final = KINDS["ridge"].final_estimator(est)
-    res = est.cv_results_
-    hit = np.flatnonzero(np.asarray(res["alphas"]) == est.alpha_)
-    df = float(np.ravel(res["df"])[hit[0]]) if hit.size else None
-    (X_train, y_train), (X_test, y_test) = samples[0].arrays(p), samples[1].arrays(p)
-    if edge and len(y_train):
-        notes += _edge_notes(est, df, X_train, KINDS["ridge"])
-    summary = {"alpha": float(est.alpha_), "cv": cv_label, "selection": options.selection,
-               "n_train": int(train.n), "dask": True}
-    outcome = FitOutcome(
-        saved=SavedModel(pre, final, options.target, "ridge", summary), cv_estimator=est,
-        source=str(options.data), n_rows=n_rows,
-        decision=f"ridge: target {options.target!r} is numeric (--dask fits ridge)",
-        cv_label=cv_label, feature_names=pre.feature_names, X_train=X_train, y_train=y_train,
-        X_test=X_test, y_test=y_test, train_metrics=_metrics(train, final.coef_,
-                                                             final.intercept_),
-        test_metrics=_metrics(test, final.coef_, final.intercept_), df=df, notes=notes,
-        test_rows=samples[1].positions, options=options, cv_scheme=scheme, started=started)
-    summary["train_metrics"] = outcome.train_metrics
-    summary["test_metrics"] = outcome.test_metrics
-    return outcome
+        how = _how(source, client, cv)
+    return statistics_outcome(
+        options, est, pre, engine="dask", train=train, test=test, samples=samples,
+        notes=statistics_notes(how, dropped, pre), edge=edge, n_rows=n_rows,
+        cv=(cv, cv_label, scheme), started=started)

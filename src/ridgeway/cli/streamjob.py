@@ -286,13 +286,12 @@ def _setup(options: FitOptions) -> tuple[Any, str, str, DataSource, list[str]]:
     return cv, cv_label, scheme, source, _columns(source, options)
 
 
-def _notes(source: DataSource, passes: int, dropped: int, pre: Preprocessor) -> list[str]:
-    notes = [f"streamed in batches ({source.format}, {len(source.files)} file(s), "
-             f"{source.nbytes / 2**20:.0f} MiB), read {1 + passes} times: a levels pass "
-             "(categories, imputation, standardization), the fit pass"
-             f"{', the leverage pass' if passes > 1 else ''}; the metrics are exact over all "
-             f"rows, the plots use a uniform sample of at most {SAMPLE_ROWS} rows of each "
-             "set, the comparisons with the unregularized and L1 fits are omitted"]
+def statistics_notes(how: str, dropped: int, pre: Preprocessor) -> list[str]:
+    """The report's notes on a fit from statistics: ``how`` the rows were read, what that means
+    for the metrics and the plots, the dropped rows and the encoded columns."""
+    notes = [f"{how}; the metrics are exact over all rows, the plots use a uniform sample of at "
+             f"most {SAMPLE_ROWS} rows of each set, the comparisons with the unregularized and "
+             "L1 fits are omitted"]
     if dropped:
         notes.append(f"{dropped} rows with a missing target dropped")
     if pre.encoded:
@@ -300,6 +299,38 @@ def _notes(source: DataSource, passes: int, dropped: int, pre: Preprocessor) -> 
             f"{c} (2 levels: one 0/1 column, 1 = {pre.categories[c][1]!r})" if c in pre.binary
             else f"{c} ({len(pre.categories[c])} categories)" for c in pre.encoded))
     return notes
+
+
+def statistics_outcome(options: FitOptions, est: Any, pre: Preprocessor, *, engine: str,
+                       train: GramStats, test: GramStats | None, samples: tuple,
+                       notes: list[str], edge: bool, n_rows: int, cv: tuple,
+                       started: str) -> FitOutcome:
+    """The :class:`FitOutcome` of a ridge fit from statistics (``--stream``, ``--dask``):
+    metrics exact from the training and held-out statistics, the plots on ``samples``;
+    ``cv`` is ``(cv, label, scheme)`` of :func:`_cv`."""
+    _, cv_label, scheme = cv
+    p = len(pre.feature_names)
+    final = KINDS["ridge"].final_estimator(est)
+    res = est.cv_results_
+    hit = np.flatnonzero(np.asarray(res["alphas"]) == est.alpha_)
+    df = float(np.ravel(res["df"])[hit[0]]) if hit.size else None
+    (X_train, y_train), (X_test, y_test) = samples[0].arrays(p), samples[1].arrays(p)
+    if edge and len(y_train):
+        notes = notes + _edge_notes(est, df, X_train, KINDS["ridge"])
+    summary = {"alpha": float(est.alpha_), "cv": cv_label, "selection": options.selection,
+               "n_train": int(train.n), engine: True}
+    outcome = FitOutcome(
+        saved=SavedModel(pre, final, options.target, "ridge", summary), cv_estimator=est,
+        source=str(options.data), n_rows=n_rows,
+        decision=f"ridge: target {options.target!r} is numeric (--{engine} fits ridge)",
+        cv_label=cv_label, feature_names=pre.feature_names, X_train=X_train, y_train=y_train,
+        X_test=X_test, y_test=y_test,
+        train_metrics=_metrics(train, final.coef_, final.intercept_),
+        test_metrics=_metrics(test, final.coef_, final.intercept_), df=df, notes=notes,
+        test_rows=samples[1].positions, options=options, cv_scheme=scheme, started=started)
+    summary["train_metrics"] = outcome.train_metrics
+    summary["test_metrics"] = outcome.test_metrics
+    return outcome
 
 
 def run_stream(options: FitOptions, progress: Progress | None = None) -> FitOutcome:
@@ -323,31 +354,17 @@ def run_stream(options: FitOptions, progress: Progress | None = None) -> FitOutc
         warnings.simplefilter("always", AlphaEdgeWarning)
         est.fit_stream(fit_pass)
     progress.stage(f"selected alpha ({cv_label})")
-    train_stats = est._stream_state.unshift(est._stream_state.total)  # about the origin
-    final = KINDS["ridge"].final_estimator(est)
-    res = est.cv_results_
-    hit = np.flatnonzero(np.asarray(res["alphas"]) == est.alpha_)
-    df = float(np.ravel(res["df"])[hit[0]]) if hit.size else None
-    X_train, y_train = fit_pass.samples[0].arrays(len(pre.feature_names))
-    X_test, y_test = fit_pass.samples[1].arrays(len(pre.feature_names))
-    notes = _notes(source, fit_pass.passes, dropped, pre)
-    if any(issubclass(w.category, AlphaEdgeWarning) for w in caught) and len(y_train):
-        notes += _edge_notes(est, df, X_train, KINDS["ridge"])
-    summary = {"alpha": float(est.alpha_), "cv": cv_label, "selection": options.selection,
-               "n_train": int(train_stats.n), "stream": True}
-    outcome = FitOutcome(
-        saved=SavedModel(pre, final, options.target, "ridge", summary), cv_estimator=est,
-        source=str(options.data), n_rows=n_rows,
-        decision=f"ridge: target {options.target!r} is numeric (--stream fits ridge)",
-        cv_label=cv_label, feature_names=pre.feature_names, X_train=X_train, y_train=y_train,
-        X_test=X_test, y_test=y_test,
-        train_metrics=_metrics(train_stats, final.coef_, final.intercept_),
-        test_metrics=_metrics(fit_pass.test, final.coef_, final.intercept_), df=df,
-        notes=notes, test_rows=fit_pass.samples[1].positions, options=options,
-        cv_scheme=scheme, started=started)
-    summary["train_metrics"] = outcome.train_metrics
-    summary["test_metrics"] = outcome.test_metrics
-    return outcome
+    how = (f"streamed in batches ({source.format}, {len(source.files)} file(s), "
+           f"{source.nbytes / 2**20:.0f} MiB), read {1 + fit_pass.passes} times: a levels pass "
+           "(categories, imputation, standardization), the fit pass"
+           f"{', the leverage pass' if fit_pass.passes > 1 else ''}")
+    return statistics_outcome(
+        options, est, pre, engine="stream",
+        train=est._stream_state.unshift(est._stream_state.total),  # about the origin
+        test=fit_pass.test, samples=fit_pass.samples,
+        notes=statistics_notes(how, dropped, pre),
+        edge=any(issubclass(w.category, AlphaEdgeWarning) for w in caught),
+        n_rows=n_rows, cv=(cv, cv_label, scheme), started=started)
 
 
 def predict_stream(model, source: DataSource, fh, ids: list[str]) -> dict[str, int]:

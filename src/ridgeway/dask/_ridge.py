@@ -9,11 +9,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._validation import (
     check_alpha,
-    check_choice,
     check_not_positive,
     check_penalty_factor,
     check_ridge_solver,
-    check_store_cv_results,
 )
 from ..linalg.direct import solve_gram
 from ..linalg.gram import GramStats
@@ -22,8 +20,8 @@ from ..linalg.spectral import RidgeSpectrum
 from ..linear_model import Ridge as _Ridge
 from ..linear_model import RidgeCV as _RidgeCV
 from ..linear_model._base import store_solution
+from ..linear_model._stream import one_pass_mode
 from ..selection import (
-    SELECTION_RULES,
     CVCurve,
     RidgeKFold,
     SearchSpec,
@@ -39,7 +37,6 @@ from ._blocks import (
     as_dask_X,
     block_stats,
     check_block,
-    check_n_folds,
     compute,
     dask,
     fold_ids,
@@ -264,19 +261,7 @@ class RidgeCV(_DaskLinearPredict, _RidgeCV):
         -------
         self : RidgeCV
         """
-        check_choice(self.selection, "selection", SELECTION_RULES)
-        if self.gcv_mode is not None:
-            check_choice(self.gcv_mode, "gcv_mode", ("auto", "svd", "eigen"))
-        check_store_cv_results(self.store_cv_results)
-        mode = self._cv_mode()
-        if mode == "gcv" and self.selection == "1se":
-            raise ValueError('selection="1se" needs a CV spread; GCV has none. Use cv=None '
-                             "(LOO) or k-fold.")
-        if self.scoring is not None:
-            raise ValueError(
-                "scoring is not available on Dask: the CV loss is the (weighted) mean squared "
-                "error, computed from the partitions' statistics. Leave scoring=None.")
-        n_folds = check_n_folds(self.cv) if mode == "kfold" else None
+        mode, n_folds = one_pass_mode(self, "On Dask, RidgeCV")
         if fold is not None and n_folds is None:
             raise ValueError("fold= is a k-fold column: pass cv=<number of folds> with it.")
         blocks = row_blocks(X, y, sample_weight, fold)

@@ -144,8 +144,9 @@ class _Batch:
 
 
 # ------------------------------------------------------------------------------ configuration
-def _mode(est) -> tuple[str, int | None]:
-    """``(mode, n_folds)`` of an estimator's streaming fit; errors for what cannot stream."""
+def one_pass_mode(est, where: str = "A streaming fit") -> tuple[str, int | None]:
+    """``(mode, n_folds)`` of a fit from statistics (a stream, or Dask partitions: ``where``
+    says which in the errors); errors for what statistics cannot do."""
     if not hasattr(est, "cv"):
         return "ridge", None
     check_choice(est.selection, "selection", SELECTION_RULES)
@@ -155,17 +156,17 @@ def _mode(est) -> tuple[str, int | None]:
     mode = est._cv_mode()
     if mode == "gcv" and est.selection == "1se":
         raise ValueError('selection="1se" needs a CV spread; GCV has none. Use cv=None '
-                         "(LOO, with fit_stream) or cv=k.")
+                         "(exact leave-one-out) or cv=k.")
     if est.scoring is not None:
         raise ValueError(
-            f"A streaming fit scores alphas by the weighted mean squared error only (from the "
+            f"{where} scores alphas by the weighted mean squared error only (from the "
             f"statistics of the held-out rows, which are not kept); got scoring="
             f"{est.scoring!r}. Pass scoring=None, or fit in memory with RidgeCV.fit.")
     if mode != "kfold":
         return mode, None
     if isinstance(est.cv, bool) or not isinstance(est.cv, Integral):
         raise ValueError(
-            f"A streaming fit takes cv as a number of folds k (an int), not {est.cv!r}: the "
+            f"{where} takes cv as a number of folds k (an int), not {est.cv!r}: the "
             "rows go to folds by the fold= column or by ridgeway.linalg.fold_of of their "
             "position, since a splitter needs every row in memory. Pass cv=k (and fold=... "
             "to choose the folds yourself).")
@@ -531,7 +532,7 @@ def _commit(est, probe, state: StreamState) -> None:
 # -------------------------------------------------------------------------------- entry points
 def partial_fit(est, X, y, sample_weight=None, fold=None):
     """Add one batch to ``est``'s stream and refit from the statistics (see RidgeCV.partial_fit)."""
-    mode, n_folds = _mode(est)
+    mode, n_folds = one_pass_mode(est)
     if mode == "loo":
         raise AttributeError(LOO_NEEDS_TWO_PASSES)
     if fold is not None and n_folds is None:
@@ -585,7 +586,7 @@ def _blocks(batches, passes: int):
 
 def fit_stream(est, batches):
     """Fit ``est`` on a whole stream of batches (see RidgeCV.fit_stream)."""
-    mode, n_folds = _mode(est)
+    mode, n_folds = one_pass_mode(est)
     blocks = _blocks(batches, 2 if mode == "loo" else 1)
     state = StreamState.start(n_folds)
     probe = _probe(est, state)
