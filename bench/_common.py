@@ -25,6 +25,7 @@ import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
 import tracemalloc
@@ -202,6 +203,15 @@ def time_interleaved(cases: dict[str, Callable[[], Any]], repeat: int, *,
                 print(f"  [round {r + 1}/{repeat}] {name}: {elapsed:.3f} s (cpu {cpu:.3f} s)",
                       file=sys.stderr, flush=True)
     return out
+
+
+def run_python(args: list[str]) -> str:
+    """Run ``python ARGS`` (this interpreter) and return its stdout; an error with its stderr
+    if it fails."""
+    res = subprocess.run([sys.executable, *args], capture_output=True, text=True)
+    if res.returncode != 0:
+        raise RuntimeError(f"{args} failed: {res.stderr[-2000:]}")
+    return res.stdout
 
 
 def traced_peak(fn: Callable[[], Any]) -> tuple[int, Any]:

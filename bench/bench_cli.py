@@ -20,7 +20,6 @@ Run: ``python bench/bench_cli.py [--tiny] [--repeat 3] [--target zero|large|both
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -28,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import TARGETS, Report, describe_target, parse_args, time_interleaved
+from _common import TARGETS, Report, describe_target, parse_args, run_python, time_interleaved
 
 FLOOR = """
 import sys
@@ -71,13 +70,6 @@ def make_csv(n: int, p: int, target: str) -> Path:
     return path
 
 
-def _run(args: list[str]) -> str:
-    res = subprocess.run([sys.executable, *args], capture_output=True, text=True)
-    if res.returncode != 0:
-        raise RuntimeError(f"{args} failed: {res.stderr[-2000:]}")
-    return res.stdout
-
-
 def one_target(args, report: Report, n: int, p: int, target: str) -> None:
     data = make_csv(n, p, target)
     out = Path(tempfile.mkdtemp(prefix="ridgeway-bench-out-"))
@@ -85,10 +77,10 @@ def one_target(args, report: Report, n: int, p: int, target: str) -> None:
     report.params[f"file_MB_{target}"] = round(data.stat().st_size / 2**20)
     cli = ["-m", "ridgeway", "fit", str(data), "--target", "y"]
     cases = {
-        "floor: pyarrow + RidgeCV": lambda: _run(["-c", FLOOR, str(data)]),
-        "ridgeway fit --no-report": lambda: _run([*cli, "--no-report", "--out",
+        "floor: pyarrow + RidgeCV": lambda: run_python(["-c", FLOOR, str(data)]),
+        "ridgeway fit --no-report": lambda: run_python([*cli, "--no-report", "--out",
                                                   str(out / "fast")]),
-        "ridgeway fit (report)": lambda: _run([*cli, "--out", str(out / "full")]),
+        "ridgeway fit (report)": lambda: run_python([*cli, "--out", str(out / "full")]),
     }
     t = time_interleaved(cases, args.repeat, threads=args.threads)
     report.add_timings(t, target)

@@ -37,14 +37,21 @@ warnings.filterwarnings("ignore")
 TOLS = (1e-4, 1e-6, 1e-8, 1e-10)
 
 
-def make_data(n, p, n_classes, seed=0, rho=0.0):
-    """Gaussian features, AR(1)-correlated with coefficient ``rho`` (0: independent)."""
-    rng = np.random.default_rng(seed)
+def ar1_features(rng, n, p, rho):
+    """``n`` rows of ``p`` standard normal features, AR(1)-correlated along the columns with
+    coefficient ``rho`` (0: independent)."""
     Z = rng.standard_normal((n, p))
     X = np.empty_like(Z)
     X[:, 0] = Z[:, 0]
     for j in range(1, p):
         X[:, j] = rho * X[:, j - 1] + np.sqrt(1 - rho**2) * Z[:, j]
+    return X
+
+
+def make_data(n, p, n_classes, seed=0, rho=0.0):
+    """Gaussian features, AR(1)-correlated with coefficient ``rho`` (0: independent)."""
+    rng = np.random.default_rng(seed)
+    X = ar1_features(rng, n, p, rho)
     W = rng.standard_normal((p, n_classes)) / np.sqrt(p) * 2
     y = np.argmax(X @ W + rng.gumbel(size=(n, n_classes)), axis=1)
     return X, y
@@ -142,11 +149,7 @@ CV_GENERATORS = {
 def make_binary(n, p, seed=1, rho=0.0, intercept=0.0, shift=0.0):
     """Logistic labels on AR(1) Gaussian features, with an intercept and shifted features."""
     rng = np.random.default_rng(seed)
-    Z = rng.standard_normal((n, p))
-    X = np.empty_like(Z)
-    X[:, 0] = Z[:, 0]
-    for j in range(1, p):
-        X[:, j] = rho * X[:, j - 1] + np.sqrt(1 - rho**2) * Z[:, j]
+    X = ar1_features(rng, n, p, rho)
     w = rng.standard_normal(p) * 2 / np.sqrt(p)
     y = (X @ w + intercept + rng.logistic(size=n) > 0).astype(int)
     return X + shift, y

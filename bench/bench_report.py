@@ -12,7 +12,6 @@ A third case, ``--no-l1``, shows what the L1 comparison costs.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -20,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import Report, parse_args, time_interleaved
+from _common import Report, parse_args, run_python, time_interleaved
 
 
 def make_caravan(n: int, p: int) -> Path:
@@ -46,13 +45,6 @@ def make_caravan(n: int, p: int) -> Path:
     return path
 
 
-def _run(args: list[str]) -> str:
-    res = subprocess.run([sys.executable, *args], capture_output=True, text=True)
-    if res.returncode != 0:
-        raise RuntimeError(f"{args} failed: {res.stderr[-2000:]}")
-    return res.stdout
-
-
 def main(argv=None) -> int:
     args = parse_args(__doc__.splitlines()[0], argv=argv)
     n, p = (1_000, 20) if args.tiny else (5_822, 85)
@@ -61,9 +53,9 @@ def main(argv=None) -> int:
     report = Report("report", args, {"n": n, "p": p, "file": str(data)})
     cli = ["-m", "ridgeway", "fit", str(data), "--target", "Purchase"]
     cases = {
-        "fit --no-report": lambda: _run([*cli, "--no-report", "--out", str(out / "fast")]),
-        "fit (report)": lambda: _run([*cli, "--out", str(out / "full")]),
-        "fit --no-l1 (report)": lambda: _run([*cli, "--no-l1", "--out", str(out / "nol1")]),
+        "fit --no-report": lambda: run_python([*cli, "--no-report", "--out", str(out / "fast")]),
+        "fit (report)": lambda: run_python([*cli, "--out", str(out / "full")]),
+        "fit --no-l1 (report)": lambda: run_python([*cli, "--no-l1", "--out", str(out / "nol1")]),
     }
     t = time_interleaved(cases, args.repeat, threads=args.threads)
     report.add_timings(t)
