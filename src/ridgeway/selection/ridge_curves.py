@@ -54,6 +54,14 @@ def ridge_gcv_curve(spectrum, alphas) -> CVCurve:
     return CVCurve(alphas, spectrum.gcv(alphas), None, None)
 
 
+def _minus(rows: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """``rows - shift`` in float64, in place of the copy ``rows`` already is when it can be."""
+    if rows.dtype != np.float64:
+        return np.subtract(rows, shift, dtype=np.float64)
+    rows -= shift
+    return rows
+
+
 class RidgeKFold:
     """k-fold CV of ridge with one eigendecomposition per fold and no refit per alpha.
 
@@ -111,7 +119,7 @@ class RidgeKFold:
         criterion is shift-invariant with an intercept; ``total`` gets the means back."""
         x0 = np.asarray(X[0], dtype=np.float64)
         y0 = np.asarray(y2[0], dtype=np.float64)
-        tests = [GramStats.from_arrays(np.subtract(X[te], x0), y2[te] - y0, sample_weight[te])
+        tests = [GramStats.from_arrays(_minus(X[te], x0), y2[te] - y0, sample_weight[te])
                  for _, te in splits]
         kfold = cls.from_fold_stats(tests, fit_intercept=True)
         kfold.total = replace(kfold.total, x_mean=kfold.total.x_mean + x0,
