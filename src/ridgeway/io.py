@@ -833,48 +833,77 @@ def _prefetched(gen: Iterator, depth: int) -> Iterator:
         thread.join()
 
 
-class Block(tuple):
+class Block:
     """``(X, y, weight, fold)`` of one batch, ready for ``partial_fit`` or ``fit_stream``.
 
-    A 4-tuple (``X, y, w, fold = block``) whose ``batch`` attribute is the
-    :class:`StreamBatch` it came from. ``X`` is float64 of shape (rows, features) in Fortran
-    order (``X.T`` is C-contiguous: one ``X.T @ X`` per block); ``weight`` and ``fold`` are
-    None unless asked for.
+    Unpacks as a 4-tuple (``X, y, w, fold = block``); ``batch`` is the :class:`StreamBatch`
+    it came from. ``columns`` holds the features as 1-D float64 arrays, read from the Arrow
+    buffers without a copy where the file stores float64 without nulls: ``fit_stream`` reduces
+    them directly. ``X`` is built from them when first taken: float64 of shape (rows,
+    features) in Fortran order, refusing missing and infinite values with the file and row
+    (:class:`DataError`); ``fit_stream`` and ``partial_fit`` name such a value the same way.
+    ``weight`` and ``fold`` are None unless asked for.
     """
 
-    def __new__(cls, X: np.ndarray, y: np.ndarray, weight: np.ndarray | None,
-                fold: np.ndarray | None, batch: StreamBatch) -> Block:
-        block = super().__new__(cls, (X, y, weight, fold))
-        block.batch = batch
-        return block
+    __slots__ = ("_X", "_table", "batch", "columns", "fold", "names", "weight", "y")
 
-    X = property(lambda self: self[0])
-    y = property(lambda self: self[1])
-    weight = property(lambda self: self[2])
-    fold = property(lambda self: self[3])
+    def __init__(self, columns: Sequence[np.ndarray], names: Sequence[str], y: np.ndarray,
+                 weight: np.ndarray | None, fold: np.ndarray | None, batch: StreamBatch,
+                 table: pa.Table | None = None, X: np.ndarray | None = None) -> None:
+        self.columns, self.names, self.y = list(columns), list(names), y
+        self.weight, self.fold, self.batch = weight, fold, batch
+        self._table, self._X = table, X
+
+    @property
+    def X(self) -> np.ndarray:
+        if self._X is None:
+            X = np.empty((len(self.y), len(self.columns)), order="F")
+            for j, col in enumerate(self.columns):
+                X[:, j] = col
+            self.check_finite(X)
+            self._X = X
+        return self._X
+
+    def __iter__(self) -> Iterator:
+        return iter((self.X, self.y, self.weight, self.fold))
+
+    def __len__(self) -> int:
+        return 4
+
+    def __getitem__(self, index):
+        return tuple(self)[index]
+
+    def check_finite(self, X: np.ndarray | None = None) -> None:
+        """Raise :class:`DataError` naming the batch, the first column holding a missing or
+        infinite value and its row of the file (nothing if every value is finite)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            sums = (np.array([np.sum(c) for c in self.columns]) if X is None
+                    else X.sum(axis=0))  # NaN or inf in a column make its sum non-finite
+        for j in np.flatnonzero(~np.isfinite(sums)):
+            bad = ~np.isfinite(self.columns[j] if X is None else X[:, j])
+            if bad.any():
+                first = int(np.argmax(bad))
+                table = self._table
+                at = (where(table, first) if table is not None
+                      else f"row {first + 1} of the batch")
+                raise DataError(
+                    f"{self.batch.describe()}: column {self.names[j]!r} has "
+                    f"{int(bad.sum())} missing or infinite value(s) (first on {at}); fill "
+                    "them in or drop those rows.")
 
 
-def numeric_matrix(table: pa.Table, names: Sequence[str]) -> np.ndarray:
-    """The numeric columns ``names`` as one float64 matrix (Fortran order), refusing missing
-    and infinite values with the file and row."""
-    X = np.empty((table.num_rows, len(names)), order="F")
-    for j, name in enumerate(names):
+def _numeric_columns(table: pa.Table, names: Sequence[str]) -> list[np.ndarray]:
+    """The numeric columns ``names`` as float64 arrays (no copy for float64 without nulls),
+    refusing other kinds; missing values are NaN (refused later, :meth:`Block.check_finite`)."""
+    out = []
+    for name in names:
         col = table.column(name)
         if column_kind(col) not in ("numeric", "bool"):
             raise DataError(f"column {name!r} of {source_of(table)} is {col.type}, not numeric; "
                             "encode it first (the command one-hot encodes text columns), or "
                             "leave it out.")
-        X[:, j] = float_values(col)
-    with np.errstate(over="ignore", invalid="ignore"):
-        sums = X.sum(axis=0)  # NaN or inf in a column make its sum non-finite
-    for j in np.flatnonzero(~np.isfinite(sums)):
-        bad = ~np.isfinite(X[:, j])
-        if bad.any():
-            first = int(np.argmax(bad))
-            raise DataError(f"column {names[j]!r} has {int(bad.sum())} missing or infinite "
-                            f"value(s) (first on {where(table, first)}); fill them in or drop "
-                            "those rows.")
-    return X
+        out.append(float_values(col))
+    return out
 
 
 def _fold_ids(table: pa.Table, name: str, n_folds: int | None) -> np.ndarray:
@@ -921,7 +950,8 @@ def iter_blocks(
     transform : callable, optional
         ``transform(table) -> X`` per batch, e.g. the command's fitted preprocessing
         (``Preprocessor.transform``: imputation, one-hot encoding, standardization); default
-        the numeric feature columns as they are, refusing missing values.
+        the numeric feature columns as they are (``Block.columns``, without a copy where the
+        file stores float64 without nulls).
     weight, fold : str, optional
         Columns holding sample weights (finite, >= 0) and integer fold ids.
     n_folds : int, optional
@@ -938,8 +968,11 @@ def iter_blocks(
     Raises
     ------
     DataError
-        Besides :meth:`DataSource.batches`' errors: a missing target, weight or feature value, a
-        fold id out of range; named with the file, the batch and its rows.
+        Besides :meth:`DataSource.batches`' errors: a missing target or weight, a non-numeric
+        feature, a fold id out of range; named with the file, the batch and its rows. A
+        missing or infinite feature value (without ``transform``) is refused, named the same
+        way, when the block's ``X`` is taken or by ``fit_stream``/``partial_fit``, which
+        reduce ``Block.columns`` without building ``X`` (no check costs a pass of its own).
     """
     if not isinstance(source, DataSource):
         source = DataSource(source)
@@ -947,12 +980,11 @@ def iter_blocks(
     if features is None:
         features = [c for c in source.column_names if c not in (target, *extra)]
     columns = list(dict.fromkeys([*features, target, *extra]))
-    to_matrix = transform or (lambda t: numeric_matrix(t, features))
 
     def blocks() -> Iterator[Block]:
         for batch in source.batches(columns):
             try:
-                yield _block(batch, target, to_matrix, weight, fold, n_folds,
+                yield _block(batch, target, features, transform, weight, fold, n_folds,
                              drop_missing_target)
             except DataError as exc:
                 raise DataError(f"{batch.describe()}: {exc}") from None
@@ -978,8 +1010,8 @@ def with_target(table: pa.Table, target: str, drop: bool) -> pa.Table:
     return table
 
 
-def _block(batch: StreamBatch, target: str, to_matrix, weight, fold, n_folds,
-           drop_missing_target: bool) -> Block:
+def _block(batch: StreamBatch, target: str, features: Sequence[str], transform, weight, fold,
+           n_folds, drop_missing_target: bool) -> Block:
     table = batch.table
     if column_kind(table.column(target)) not in ("numeric", "bool"):
         raise DataError(f"the target {target!r} is {table.column(target).type}, not numeric.")
@@ -994,4 +1026,9 @@ def _block(batch: StreamBatch, target: str, to_matrix, weight, fold, n_folds,
             raise DataError(f"the weight column {weight!r} has {int(bad.sum())} missing, "
                             f"negative or infinite value(s) (first on {where(table, first)}).")
     ids = None if fold is None else _fold_ids(table, fold, n_folds)
-    return Block(to_matrix(table), y, w, ids, replace(batch, table=None))
+    done = replace(batch, table=None)
+    if transform is None:
+        return Block(_numeric_columns(table, features), features, y, w, ids, done, table)
+    X = transform(table)
+    return Block([X[:, j] for j in range(X.shape[1])],
+                 [f"output column {j + 1}" for j in range(X.shape[1])], y, w, ids, done, X=X)
