@@ -538,3 +538,28 @@ def test_fit_stream_of_file_blocks_equals_fit(tmp_path, cv):
     memory = RidgeCV(cv=PredefinedSplit(fold) if cv == 4 else cv).fit(XX, y, sample_weight=sw)
     assert_same_model(stream, memory, X=XX, sw=sw)
     close(stream.cv_results_["mean_test_score"], memory.cv_results_["mean_test_score"])
+
+
+def test_stats_are_those_of_every_row_streamed_and_go_with_fit():
+    """``stats_`` after a stream are the statistics of all its rows about their own means
+    (equal to ``GramStats.from_arrays`` on the union, also with large means); after ``fit``
+    or before any stream the attribute does not exist."""
+    from ridgeway.linalg import GramStats
+
+    X, y = make_data(n=300, shift=1e6)
+    sw = np.random.default_rng(1).uniform(0.5, 2, 300)
+    est = RidgeCV(cv=3)
+    with pytest.raises(AttributeError, match="after partial_fit or fit_stream only"):
+        _ = est.stats_
+    for s in cuts(300, [40, 100]):
+        est.partial_fit(X[s], y[s], sw[s])
+    want = GramStats.from_arrays(X, y[:, None], sw)
+    got = est.stats_
+    assert (got.n, got.n_features) == (300, X.shape[1])
+    close(got.weight_sum, want.weight_sum)
+    for key in ("x_mean", "y_mean", "xx", "xy", "yy"):
+        close(getattr(got, key), getattr(want, key), 1e-12)
+    close(Ridge(alpha=2.0).fit_stream([(X, y)]).stats_.xx, GramStats.from_arrays(X, y).xx)
+    est.fit(X, y)
+    with pytest.raises(AttributeError, match="not fitted from a stream"):
+        _ = est.stats_

@@ -360,7 +360,7 @@ def run_stream(options: FitOptions, progress: Progress | None = None) -> FitOutc
            f"{', the leverage pass' if fit_pass.passes > 1 else ''}")
     return statistics_outcome(
         options, est, pre, engine="stream",
-        train=est._stream_state.unshift(est._stream_state.total),  # about the origin
+        train=est.stats_,
         test=fit_pass.test, samples=fit_pass.samples,
         notes=statistics_notes(how, dropped, pre),
         edge=any(issubclass(w.category, AlphaEdgeWarning) for w in caught),

@@ -571,6 +571,17 @@ def _commit(est, probe, state: StreamState) -> None:
     est._stream_state = replace(state, coef=getattr(probe, "coef_", None))
 
 
+def stream_stats(est) -> GramStats:
+    """``est.stats_``: the statistics of every row of the stream that gave its model, about
+    the data's own means (``AttributeError`` when its model did not come from a stream)."""
+    state = getattr(est, "_stream_state", None)
+    if state is None or state.coef is None or getattr(est, "coef_", None) is not state.coef:
+        raise AttributeError(
+            f"{type(est).__name__}.stats_ exists after partial_fit or fit_stream only (the "
+            "statistics the model was solved from); this model was not fitted from a stream.")
+    return state.unshift(state.total)
+
+
 # -------------------------------------------------------------------------------- entry points
 def partial_fit(est, X, y, sample_weight=None, fold=None):
     """Add one batch to ``est``'s stream and refit from the statistics (see RidgeCV.partial_fit)."""
