@@ -721,7 +721,7 @@ class DataSource:
 
                 reader = parquet.ParquetFile(file, pre_buffer=False)
                 for batch in reader.iter_batches(batch_size=self.batch_rows, columns=columns,
-                                                 use_threads=True):
+                                                 use_threads=False):
                     rows += batch.num_rows
                     yield pa.Table.from_batches([batch]), int(size * rows / total)
             except (pa.ArrowInvalid, pa.ArrowException, OSError) as exc:
@@ -838,30 +838,28 @@ class Block:
 
     Unpacks as a 4-tuple (``X, y, w, fold = block``); ``batch`` is the :class:`StreamBatch`
     it came from. ``columns`` holds the features as 1-D float64 arrays, read from the Arrow
-    buffers without a copy where the file stores float64 without nulls: ``fit_stream`` reduces
-    them directly. ``X`` is built from them when first taken: float64 of shape (rows,
+    buffers without a copy where the file stores float64 without nulls, and ``rows`` the
+    block's rows among them (None: all; see :meth:`subset`): ``fit_stream`` reduces them
+    directly. ``X`` is built when first taken (:meth:`take`): float64 of shape (rows,
     features) in Fortran order, refusing missing and infinite values with the file and row
     (:class:`DataError`); ``fit_stream`` and ``partial_fit`` name such a value the same way.
     ``weight`` and ``fold`` are None unless asked for.
     """
 
-    __slots__ = ("_X", "_table", "batch", "columns", "fold", "names", "weight", "y")
+    __slots__ = ("_X", "_table", "batch", "columns", "fold", "names", "rows", "weight", "y")
 
     def __init__(self, columns: Sequence[np.ndarray], names: Sequence[str], y: np.ndarray,
                  weight: np.ndarray | None, fold: np.ndarray | None, batch: StreamBatch,
-                 table: pa.Table | None = None, X: np.ndarray | None = None) -> None:
+                 table: pa.Table | None = None, X: np.ndarray | None = None,
+                 rows: np.ndarray | None = None) -> None:
         self.columns, self.names, self.y = list(columns), list(names), y
-        self.weight, self.fold, self.batch = weight, fold, batch
+        self.weight, self.fold, self.batch, self.rows = weight, fold, batch, rows
         self._table, self._X = table, X
 
     @property
     def X(self) -> np.ndarray:
         if self._X is None:
-            X = np.empty((len(self.y), len(self.columns)), order="F")
-            for j, col in enumerate(self.columns):
-                X[:, j] = col
-            self.check_finite(X)
-            self._X = X
+            self._X = self.take()
         return self._X
 
     def __iter__(self) -> Iterator:
@@ -873,23 +871,58 @@ class Block:
     def __getitem__(self, index):
         return tuple(self)[index]
 
-    def check_finite(self, X: np.ndarray | None = None) -> None:
-        """Raise :class:`DataError` naming the batch, the first column holding a missing or
-        infinite value and its row of the file (nothing if every value is finite)."""
+    def subset(self, rows: np.ndarray) -> Block:
+        """The block of its rows ``rows`` (0-based positions in this block), sharing the
+        columns (nothing is copied)."""
+        rows = np.asarray(rows, dtype=np.intp)
+
+        def pick(a):
+            return None if a is None else a[rows]
+
+        return Block(self.columns, self.names, self.y[rows], pick(self.weight),
+                     pick(self.fold), self.batch, self._table,
+                     rows=rows if self.rows is None else self.rows[rows])
+
+    def take(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """The block's rows (or its rows ``rows``) as a float64 matrix in Fortran order,
+        refusing a missing or infinite value (:meth:`check_finite`)."""
+        if self._X is not None:
+            return self._X if rows is None else np.asfortranarray(self._X[rows])
+        picked = self.rows if rows is None else (rows if self.rows is None else self.rows[rows])
+        n = len(self.y) if picked is None else len(picked)
+        X = np.empty((n, len(self.columns)), order="F")
+        for j, col in enumerate(self.columns):
+            if picked is None:
+                X[:, j] = col
+            else:
+                np.take(col, picked, out=X[:, j])
         with np.errstate(over="ignore", invalid="ignore"):
-            sums = (np.array([np.sum(c) for c in self.columns]) if X is None
-                    else X.sum(axis=0))  # NaN or inf in a column make its sum non-finite
+            sums = X.sum(axis=0)  # NaN or inf in a column make its sum non-finite
         for j in np.flatnonzero(~np.isfinite(sums)):
-            bad = ~np.isfinite(self.columns[j] if X is None else X[:, j])
+            bad = ~np.isfinite(X[:, j])
             if bad.any():
-                first = int(np.argmax(bad))
-                table = self._table
-                at = (where(table, first) if table is not None
-                      else f"row {first + 1} of the batch")
-                raise DataError(
-                    f"{self.batch.describe()}: column {self.names[j]!r} has "
-                    f"{int(bad.sum())} missing or infinite value(s) (first on {at}); fill "
-                    "them in or drop those rows.")
+                self._refuse(j, bad, picked)
+        return X
+
+    def check_finite(self) -> None:
+        """Raise :class:`DataError` naming the batch, the first column holding a missing or
+        infinite value in the block's rows and its row of the file (nothing if none)."""
+        for j, col in enumerate(self.columns):
+            values = col if self.rows is None else col[self.rows]
+            bad = ~np.isfinite(values)
+            if bad.any():
+                self._refuse(j, bad, self.rows)
+
+    def _refuse(self, j: int, bad: np.ndarray, picked: np.ndarray | None) -> None:
+        first = int(np.argmax(bad))
+        row = first if picked is None else int(picked[first])
+        at = (where(self._table, row) if self._table is not None
+              else f"row {row + 1} of the batch")
+        err = DataError(
+            f"{self.batch.describe()}: column {self.names[j]!r} has {int(bad.sum())} missing "
+            f"or infinite value(s) (first on {at}); fill them in or drop those rows.")
+        err.column = self.names[j]  # for a caller that knows more ways out
+        raise err
 
 
 def _numeric_columns(table: pa.Table, names: Sequence[str]) -> list[np.ndarray]:

@@ -144,6 +144,12 @@ class _Batch:
     y_shape: tuple
     columns: list | None = None  # dense features, one 1-D array each
     block: Block | None = None  # where the batch came from, to name a bad value
+    rows: np.ndarray | None = None  # the batch's rows of the columns (None: all)
+
+    def column(self, j: int) -> np.ndarray:
+        """Feature ``j`` of the batch's rows (a copy when ``rows`` picks them)."""
+        col = self.columns[j]
+        return col if self.rows is None else col[self.rows]
 
     @property
     def n_rows(self) -> int:
@@ -300,7 +306,7 @@ def _validate_block(probe, state: StreamState, block: Block) -> _Batch | None:
     except ValueError as exc:
         raise BatchError(f"{where}: {exc}", number, (start, start + m)) from None
     return _Batch(None, yv[:, None] if yv.ndim == 1 else yv, sw, folds, yv.shape[1:],
-                  block.columns, block)
+                  block.columns, block, block.rows)
 
 
 class _Workspace:
@@ -374,10 +380,13 @@ def _dense_fold_stats(batch: _Batch, state: StreamState, work: _Workspace) -> tu
     root = None
     if np.any(s != 1.0):
         root = np.sqrt(s if order is None else s[order])
+    x_order = order  # the batch's rows of the columns, by fold
+    if batch.rows is not None:
+        x_order = batch.rows if order is None else batch.rows[order]
     B = work.rows(1 + p + y2.shape[1], m)
     B[0] = 1.0 if root is None else root
     for j in range(p):
-        _fill(B[1 + j], batch.columns[j], order, state.x_shift[j], root)
+        _fill(B[1 + j], batch.columns[j], x_order, state.x_shift[j], root)
     for k in range(y2.shape[1]):
         _fill(B[1 + p + k], y2[:, k], order, state.y_shift[k], root)
     return tuple(_stats_of_rows(B[:, a:b], int(b - a), p) if b > a else None
@@ -416,7 +425,8 @@ def _add(probe, state: StreamState, X, y, sample_weight, fold,
             state = replace(
                 state, y_shift=np.mean(batch.y2, axis=0),
                 x_shift=np.zeros(batch.n_features) if batch.columns is None
-                else np.array([np.mean(c, dtype=np.float64) for c in batch.columns]))
+                else np.array([np.mean(batch.column(j), dtype=np.float64)
+                               for j in range(batch.n_features)]))
         new = _fold_stats(batch, state, work)
         parts = tuple(b if a is None else a if b is None else a + b
                       for a, b in zip(state.parts, new, strict=True))
@@ -641,9 +651,23 @@ def _blocks(batches, passes: int):
     return blocks
 
 
-def fit_stream(est, batches):
-    """Fit ``est`` on a whole stream of batches (see RidgeCV.fit_stream)."""
+def standardized(stats: GramStats, mean: np.ndarray, scale: np.ndarray) -> GramStats:
+    """The statistics of the columns ``z = (x - mean) / scale`` (an exact linear map: the
+    means move and scale, the co-moments scale)."""
+    return replace(stats, x_mean=(stats.x_mean - mean) / scale,
+                   xx=stats.xx / np.outer(scale, scale), xy=stats.xy / scale[:, None])
+
+
+def fit_stream(est, batches, *, standardize=None):
+    """Fit ``est`` on a whole stream of batches (see RidgeCV.fit_stream).
+
+    ``standardize(stats) -> (mean, scale)``, given the statistics of every row, fits the
+    model on the columns ``(x - mean) / scale`` instead (a one-pass standardization: the
+    statistics are mapped, the rows are not read again; GCV and k-fold only).
+    """
     mode, n_folds = one_pass_mode(est)
+    if standardize is not None and mode == "loo":
+        raise ValueError("exact leave-one-out reads the rows again: standardize them first.")
     blocks = _blocks(batches, 2 if mode == "loo" else 1)
     state = StreamState.start(n_folds)
     probe = _probe(est, state)
@@ -660,6 +684,11 @@ def fit_stream(est, batches):
             f"Cannot fit {type(est).__name__} on this stream: after {state.n_batches} "
             f"batch(es) and {state.n_rows} row(s), {reason}. Give it more rows"
             f"{', fewer folds, or a fold column that uses every fold' if n_folds else ''}.")
+    if standardize is not None:  # parts about the shift: their means only scale
+        mean, scale = (np.asarray(v, dtype=np.float64)
+                       for v in standardize(state.unshift(state.total)))
+        state = replace(state, x_shift=(state.x_shift - mean) / scale, parts=tuple(
+            None if part is None else standardized(part, 0.0, scale) for part in state.parts))
 
     def second_pass():
         again = StreamState.start(n_folds)
