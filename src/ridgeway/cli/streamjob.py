@@ -40,7 +40,7 @@ from ..exceptions import AlphaEdgeWarning
 from ..io import DataError, DataSource, check_columns, iter_blocks, with_target
 from ..linalg import GramStats, fold_of
 from ..linear_model import RidgeCV
-from ..linear_model._stream import fit_stream, standardized
+from ..linear_model._stream import RowStats, fit_stream, standardized
 from ..linear_model.kinds import KINDS
 from .atomic import atomic_open
 from .csvfile import predictions_csv
@@ -104,28 +104,39 @@ class _Sample:
 
     def add(self, positions: np.ndarray, take, y: np.ndarray, rows: np.ndarray) -> None:
         """Offer the rows ``rows`` of a block, at stream ``positions[rows]``; ``take(rows)``
-        gives their features (only the rows that enter the sample are copied)."""
+        gives their features. Only the rows among the ``size`` smallest keys so far are
+        copied; the rows they displace are dropped once twice ``size`` are held."""
         positions = positions[rows]
         keys = fold_of(positions, 2**62, self.seed + 2)
-        if self.keys.size == self.size:  # full: only rows that beat the largest kept key
-            new = keys < self.keys.max()
+        if self.keys.size + keys.size > self.size:
+            bound = np.partition(np.concatenate([self.keys, keys]), self.size - 1)[self.size - 1]
+            new = keys <= bound
             positions, keys, rows = positions[new], keys[new], rows[new]
-        X, y = take(rows), y[rows]
-        X = np.concatenate([*self.X, X]) if self.X else X
-        y = np.concatenate([*self.y, y]) if self.y else y
-        keys = np.concatenate([self.keys, keys])
-        positions = np.concatenate([self.positions, positions])
-        if keys.size > self.size:
-            keep = np.sort(np.argpartition(keys, self.size)[:self.size])
-            keys, positions, X, y = keys[keep], positions[keep], X[keep], y[keep]
-        self.keys, self.positions, self.X, self.y = keys, positions, [X], [y]
+        if rows.size:
+            self.X.append(take(rows))
+            self.y.append(y[rows])
+            self.keys = np.concatenate([self.keys, keys])
+            self.positions = np.concatenate([self.positions, positions])
+        if self.keys.size > 2 * self.size:
+            self._prune()
+
+    def _prune(self) -> None:
+        """Keep the ``size`` rows of smallest key, in stream order, as one array."""
+        X, y = (np.concatenate(self.X), np.concatenate(self.y)) if self.X else (None, None)
+        if self.keys.size > self.size:
+            keep = np.sort(np.argpartition(self.keys, self.size)[:self.size])
+            self.keys, self.positions = self.keys[keep], self.positions[keep]
+            X, y = X[keep], y[keep]
+        self.X, self.y = ([X], [y]) if X is not None else ([], [])
 
     def standardize(self, mean: np.ndarray, scale: np.ndarray) -> None:
         """Map the kept rows' features to ``(x - mean) / scale`` (as ``Preprocessor``)."""
+        self._prune()
         if self.X:
             self.X = [(self.X[0] - mean) / scale]
 
     def arrays(self, p: int) -> tuple[np.ndarray, np.ndarray]:
+        self._prune()
         if not self.X:
             return np.empty((0, p)), np.empty(0)
         return np.asfortranarray(self.X[0]), self.y[0]
@@ -248,6 +259,7 @@ class _FitPass:
         self.source, self.options, self.features = source, options, features
         self.pre, self.cv, self.progress = pre, cv, progress
         self.test: GramStats | None = None
+        self._test = RowStats()
         self.samples = (_Sample(SAMPLE_ROWS, options.random_state),
                         _Sample(SAMPLE_ROWS, options.random_state + 1))
         self.passes = self.n_rows = self.dropped = 0
@@ -272,14 +284,14 @@ class _FitPass:
             if first:
                 self.dropped += block.batch.n_rows - len(y)
                 if test.size:
-                    part = GramStats.from_arrays(block.take(test), y[test])
-                    self.test = part if self.test is None else self.test + part
+                    self._test.add(block.subset(test))
                 self.samples[0].add(positions, block.take, y, train)
                 self.samples[1].add(positions, block.take, y, test)
             self.progress.advance(block.batch.bytes_read - done)
             done = block.batch.bytes_read
             yield block.subset(train)
         self.n_rows = position
+        self.test = self._test.stats
 
     def standardize(self, mean: np.ndarray, scale: np.ndarray) -> None:
         """The one-pass mode's held-out statistics and samples, standardized."""

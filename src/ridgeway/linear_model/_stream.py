@@ -10,6 +10,7 @@ eigendecomposition of all the data: a second pass (``fit_stream``).
 
 from __future__ import annotations
 
+import types
 import warnings
 from dataclasses import dataclass, replace
 from itertools import pairwise
@@ -579,6 +580,26 @@ def _commit(est, probe, state: StreamState) -> None:
         if key not in params:
             setattr(est, key, value)
     est._stream_state = replace(state, coef=getattr(probe, "coef_", None))
+
+
+class RowStats:
+    """``GramStats`` of the rows of :class:`ridgeway.io.Block` objects, added one at a time
+    (as a stream without a model: the same per-batch reduction, about the first block's
+    means). A missing or infinite value is refused naming its file row."""
+
+    def __init__(self) -> None:
+        self._state = StreamState.start(None)
+        self._probe = types.SimpleNamespace()
+        self._work = _Workspace()
+
+    def add(self, block: Block) -> None:
+        self._state = _add(self._probe, self._state, block, None, None, None, self._work)
+
+    @property
+    def stats(self) -> GramStats | None:
+        """The statistics of every row added, about their own means (None before any)."""
+        total = self._state.total
+        return None if total is None else self._state.unshift(total)
 
 
 def stream_stats(est) -> GramStats:
