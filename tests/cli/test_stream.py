@@ -165,7 +165,7 @@ def test_stream_nan_in_a_late_batch_names_file_batch_rows_and_writes_nothing(tmp
     code, err = _error(capsys, "fit", tmp_path / "d.parquet", "--target", "price", "--stream",
                        "--drop", "fold", "--out", tmp_path / "m")
     assert code == 2
-    assert "d.parquet, batch 2 (rows 65537-100000 of the file): column 'f1' has 1 missing" \
+    assert "d.parquet, batch 3 (rows 65537-98304 of the file): column 'f1' has 1 missing" \
         " value(s) (first on row 90001 of" in err and "--impute mean" in err
     assert not (tmp_path / "m").exists()
 
@@ -297,7 +297,7 @@ def test_numeric_stream_refuses_a_missing_value_naming_row_and_impute(tmp_path, 
         code, err = _error(capsys, "fit", tmp_path / "d.parquet", "--target", "price",
                            "--stream", "--drop", "fold", "--out", tmp_path / "m")
         assert code == 2, err
-        assert (f"d.parquet, batch 2 (rows 65537-100000 of the file): column 'f2' has 1 missing"
+        assert (f"d.parquet, batch 3 (rows 65537-98304 of the file): column 'f2' has 1 missing"
                 f" or infinite value(s) (first on row {row + 1} of") in err
         assert "--impute mean" in err and "--drop f2" in err
         assert not (tmp_path / "m").exists()
