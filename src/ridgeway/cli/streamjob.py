@@ -94,52 +94,63 @@ def held_out(positions: np.ndarray, test_size: float, seed: int) -> np.ndarray:
 
 
 class _Sample:
-    """A uniform sample of at most ``size`` rows of a stream: the rows of smallest hash."""
+    """A uniform sample of at most ``size`` rows of a stream: the rows of smallest hash, held
+    in one preallocated buffer (a row that enters takes the slot of one it displaces)."""
 
     def __init__(self, size: int, seed: int):
-        self.size, self.seed = size, seed
-        self.keys = self.positions = np.empty(0, dtype=np.int64)
-        self.X: list[np.ndarray] = []
-        self.y: list[np.ndarray] = []
+        self.size, self.seed, self.count = size, seed, 0
+        self.keys = self._positions = np.empty(0, dtype=np.int64)
+        self.X: np.ndarray | None = None
+        self.y = np.empty(0)
 
     def add(self, positions: np.ndarray, take, y: np.ndarray, rows: np.ndarray) -> None:
         """Offer the rows ``rows`` of a block, at stream ``positions[rows]``; ``take(rows)``
-        gives their features. Only the rows among the ``size`` smallest keys so far are
-        copied; the rows they displace are dropped once twice ``size`` are held."""
+        gives their features (only the rows that enter the sample are copied)."""
         positions = positions[rows]
         keys = fold_of(positions, 2**62, self.seed + 2)
-        if self.keys.size + keys.size > self.size:
-            bound = np.partition(np.concatenate([self.keys, keys]), self.size - 1)[self.size - 1]
-            new = keys <= bound
-            positions, keys, rows = positions[new], keys[new], rows[new]
-        if rows.size:
-            self.X.append(take(rows))
-            self.y.append(y[rows])
-            self.keys = np.concatenate([self.keys, keys])
-            self.positions = np.concatenate([self.positions, positions])
-        if self.keys.size > 2 * self.size:
-            self._prune()
+        old = self.count
+        both = np.concatenate([self.keys[:old], keys])
+        keep = (np.argpartition(both, self.size - 1)[:self.size] if both.size > self.size
+                else np.arange(both.size))
+        new = np.sort(keep[keep >= old]) - old
+        if not new.size:
+            return
+        freed = np.ones(old, dtype=bool)
+        freed[keep[keep < old]] = False
+        freed = np.flatnonzero(freed)
+        count = old + new.size - freed.size
+        slots = np.concatenate([freed, np.arange(old, count)])
+        X = take(rows[new])
+        if self.X is None:
+            self.X = np.empty((self.size, X.shape[1]), order="F")
+            self.y = np.empty(self.size)
+            self.keys = np.empty(self.size, dtype=np.int64)
+            self._positions = np.empty(self.size, dtype=np.int64)
+        self.X[slots], self.y[slots] = X, y[rows[new]]
+        self.keys[slots], self._positions[slots] = keys[new], positions[new]
+        self.count = count
 
-    def _prune(self) -> None:
-        """Keep the ``size`` rows of smallest key, in stream order, as one array."""
-        X, y = (np.concatenate(self.X), np.concatenate(self.y)) if self.X else (None, None)
-        if self.keys.size > self.size:
-            keep = np.sort(np.argpartition(self.keys, self.size)[:self.size])
-            self.keys, self.positions = self.keys[keep], self.positions[keep]
-            X, y = X[keep], y[keep]
-        self.X, self.y = ([X], [y]) if X is not None else ([], [])
+    def _order(self) -> np.ndarray:
+        return np.argsort(self._positions[:self.count], kind="stable")
+
+    @property
+    def positions(self) -> np.ndarray:
+        """Stream positions of the kept rows, in stream order."""
+        return self._positions[:self.count][self._order()]
 
     def standardize(self, mean: np.ndarray, scale: np.ndarray) -> None:
         """Map the kept rows' features to ``(x - mean) / scale`` (as ``Preprocessor``)."""
-        self._prune()
-        if self.X:
-            self.X = [(self.X[0] - mean) / scale]
+        if self.X is not None:
+            X = self.X[:self.count]
+            X -= mean
+            X /= scale
 
     def arrays(self, p: int) -> tuple[np.ndarray, np.ndarray]:
-        self._prune()
-        if not self.X:
+        """``(X, y)`` of the kept rows in stream order."""
+        if self.X is None:
             return np.empty((0, p)), np.empty(0)
-        return np.asfortranarray(self.X[0]), self.y[0]
+        order = self._order()
+        return np.asfortranarray(self.X[:self.count][order]), self.y[:self.count][order]
 
 
 def _refuse(options: FitOptions) -> None:
