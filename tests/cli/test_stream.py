@@ -219,12 +219,12 @@ def _numeric_table(n=4000, seed=2, missing_at=None):
                      "fold": np.arange(n) % 4, "price": y})
 
 
-def _in_memory_numeric(table, cv, fold_column=None, test_size=0.2):
+def _in_memory_numeric(table, cv, fold_column=None, test_size=0.2, standardize=True):
     n = table.num_rows
     train = np.flatnonzero(~streamjob.held_out(np.arange(n), test_size, 0))
     features = ["f0", "f1", "f2", "flag"]
     pre = Preprocessor.from_table(table, features)
-    X = pre.fit_transform(table, train, len(train))
+    X = pre.fit_transform(table, train, len(train), standardize=standardize)
     y = table["price"].to_numpy()[train]
     if cv == "gcv":
         return RidgeCV(cv="gcv").fit(X, y), pre, X, y
@@ -304,3 +304,16 @@ def test_numeric_stream_refuses_a_missing_value_naming_row_and_impute(tmp_path, 
     assert main(["fit", str(tmp_path / "d.parquet"), "--target", "price", "--stream",
                  "--drop", "fold", "--impute", "mean", "--no-report",
                  "--out", str(tmp_path / "m")]) == 0
+
+
+def test_numeric_stream_without_standardization_equals_the_in_memory_fit(tmp_path):
+    """--no-standardize in one pass: the statistics are used as they are (identity map)."""
+    table = _numeric_table()
+    pq.write_table(table, tmp_path / "d.parquet")
+    assert _fit(tmp_path / "d.parquet", tmp_path / "m", "--stream", "--no-standardize") == 0
+    model = load_model(tmp_path / "m" / "model.json")
+    memory, _, _, _ = _in_memory_numeric(table, 5, standardize=False)
+    assert model.preprocessor.mean is None
+    assert model.estimator.alpha == pytest.approx(memory.alpha_, rel=1e-10)
+    np.testing.assert_allclose(model.estimator.coef_, memory.coef_, rtol=1e-10)
+    assert model.estimator.intercept_ == pytest.approx(memory.intercept_, rel=1e-10)
