@@ -95,17 +95,20 @@ def held_out(positions: np.ndarray, test_size: float, seed: int) -> np.ndarray:
 
 class _Sample:
     """A uniform sample of at most ``size`` rows of a stream: the rows of smallest hash, held
-    in one preallocated buffer (a row that enters takes the slot of one it displaces)."""
+    in one buffer (a row that enters takes the slot of a row it displaces; the buffer grows
+    up to ``size`` rows). ``X``, ``y`` and ``positions`` give the kept rows in stream order
+    (``X`` and ``y`` as one-array lists, empty before any row)."""
 
     def __init__(self, size: int, seed: int):
         self.size, self.seed, self.count = size, seed, 0
         self.keys = self._positions = np.empty(0, dtype=np.int64)
-        self.X: np.ndarray | None = None
-        self.y = np.empty(0)
+        self._X: np.ndarray | None = None
+        self._y = np.empty(0)
 
-    def add(self, positions: np.ndarray, take, y: np.ndarray, rows: np.ndarray) -> None:
-        """Offer the rows ``rows`` of a block, at stream ``positions[rows]``; ``take(rows)``
-        gives their features (only the rows that enter the sample are copied)."""
+    def add(self, positions: np.ndarray, X, y: np.ndarray, rows: np.ndarray) -> None:
+        """Offer the rows ``rows`` of a block ``(X, y)``, at stream ``positions[rows]``; ``X``
+        is an array or anything whose ``X[rows]`` gives those rows' features (only the rows
+        that enter the sample are copied)."""
         positions = positions[rows]
         keys = fold_of(positions, 2**62, self.seed + 2)
         old = self.count
@@ -120,37 +123,62 @@ class _Sample:
         freed = np.flatnonzero(freed)
         count = old + new.size - freed.size
         slots = np.concatenate([freed, np.arange(old, count)])
-        X = take(rows[new])
-        if self.X is None:
-            self.X = np.empty((self.size, X.shape[1]), order="F")
-            self.y = np.empty(self.size)
-            self.keys = np.empty(self.size, dtype=np.int64)
-            self._positions = np.empty(self.size, dtype=np.int64)
-        self.X[slots], self.y[slots] = X, y[rows[new]]
+        features = X[rows[new]]
+        self._reserve(count, features.shape[1])
+        self._X[slots], self._y[slots] = features, y[rows[new]]
         self.keys[slots], self._positions[slots] = keys[new], positions[new]
         self.count = count
+
+    def _reserve(self, count: int, p: int) -> None:
+        have = 0 if self._X is None else self._X.shape[0]
+        if count <= have:
+            return
+        cap = min(self.size, max(count, 2 * have))
+        grown = (np.empty((cap, p), order="F"), np.empty(cap), np.empty(cap, dtype=np.int64),
+                 np.empty(cap, dtype=np.int64))
+        if have:
+            for new, old in zip(grown, (self._X, self._y, self.keys, self._positions),
+                                strict=True):
+                new[:self.count] = old[:self.count]
+        self._X, self._y, self.keys, self._positions = grown
 
     def _order(self) -> np.ndarray:
         return np.argsort(self._positions[:self.count], kind="stable")
 
     @property
     def positions(self) -> np.ndarray:
-        """Stream positions of the kept rows, in stream order."""
         return self._positions[:self.count][self._order()]
+
+    @property
+    def X(self) -> list[np.ndarray]:
+        return [np.asfortranarray(self._X[:self.count][self._order()])] if self.count else []
+
+    @property
+    def y(self) -> list[np.ndarray]:
+        return [self._y[:self.count][self._order()]] if self.count else []
 
     def standardize(self, mean: np.ndarray, scale: np.ndarray) -> None:
         """Map the kept rows' features to ``(x - mean) / scale`` (as ``Preprocessor``)."""
-        if self.X is not None:
-            X = self.X[:self.count]
+        if self.count:
+            X = self._X[:self.count]
             X -= mean
             X /= scale
 
     def arrays(self, p: int) -> tuple[np.ndarray, np.ndarray]:
         """``(X, y)`` of the kept rows in stream order."""
-        if self.X is None:
+        if not self.count:
             return np.empty((0, p)), np.empty(0)
-        order = self._order()
-        return np.asfortranarray(self.X[:self.count][order]), self.y[:self.count][order]
+        return self.X[0], self.y[0]
+
+
+class _Rows:
+    """``rows -> block.take(rows)`` as indexing, for :meth:`_Sample.add`."""
+
+    def __init__(self, block):
+        self.block = block
+
+    def __getitem__(self, rows: np.ndarray) -> np.ndarray:
+        return self.block.take(rows)
 
 
 def _refuse(options: FitOptions) -> None:
@@ -216,16 +244,17 @@ def _columns(source: DataSource, options: FitOptions) -> list[str]:
 
 
 def _levels_pass(source: DataSource, options: FitOptions, features: list[str],
-                 progress: Progress) -> Preprocessor:
-    """The preprocessing decided on every row (module docstring)."""
+                 progress: Progress) -> tuple[Preprocessor, int, int]:
+    """The preprocessing decided on every row (module docstring); (pre, rows, dropped)."""
     progress.stage("levels pass (reading the data)", total=source.nbytes)
-    counts = {"rows": 0, "bytes": 0}
+    counts = {"rows": 0, "dropped": 0, "bytes": 0}
     current: list = [None]  # the batch being used, to name it in an error
 
     def batches():
         for batch in source.batches([*features, options.target], prefetch=2):
             current[0] = batch
             table = with_target(batch.table, options.target, options.drop_missing_target)
+            counts["dropped"] += batch.table.num_rows - table.num_rows
             positions = np.arange(counts["rows"], counts["rows"] + table.num_rows)
             counts["rows"] += table.num_rows
             progress.advance(batch.bytes_read - counts["bytes"])
@@ -241,7 +270,7 @@ def _levels_pass(source: DataSource, options: FitOptions, features: list[str],
         if current[0] is None:
             raise
         raise DataError(f"{current[0].describe()}: {exc}") from None
-    return pre
+    return pre, counts["rows"], counts["dropped"]
 
 
 def _sse(stats: GramStats, coef: np.ndarray, intercept: float) -> float:
@@ -296,8 +325,8 @@ class _FitPass:
                 self.dropped += block.batch.n_rows - len(y)
                 if test.size:
                     self._test.add(block.subset(test))
-                self.samples[0].add(positions, block.take, y, train)
-                self.samples[1].add(positions, block.take, y, test)
+                self.samples[0].add(positions, _Rows(block), y, train)
+                self.samples[1].add(positions, _Rows(block), y, test)
             self.progress.advance(block.batch.bytes_read - done)
             done = block.batch.bytes_read
             yield block.subset(train)
@@ -387,7 +416,7 @@ def run_stream(options: FitOptions, progress: Progress | None = None) -> FitOutc
                 and all(source.kind(c) in ("numeric", "bool") for c in features))
     pre = None
     if not one_pass:
-        pre = _levels_pass(source, options, features, progress)
+        pre, _, _ = _levels_pass(source, options, features, progress)
     est = RidgeCV(alphas=parse_alphas(options.alphas), cv=cv, selection=options.selection)
     fit_pass = _FitPass(source, options, features, pre, cv, progress)
     decided: list[Preprocessor] = []
