@@ -844,7 +844,8 @@ class Block:
     block's rows among them (None: all; see :meth:`subset`): ``fit_stream`` reduces them
     directly. ``X`` is built when first taken (:meth:`take`): float64 of shape (rows,
     features) in Fortran order, refusing missing and infinite values with the file and row
-    (:class:`DataError`); ``fit_stream`` and ``partial_fit`` name such a value the same way.
+    (:class:`DataError`); ``fit_stream``, which reads the columns, names such a value the
+    same way.
     ``weight`` and ``fold`` are None unless asked for.
     """
 
@@ -1006,8 +1007,9 @@ def iter_blocks(
         Besides :meth:`DataSource.batches`' errors: a missing target or weight, a non-numeric
         feature, a fold id out of range; named with the file, the batch and its rows. A
         missing or infinite feature value (without ``transform``) is refused, named the same
-        way, when the block's ``X`` is taken or by ``fit_stream``/``partial_fit``, which
-        reduce ``Block.columns`` without building ``X`` (no check costs a pass of its own).
+        way, when the block's ``X`` is taken (unpacking it, e.g. for ``partial_fit``) or by
+        ``fit_stream``, which reduces ``Block.columns`` without building ``X`` (no check costs
+        a pass of its own).
     """
     if not isinstance(source, DataSource):
         source = DataSource(source)
