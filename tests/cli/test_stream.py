@@ -263,6 +263,10 @@ def test_numeric_stream_reads_once_and_equals_the_in_memory_fit(tmp_path, capsys
                              model.predict_columns(test)["prediction"])
     summary = json.loads((tmp_path / "m" / "model.json").read_text())["summary"]
     assert summary["test_metrics"]["mse"] == pytest.approx(mse, rel=1e-9)
+    train = table.filter(pa.array(~out))
+    mse = mean_squared_error(train["price"].to_numpy(),
+                             model.predict_columns(train)["prediction"])
+    assert summary["train_metrics"]["mse"] == pytest.approx(mse, rel=1e-9)
     assert "read once" in (tmp_path / "m" / "report.html").read_text()
 
 

@@ -433,7 +433,7 @@ def run_stream(options: FitOptions, progress: Progress | None = None) -> FitOutc
         try:
             fit_stream(est, fit_pass, standardize=standardize if one_pass else None)
         except DataError as exc:
-            if getattr(exc, "column", None) is None:
+            if not one_pass or getattr(exc, "column", None) is None:
                 raise
             raise DataError(f"{exc} Or leave them empty and use --impute mean (the stream then "
                             f"reads the data twice), or --drop {exc.column}.") from None
