@@ -200,6 +200,7 @@ def test_saved_preprocessing_reproduces_the_training_matrix(n, seed, n_train, st
 
 # ------------------------------------------------------------------- streams (issue 11)
 from ridgeway.io import DataSource, iter_blocks  # noqa: E402
+from ridgeway.linear_model import RidgeCV  # noqa: E402
 
 
 def _frame(n, seed=0, offset=0.0):
@@ -273,10 +274,35 @@ def test_stream_refuses_nan_in_a_late_batch_naming_file_batch_and_row(tmp_path):
     a = t["a"].to_numpy().copy()
     a[777] = np.nan
     pq.write_table(t.set_column(0, "a", pa.array(a)), tmp_path / "n.parquet")
-    with pytest.raises(DataError, match=r"n.parquet, batch 4 \(rows 601-800 of the file\): "
-                                        r"column 'a' has 1 missing or infinite value\(s\) "
-                                        r"\(first on row 778 of .*n.parquet\)"):
-        list(iter_blocks(DataSource(tmp_path / "n.parquet", batch_rows=200), "y"))
+    message = (r"n.parquet, batch 4 \(rows 601-800 of the file\): column 'a' has 1 missing or "
+               r"infinite value\(s\) \(first on row 778 of .*n.parquet\)")
+    with pytest.raises(DataError, match=message):
+        [b.X for b in iter_blocks(DataSource(tmp_path / "n.parquet", batch_rows=200), "y")]
+    # fit_stream reduces the blocks' columns without building X, and names the value alike,
+    # with and without folds (the rows are gathered by fold first)
+    for cv in ("gcv", 5):
+        with pytest.raises(DataError, match=message):
+            RidgeCV(cv=cv).fit_stream(
+                lambda: iter_blocks(DataSource(tmp_path / "n.parquet", batch_rows=200), "y"))
+
+
+def test_stream_refuses_nan_in_the_first_batch_and_inf_after_nulls(tmp_path):
+    """A bad value in the first batch (whose means are the stream's shift) and an infinite
+    value in a column that also has nulls are named as in a later batch."""
+    t = _frame(400)
+    a = t["a"].to_numpy().copy()
+    a[5] = np.nan
+    pq.write_table(t.set_column(0, "a", pa.array(a)), tmp_path / "f.parquet")
+    with pytest.raises(DataError, match=r"batch 1 \(rows 1-200 of the file\): column 'a' has "
+                                        r"1 missing .*first on row 6 of"):
+        RidgeCV(cv=5).fit_stream(
+            lambda: iter_blocks(DataSource(tmp_path / "f.parquet", batch_rows=200), "y"))
+    b = pa.array([None if i == 250 else (np.inf if i == 300 else float(i)) for i in range(400)])
+    pq.write_table(t.set_column(1, "b", b), tmp_path / "g.parquet")
+    with pytest.raises(DataError, match=r"batch 2 \(rows 201-400 of the file\): column 'b' has "
+                                        r"2 missing or infinite .*first on row 251 of"):
+        RidgeCV(cv="gcv").fit_stream(
+            lambda: iter_blocks(DataSource(tmp_path / "g.parquet", batch_rows=200), "y"))
 
 
 def test_stream_refuses_a_csv_file_that_ends_mid_row(tmp_path):
@@ -336,7 +362,8 @@ def test_rows_after_dropped_targets_are_named_by_their_row_in_the_file(tmp_path,
     pq.write_table(t, path) if fmt == "parquet" else csv.write_csv(t, path)
     line = r" \(line 162 of" if fmt == "csv" else " of"
     with pytest.raises(DataError, match=rf"batch \d .*column 'a' has 1 missing .*on row 161{line}"):
-        list(iter_blocks(DataSource(path, batch_rows=100), "y", drop_missing_target=True))
+        [b.X for b in iter_blocks(DataSource(path, batch_rows=100), "y",
+                                  drop_missing_target=True)]
 
 
 @settings(max_examples=15, deadline=None)

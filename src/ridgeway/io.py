@@ -452,8 +452,10 @@ def check_missing(table: pa.Table, names: Sequence[str], impute: str) -> dict[st
 
 
 # --------------------------------------------------------------------------- streams
-#: rows per batch of a Parquet stream (65,536 rows of 50 float64 columns: 26 MB)
-STREAM_BATCH_ROWS = 65536
+#: rows per batch of a Parquet stream (32,768 rows of 50 float64 columns: 13 MB; the
+#: stream holds about three batches at once, so half a common row group of 65,536 rows
+#: saved ~30 MiB of peak memory on a 1M x 50 file)
+STREAM_BATCH_ROWS = 32768
 #: bytes per block of a CSV stream (a batch holds the rows of one block)
 STREAM_CSV_BLOCK = 1 << 22
 _GLOB_CHARS = "*?["
@@ -721,7 +723,7 @@ class DataSource:
 
                 reader = parquet.ParquetFile(file, pre_buffer=False)
                 for batch in reader.iter_batches(batch_size=self.batch_rows, columns=columns,
-                                                 use_threads=True):
+                                                 use_threads=False):
                     rows += batch.num_rows
                     yield pa.Table.from_batches([batch]), int(size * rows / total)
             except (pa.ArrowInvalid, pa.ArrowException, OSError) as exc:
@@ -833,48 +835,111 @@ def _prefetched(gen: Iterator, depth: int) -> Iterator:
         thread.join()
 
 
-class Block(tuple):
+class Block:
     """``(X, y, weight, fold)`` of one batch, ready for ``partial_fit`` or ``fit_stream``.
 
-    A 4-tuple (``X, y, w, fold = block``) whose ``batch`` attribute is the
-    :class:`StreamBatch` it came from. ``X`` is float64 of shape (rows, features) in Fortran
-    order (``X.T`` is C-contiguous: one ``X.T @ X`` per block); ``weight`` and ``fold`` are
-    None unless asked for.
+    Unpacks as a 4-tuple (``X, y, w, fold = block``); ``batch`` is the :class:`StreamBatch`
+    it came from. ``columns`` holds the features as 1-D float64 arrays, read from the Arrow
+    buffers without a copy where the file stores float64 without nulls, and ``rows`` the
+    block's rows among them (None: all; see :meth:`subset`): ``fit_stream`` reduces them
+    directly. ``X`` is built when first taken (:meth:`take`): float64 of shape (rows,
+    features) in Fortran order, refusing missing and infinite values with the file and row
+    (:class:`DataError`); ``fit_stream``, which reads the columns, names such a value the
+    same way.
+    ``weight`` and ``fold`` are None unless asked for.
     """
 
-    def __new__(cls, X: np.ndarray, y: np.ndarray, weight: np.ndarray | None,
-                fold: np.ndarray | None, batch: StreamBatch) -> Block:
-        block = super().__new__(cls, (X, y, weight, fold))
-        block.batch = batch
-        return block
+    __slots__ = ("_X", "_table", "batch", "columns", "fold", "names", "rows", "weight", "y")
 
-    X = property(lambda self: self[0])
-    y = property(lambda self: self[1])
-    weight = property(lambda self: self[2])
-    fold = property(lambda self: self[3])
+    def __init__(self, columns: Sequence[np.ndarray], names: Sequence[str], y: np.ndarray,
+                 weight: np.ndarray | None, fold: np.ndarray | None, batch: StreamBatch,
+                 table: pa.Table | None = None, X: np.ndarray | None = None,
+                 rows: np.ndarray | None = None) -> None:
+        self.columns, self.names, self.y = list(columns), list(names), y
+        self.weight, self.fold, self.batch, self.rows = weight, fold, batch, rows
+        self._table, self._X = table, X
+
+    @property
+    def X(self) -> np.ndarray:
+        if self._X is None:
+            self._X = self.take()
+        return self._X
+
+    def __iter__(self) -> Iterator:
+        return iter((self.X, self.y, self.weight, self.fold))
+
+    def __len__(self) -> int:
+        return 4
+
+    def __getitem__(self, index):
+        return tuple(self)[index]
+
+    def subset(self, rows: np.ndarray) -> Block:
+        """The block of its rows ``rows`` (0-based positions in this block), sharing the
+        columns (nothing is copied)."""
+        rows = np.asarray(rows, dtype=np.intp)
+
+        def pick(a):
+            return None if a is None else a[rows]
+
+        return Block(self.columns, self.names, self.y[rows], pick(self.weight),
+                     pick(self.fold), self.batch, self._table,
+                     rows=rows if self.rows is None else self.rows[rows])
+
+    def take(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """The block's rows (or its rows ``rows``) as a float64 matrix in Fortran order,
+        refusing a missing or infinite value (:meth:`check_finite`)."""
+        if self._X is not None:
+            return self._X if rows is None else np.asfortranarray(self._X[rows])
+        picked = self.rows if rows is None else (rows if self.rows is None else self.rows[rows])
+        n = len(self.y) if picked is None else len(picked)
+        X = np.empty((n, len(self.columns)), order="F")
+        for j, col in enumerate(self.columns):
+            if picked is None:
+                X[:, j] = col
+            else:
+                np.take(col, picked, out=X[:, j])
+        with np.errstate(over="ignore", invalid="ignore"):
+            sums = X.sum(axis=0)  # NaN or inf in a column make its sum non-finite
+        for j in np.flatnonzero(~np.isfinite(sums)):
+            bad = ~np.isfinite(X[:, j])
+            if bad.any():
+                self._refuse(j, bad, picked)
+        return X
+
+    def check_finite(self) -> None:
+        """Raise :class:`DataError` naming the batch, the first column holding a missing or
+        infinite value in the block's rows and its row of the file (nothing if none)."""
+        for j, col in enumerate(self.columns):
+            values = col if self.rows is None else col[self.rows]
+            bad = ~np.isfinite(values)
+            if bad.any():
+                self._refuse(j, bad, self.rows)
+
+    def _refuse(self, j: int, bad: np.ndarray, picked: np.ndarray | None) -> None:
+        first = int(np.argmax(bad))
+        row = first if picked is None else int(picked[first])
+        at = (where(self._table, row) if self._table is not None
+              else f"row {row + 1} of the batch")
+        err = DataError(
+            f"{self.batch.describe()}: column {self.names[j]!r} has {int(bad.sum())} missing "
+            f"or infinite value(s) (first on {at}); fill them in or drop those rows.")
+        err.column = self.names[j]  # for a caller that knows more ways out
+        raise err
 
 
-def numeric_matrix(table: pa.Table, names: Sequence[str]) -> np.ndarray:
-    """The numeric columns ``names`` as one float64 matrix (Fortran order), refusing missing
-    and infinite values with the file and row."""
-    X = np.empty((table.num_rows, len(names)), order="F")
-    for j, name in enumerate(names):
+def _numeric_columns(table: pa.Table, names: Sequence[str]) -> list[np.ndarray]:
+    """The numeric columns ``names`` as float64 arrays (no copy for float64 without nulls),
+    refusing other kinds; missing values are NaN (refused later, :meth:`Block.check_finite`)."""
+    out = []
+    for name in names:
         col = table.column(name)
         if column_kind(col) not in ("numeric", "bool"):
             raise DataError(f"column {name!r} of {source_of(table)} is {col.type}, not numeric; "
                             "encode it first (the command one-hot encodes text columns), or "
                             "leave it out.")
-        X[:, j] = float_values(col)
-    with np.errstate(over="ignore", invalid="ignore"):
-        sums = X.sum(axis=0)  # NaN or inf in a column make its sum non-finite
-    for j in np.flatnonzero(~np.isfinite(sums)):
-        bad = ~np.isfinite(X[:, j])
-        if bad.any():
-            first = int(np.argmax(bad))
-            raise DataError(f"column {names[j]!r} has {int(bad.sum())} missing or infinite "
-                            f"value(s) (first on {where(table, first)}); fill them in or drop "
-                            "those rows.")
-    return X
+        out.append(float_values(col))
+    return out
 
 
 def _fold_ids(table: pa.Table, name: str, n_folds: int | None) -> np.ndarray:
@@ -921,7 +986,8 @@ def iter_blocks(
     transform : callable, optional
         ``transform(table) -> X`` per batch, e.g. the command's fitted preprocessing
         (``Preprocessor.transform``: imputation, one-hot encoding, standardization); default
-        the numeric feature columns as they are, refusing missing values.
+        the numeric feature columns as they are (``Block.columns``, without a copy where the
+        file stores float64 without nulls).
     weight, fold : str, optional
         Columns holding sample weights (finite, >= 0) and integer fold ids.
     n_folds : int, optional
@@ -938,8 +1004,12 @@ def iter_blocks(
     Raises
     ------
     DataError
-        Besides :meth:`DataSource.batches`' errors: a missing target, weight or feature value, a
-        fold id out of range; named with the file, the batch and its rows.
+        Besides :meth:`DataSource.batches`' errors: a missing target or weight, a non-numeric
+        feature, a fold id out of range; named with the file, the batch and its rows. A
+        missing or infinite feature value (without ``transform``) is refused, named the same
+        way, when the block's ``X`` is taken (unpacking it, e.g. for ``partial_fit``) or by
+        ``fit_stream``, which reduces ``Block.columns`` without building ``X`` (no check costs
+        a pass of its own).
     """
     if not isinstance(source, DataSource):
         source = DataSource(source)
@@ -947,12 +1017,11 @@ def iter_blocks(
     if features is None:
         features = [c for c in source.column_names if c not in (target, *extra)]
     columns = list(dict.fromkeys([*features, target, *extra]))
-    to_matrix = transform or (lambda t: numeric_matrix(t, features))
 
     def blocks() -> Iterator[Block]:
         for batch in source.batches(columns):
             try:
-                yield _block(batch, target, to_matrix, weight, fold, n_folds,
+                yield _block(batch, target, features, transform, weight, fold, n_folds,
                              drop_missing_target)
             except DataError as exc:
                 raise DataError(f"{batch.describe()}: {exc}") from None
@@ -978,8 +1047,8 @@ def with_target(table: pa.Table, target: str, drop: bool) -> pa.Table:
     return table
 
 
-def _block(batch: StreamBatch, target: str, to_matrix, weight, fold, n_folds,
-           drop_missing_target: bool) -> Block:
+def _block(batch: StreamBatch, target: str, features: Sequence[str], transform, weight, fold,
+           n_folds, drop_missing_target: bool) -> Block:
     table = batch.table
     if column_kind(table.column(target)) not in ("numeric", "bool"):
         raise DataError(f"the target {target!r} is {table.column(target).type}, not numeric.")
@@ -994,4 +1063,9 @@ def _block(batch: StreamBatch, target: str, to_matrix, weight, fold, n_folds,
             raise DataError(f"the weight column {weight!r} has {int(bad.sum())} missing, "
                             f"negative or infinite value(s) (first on {where(table, first)}).")
     ids = None if fold is None else _fold_ids(table, fold, n_folds)
-    return Block(to_matrix(table), y, w, ids, replace(batch, table=None))
+    done = replace(batch, table=None)
+    if transform is None:
+        return Block(_numeric_columns(table, features), features, y, w, ids, done, table)
+    X = transform(table)
+    return Block([X[:, j] for j in range(X.shape[1])],
+                 [f"output column {j + 1}" for j in range(X.shape[1])], y, w, ids, done, X=X)

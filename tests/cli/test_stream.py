@@ -165,7 +165,7 @@ def test_stream_nan_in_a_late_batch_names_file_batch_rows_and_writes_nothing(tmp
     code, err = _error(capsys, "fit", tmp_path / "d.parquet", "--target", "price", "--stream",
                        "--drop", "fold", "--out", tmp_path / "m")
     assert code == 2
-    assert "d.parquet, batch 2 (rows 65537-100000 of the file): column 'f1' has 1 missing" \
+    assert "d.parquet, batch 3 (rows 65537-98304 of the file): column 'f1' has 1 missing" \
         " value(s) (first on row 90001 of" in err and "--impute mean" in err
     assert not (tmp_path / "m").exists()
 
@@ -204,3 +204,120 @@ def test_a_directory_of_parquet_parts_is_streamed_as_one_table(tmp_path):
     assert _fit(tmp_path / "whole.parquet", tmp_path / "b", "--stream") == 0
     a, b = (load_model(tmp_path / d / "model.json").estimator for d in "ab")
     np.testing.assert_allclose(a.coef_, b.coef_, rtol=1e-12)
+
+
+# ------------------------------------------------------------- one pass (numeric features only)
+def _numeric_table(n=4000, seed=2, missing_at=None):
+    """Numeric features only, means up to 1e3 and a large intercept, one of them boolean."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 3)) * [1.0, 30.0, 0.2] + [0.0, 1000.0, -400.0]
+    flag = rng.random(n) < 0.3
+    y = 5e4 + x @ [2.0, 0.05, -3.0] + 4.0 * flag + 40.0 * rng.normal(size=n)
+    if missing_at is not None:
+        x[missing_at, 2] = np.nan
+    return pa.table({"f0": x[:, 0], "f1": x[:, 1], "f2": x[:, 2], "flag": flag,
+                     "fold": np.arange(n) % 4, "price": y})
+
+
+def _in_memory_numeric(table, cv, fold_column=None, test_size=0.2, standardize=True):
+    n = table.num_rows
+    train = np.flatnonzero(~streamjob.held_out(np.arange(n), test_size, 0))
+    features = ["f0", "f1", "f2", "flag"]
+    pre = Preprocessor.from_table(table, features)
+    X = pre.fit_transform(table, train, len(train), standardize=standardize)
+    y = table["price"].to_numpy()[train]
+    if cv == "gcv":
+        return RidgeCV(cv="gcv").fit(X, y), pre, X, y
+    folds = (table[fold_column].to_numpy()[train] if fold_column
+             else fold_of(np.arange(len(train)), cv))
+    splits = [(np.flatnonzero(folds != f), np.flatnonzero(folds == f)) for f in range(cv)]
+    return RidgeCV(cv=splits).fit(X, y), pre, X, y
+
+
+@pytest.mark.parametrize(("fmt", "cv", "fold_column"), [
+    ("parquet", "5", None), ("csv", "5", None), ("parquet", "gcv", None),
+    ("parquet", "4", "fold")])
+def test_numeric_stream_reads_once_and_equals_the_in_memory_fit(tmp_path, capsys, fmt, cv,
+                                                                fold_column):
+    """Every feature numeric: one pass, the standardization applied to the statistics; the
+    model file (coefficients, intercept, alpha, means and scales) and the held-out metrics
+    equal the in-memory fit on the same rows."""
+    from sklearn.metrics import mean_squared_error
+
+    table = _numeric_table()
+    path = tmp_path / f"d.{fmt}"
+    (pq.write_table if fmt == "parquet" else csv.write_csv)(table, path)
+    extra = ["--fold-column", fold_column] if fold_column else ["--drop", "fold"]
+    assert main(["fit", str(path), "--target", "price", "--stream", "--cv", cv,
+                 "--out", str(tmp_path / "m"), *extra]) == 0
+    model = load_model(tmp_path / "m" / "model.json")
+    memory, pre, _, _ = _in_memory_numeric(table, int(cv) if cv.isdigit() else cv, fold_column)
+    assert model.estimator.alpha == pytest.approx(memory.alpha_, rel=1e-10)
+    np.testing.assert_allclose(model.estimator.coef_, memory.coef_, rtol=1e-10)
+    assert model.estimator.intercept_ == pytest.approx(memory.intercept_, rel=1e-10)
+    np.testing.assert_allclose(model.preprocessor.mean, pre.mean, rtol=1e-12)
+    np.testing.assert_allclose(model.preprocessor.scale, pre.scale, rtol=1e-12)
+    out = streamjob.held_out(np.arange(table.num_rows), 0.2, 0)
+    test = table.filter(pa.array(out))
+    mse = mean_squared_error(test["price"].to_numpy(),
+                             model.predict_columns(test)["prediction"])
+    summary = json.loads((tmp_path / "m" / "model.json").read_text())["summary"]
+    assert summary["test_metrics"]["mse"] == pytest.approx(mse, rel=1e-9)
+    train = table.filter(pa.array(~out))
+    mse = mean_squared_error(train["price"].to_numpy(),
+                             model.predict_columns(train)["prediction"])
+    assert summary["train_metrics"]["mse"] == pytest.approx(mse, rel=1e-9)
+    assert "read once" in (tmp_path / "m" / "report.html").read_text()
+
+
+def test_numeric_stream_plot_samples_are_standardized_rows(tmp_path, monkeypatch):
+    """The one-pass mode standardizes the plots' samples after the pass: they are rows of the
+    in-memory standardized matrix."""
+    table = _numeric_table(n=3000)
+    pq.write_table(table, tmp_path / "d.parquet")
+    seen = {}
+    real = streamjob.statistics_outcome
+
+    def spy(*args, **kw):
+        seen["samples"] = kw["samples"]
+        return real(*args, **kw)
+
+    monkeypatch.setattr(streamjob, "statistics_outcome", spy)
+    assert _fit(tmp_path / "d.parquet", tmp_path / "m", "--stream") == 0
+    _, _, X, _ = _in_memory_numeric(table, 5)
+    train = np.flatnonzero(~streamjob.held_out(np.arange(3000), 0.2, 0))
+    sample = seen["samples"][0]
+    rows = np.searchsorted(train, sample.positions)
+    np.testing.assert_allclose(sample.arrays(4)[0], X[rows], rtol=1e-12, atol=1e-12)
+
+
+def test_numeric_stream_refuses_a_missing_value_naming_row_and_impute(tmp_path, capsys):
+    """One pass cannot impute: a missing value (here in a held-out row of a late batch, and in
+    a training row) is refused with the file, batch, column, row and --impute mean; with
+    --impute mean the stream reads twice and fits."""
+    for row in (90_004, 90_000):
+        table = _numeric_table(n=100_000, missing_at=row)
+        pq.write_table(table, tmp_path / "d.parquet")
+        code, err = _error(capsys, "fit", tmp_path / "d.parquet", "--target", "price",
+                           "--stream", "--drop", "fold", "--out", tmp_path / "m")
+        assert code == 2, err
+        assert (f"d.parquet, batch 3 (rows 65537-98304 of the file): column 'f2' has 1 missing"
+                f" or infinite value(s) (first on row {row + 1} of") in err
+        assert "--impute mean" in err and "--drop f2" in err
+        assert not (tmp_path / "m").exists()
+    assert main(["fit", str(tmp_path / "d.parquet"), "--target", "price", "--stream",
+                 "--drop", "fold", "--impute", "mean", "--no-report",
+                 "--out", str(tmp_path / "m")]) == 0
+
+
+def test_numeric_stream_without_standardization_equals_the_in_memory_fit(tmp_path):
+    """--no-standardize in one pass: the statistics are used as they are (identity map)."""
+    table = _numeric_table()
+    pq.write_table(table, tmp_path / "d.parquet")
+    assert _fit(tmp_path / "d.parquet", tmp_path / "m", "--stream", "--no-standardize") == 0
+    model = load_model(tmp_path / "m" / "model.json")
+    memory, _, _, _ = _in_memory_numeric(table, 5, standardize=False)
+    assert model.preprocessor.mean is None
+    assert model.estimator.alpha == pytest.approx(memory.alpha_, rel=1e-10)
+    np.testing.assert_allclose(model.estimator.coef_, memory.coef_, rtol=1e-10)
+    assert model.estimator.intercept_ == pytest.approx(memory.intercept_, rel=1e-10)

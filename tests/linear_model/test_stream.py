@@ -511,3 +511,55 @@ def test_statistics_beyond_float64_are_refused_and_leave_the_model():
                        "overflow float64.*Rescale X and y"):
         est.partial_fit(X[50:] * 1e200, y[50:])
     assert_unchanged(est, before)
+
+
+@pytest.mark.parametrize("cv", [4, "gcv", None])
+def test_fit_stream_of_file_blocks_equals_fit(tmp_path, cv):
+    """``ridgeway.io.iter_blocks`` blocks are reduced from their Arrow columns without building
+    X (an integer column is converted, float64 ones are read in place); the model equals the
+    in-memory fit on the file's rows, with a weight and a fold column and means near 1e3."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from ridgeway.io import DataSource, iter_blocks
+
+    X, y = make_data(n=1500, p=5, shift=1e3, seed=3)
+    rng = np.random.default_rng(4)
+    counts = rng.integers(0, 50, 1500)
+    sw, fold = rng.uniform(0.2, 3, 1500), rng.integers(0, 4, 1500)
+    table = pa.table({**{f"x{j}": X[:, j] for j in range(5)}, "k": counts, "y": y, "w": sw,
+                      "f": fold})
+    pq.write_table(table, tmp_path / "d.parquet", row_group_size=400)
+    XX = np.column_stack([X, counts])
+    names = [*(f"x{j}" for j in range(5)), "k"]
+    source = DataSource(tmp_path / "d.parquet", batch_rows=300)
+    kw = {"fold": "f", "n_folds": 4} if cv == 4 else {}
+    stream = RidgeCV(cv=cv).fit_stream(lambda: iter_blocks(source, "y", names, weight="w", **kw))
+    memory = RidgeCV(cv=PredefinedSplit(fold) if cv == 4 else cv).fit(XX, y, sample_weight=sw)
+    assert_same_model(stream, memory, X=XX, sw=sw)
+    close(stream.cv_results_["mean_test_score"], memory.cv_results_["mean_test_score"])
+
+
+def test_stats_are_those_of_every_row_streamed_and_go_with_fit():
+    """``stats_`` after a stream are the statistics of all its rows about their own means
+    (equal to ``GramStats.from_arrays`` on the union, also with large means); after ``fit``
+    or before any stream the attribute does not exist."""
+    from ridgeway.linalg import GramStats
+
+    X, y = make_data(n=300, shift=1e6)
+    sw = np.random.default_rng(1).uniform(0.5, 2, 300)
+    est = RidgeCV(cv=3)
+    with pytest.raises(AttributeError, match="after partial_fit or fit_stream only"):
+        _ = est.stats_
+    for s in cuts(300, [40, 100]):
+        est.partial_fit(X[s], y[s], sw[s])
+    want = GramStats.from_arrays(X, y[:, None], sw)
+    got = est.stats_
+    assert (got.n, got.n_features) == (300, X.shape[1])
+    close(got.weight_sum, want.weight_sum)
+    for key in ("x_mean", "y_mean", "xx", "xy", "yy"):
+        close(getattr(got, key), getattr(want, key), 1e-12)
+    close(Ridge(alpha=2.0).fit_stream([(X, y)]).stats_.xx, GramStats.from_arrays(X, y).xx)
+    est.fit(X, y)
+    with pytest.raises(AttributeError, match="not fitted from a stream"):
+        _ = est.stats_

@@ -309,6 +309,23 @@ class Preprocessor:
             pre.mean, pre.scale = mean, scale
         return pre
 
+    @classmethod
+    def from_stats(cls, columns: list[str], stats, *, standardize: bool = True
+                   ) -> Preprocessor:
+        """The preprocessing of numeric columns without missing values decided from the
+        statistics of the training rows (:class:`ridgeway.linalg.GramStats`; the one-pass
+        stream): no imputation, no encoding, the standardization by their means and
+        population standard deviations (as :meth:`from_stream`, equal to rounding); refuses
+        constant columns."""
+        pre = cls(list(columns), dict.fromkeys(columns, "numeric"))
+        var = np.diag(stats.xx) / stats.weight_sum
+        _refuse_constant([f"{c!r} (always {m:g})"
+                          for c, m, v in zip(columns, stats.x_mean, var, strict=True) if v <= 0])
+        if standardize:
+            pre.mean = [float(m) for m in stats.x_mean]
+            pre.scale = [float(v) for v in np.sqrt(var)]
+        return pre
+
     def levels(self, column: str) -> list[str]:
         """The category levels that get an output column (the second one only if binary)."""
         cats = self.categories[column]

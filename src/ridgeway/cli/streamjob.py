@@ -1,13 +1,22 @@
 """``ridgeway fit --stream`` and the streaming ``predict``: the main job in bounded memory.
 
-The fit reads the data twice, batch by batch (``docs/scale.md``):
+The fit reads the data batch by batch (``docs/scale.md``). When every feature is numeric (in
+the data's schema), ``--impute`` is not asked and the CV is k-fold or GCV, it reads them once:
+
+* the *fit pass* feeds the training rows as they are to ``RidgeCV.fit_stream`` (one
+  ``GramStats`` per fold) and keeps the held-out rows' statistics and a sample of rows for the
+  report's plots; the standardization (the training rows' means and standard deviations) is
+  then applied to the statistics, which it maps exactly (``x -> (x - m) / s`` is linear), and
+  to the samples. A missing value is refused (naming the column, the row and ``--impute``).
+
+Otherwise (text columns, imputation, exact leave-one-out) it reads them twice:
 
 1. the *levels pass* decides the preprocessing as the in-memory fit does: the categories of
    the text columns (from every row), the imputation means and the standardization (from the
    training rows; means and variances merged batch by batch);
 2. the *fit pass* preprocesses each batch with it and feeds the training rows to
-   ``RidgeCV.partial_fit`` (one ``GramStats`` per fold); the held-out rows' statistics give
-   the exact held-out MSE and R^2; a sample of rows is kept for the report's plots.
+   ``RidgeCV.fit_stream``; the held-out rows' statistics give the exact held-out MSE and R^2;
+   a sample of rows is kept for the report's plots.
 
 Which rows are held out: the row at stream position ``i`` (0-based, over the rows kept) is
 held out when ``fold_of(i, 10**6, seed + 1) < test_size * 10**6`` (the fold hash of
@@ -31,6 +40,7 @@ from ..exceptions import AlphaEdgeWarning
 from ..io import DataError, DataSource, check_columns, iter_blocks, with_target
 from ..linalg import GramStats, fold_of
 from ..linear_model import RidgeCV
+from ..linear_model._stream import RowStats, fit_stream, standardized
 from ..linear_model.kinds import KINDS
 from .atomic import atomic_open
 from .csvfile import predictions_csv
@@ -84,37 +94,91 @@ def held_out(positions: np.ndarray, test_size: float, seed: int) -> np.ndarray:
 
 
 class _Sample:
-    """A uniform sample of at most ``size`` rows of a stream: the rows of smallest hash."""
+    """A uniform sample of at most ``size`` rows of a stream: the rows of smallest hash, held
+    in one buffer (a row that enters takes the slot of a row it displaces; the buffer grows
+    up to ``size`` rows). ``X``, ``y`` and ``positions`` give the kept rows in stream order
+    (``X`` and ``y`` as one-array lists, empty before any row)."""
 
     def __init__(self, size: int, seed: int):
-        self.size, self.seed = size, seed
-        self.keys = self.positions = np.empty(0, dtype=np.int64)
-        self.X: list[np.ndarray] = []
-        self.y: list[np.ndarray] = []
+        self.size, self.seed, self.count = size, seed, 0
+        self.keys = self._positions = np.empty(0, dtype=np.int64)
+        self._X: np.ndarray | None = None
+        self._y = np.empty(0)
 
-    def add(self, positions: np.ndarray, X: np.ndarray, y: np.ndarray, rows: np.ndarray
-            ) -> None:
-        """Offer the rows ``rows`` of the block ``(X, y)``, at stream ``positions[rows]``
-        (only the rows that enter the sample are copied)."""
+    def add(self, positions: np.ndarray, X, y: np.ndarray, rows: np.ndarray) -> None:
+        """Offer the rows ``rows`` of a block ``(X, y)``, at stream ``positions[rows]``; ``X``
+        is an array or anything whose ``X[rows]`` gives those rows' features (only the rows
+        that enter the sample are copied)."""
         positions = positions[rows]
         keys = fold_of(positions, 2**62, self.seed + 2)
-        if self.keys.size == self.size:  # full: only rows that beat the largest kept key
-            new = keys < self.keys.max()
-            positions, keys, rows = positions[new], keys[new], rows[new]
-        X, y = X[rows], y[rows]
-        X = np.concatenate([*self.X, X]) if self.X else X
-        y = np.concatenate([*self.y, y]) if self.y else y
-        keys = np.concatenate([self.keys, keys])
-        positions = np.concatenate([self.positions, positions])
-        if keys.size > self.size:
-            keep = np.sort(np.argpartition(keys, self.size)[:self.size])
-            keys, positions, X, y = keys[keep], positions[keep], X[keep], y[keep]
-        self.keys, self.positions, self.X, self.y = keys, positions, [X], [y]
+        old = self.count
+        both = np.concatenate([self.keys[:old], keys])
+        keep = (np.argpartition(both, self.size - 1)[:self.size] if both.size > self.size
+                else np.arange(both.size))
+        new = np.sort(keep[keep >= old]) - old
+        if not new.size:
+            return
+        freed = np.ones(old, dtype=bool)
+        freed[keep[keep < old]] = False
+        freed = np.flatnonzero(freed)
+        count = old + new.size - freed.size
+        slots = np.concatenate([freed, np.arange(old, count)])
+        features = X[rows[new]]
+        self._reserve(count, features.shape[1])
+        self._X[slots], self._y[slots] = features, y[rows[new]]
+        self.keys[slots], self._positions[slots] = keys[new], positions[new]
+        self.count = count
+
+    def _reserve(self, count: int, p: int) -> None:
+        have = 0 if self._X is None else self._X.shape[0]
+        if count <= have:
+            return
+        cap = min(self.size, max(count, 2 * have))
+        grown = (np.empty((cap, p), order="F"), np.empty(cap), np.empty(cap, dtype=np.int64),
+                 np.empty(cap, dtype=np.int64))
+        if have:
+            for new, old in zip(grown, (self._X, self._y, self.keys, self._positions),
+                                strict=True):
+                new[:self.count] = old[:self.count]
+        self._X, self._y, self.keys, self._positions = grown
+
+    def _order(self) -> np.ndarray:
+        return np.argsort(self._positions[:self.count], kind="stable")
+
+    @property
+    def positions(self) -> np.ndarray:
+        return self._positions[:self.count][self._order()]
+
+    @property
+    def X(self) -> list[np.ndarray]:
+        return [np.asfortranarray(self._X[:self.count][self._order()])] if self.count else []
+
+    @property
+    def y(self) -> list[np.ndarray]:
+        return [self._y[:self.count][self._order()]] if self.count else []
+
+    def standardize(self, mean: np.ndarray, scale: np.ndarray) -> None:
+        """Map the kept rows' features to ``(x - mean) / scale`` (as ``Preprocessor``)."""
+        if self.count:
+            X = self._X[:self.count]
+            X -= mean
+            X /= scale
 
     def arrays(self, p: int) -> tuple[np.ndarray, np.ndarray]:
-        if not self.X:
+        """``(X, y)`` of the kept rows in stream order."""
+        if not self.count:
             return np.empty((0, p)), np.empty(0)
-        return np.asfortranarray(self.X[0]), self.y[0]
+        return self.X[0], self.y[0]
+
+
+class _Rows:
+    """``rows -> block.take(rows)`` as indexing, for :meth:`_Sample.add`."""
+
+    def __init__(self, block):
+        self.block = block
+
+    def __getitem__(self, rows: np.ndarray) -> np.ndarray:
+        return self.block.take(rows)
 
 
 def _refuse(options: FitOptions) -> None:
@@ -225,55 +289,56 @@ def _metrics(stats: GramStats | None, coef, intercept) -> dict[str, float]:
     return {"mse": sse / stats.weight_sum, "r2": 1.0 - sse / yy if yy > 0 else float("nan")}
 
 
-def _rows(X: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """``X[rows]`` of a Fortran-order block, kept in Fortran order (column by column)."""
-    out = np.empty((rows.size, X.shape[1]), order="F")
-    for j in range(X.shape[1]):
-        np.take(X[:, j], rows, out=out[:, j])
-    return out
-
-
 class _FitPass:
-    """The fit pass's batches for ``RidgeCV.fit_stream``: the training rows of each block,
-    while the held-out rows' statistics and both plot samples are gathered (first pass)."""
+    """The fit pass's batches for ``fit_stream``: the training rows of each block, while the
+    held-out rows' statistics, both plot samples, the rows and the dropped rows are gathered
+    (first pass). ``pre`` None: the one-pass mode (raw numeric columns)."""
 
     def __init__(self, source: DataSource, options: FitOptions, features: list[str],
-                 pre: Preprocessor, cv, progress: Progress):
+                 pre: Preprocessor | None, cv, progress: Progress):
         self.source, self.options, self.features = source, options, features
         self.pre, self.cv, self.progress = pre, cv, progress
         self.test: GramStats | None = None
+        self._test = RowStats()
         self.samples = (_Sample(SAMPLE_ROWS, options.random_state),
                         _Sample(SAMPLE_ROWS, options.random_state + 1))
-        self.passes = 0
+        self.passes = self.n_rows = self.dropped = 0
 
     def __call__(self):
         options, first = self.options, self.passes == 0
         self.passes += 1
-        self.progress.stage("fit pass" if first else "leverage pass (exact leave-one-out)",
-                            total=self.source.nbytes)
+        self.progress.stage(("fit pass" if self.pre is not None else
+                             "fit pass (one pass: every feature is numeric)") if first
+                            else "leverage pass (exact leave-one-out)", total=self.source.nbytes)
         position = done = 0
         for block in iter_blocks(self.source, options.target, self.features,
-                                 transform=self.pre.transform_known, fold=options.fold_column,
+                                 transform=None if self.pre is None
+                                 else self.pre.transform_known, fold=options.fold_column,
                                  n_folds=self.cv if options.fold_column else None,
                                  drop_missing_target=options.drop_missing_target):
-            X, y, _, fold = block
+            y = block.y
             positions = np.arange(position, position + len(y))
             position += len(y)
             out = held_out(positions, options.test_size, options.random_state)
             train, test = np.flatnonzero(~out), np.flatnonzero(out)
             if first:
-                self._gather(positions, X, y, train, test)
+                self.dropped += block.batch.n_rows - len(y)
+                if test.size:
+                    self._test.add(block.subset(test))
+                self.samples[0].add(positions, _Rows(block), y, train)
+                self.samples[1].add(positions, _Rows(block), y, test)
             self.progress.advance(block.batch.bytes_read - done)
             done = block.batch.bytes_read
-            yield (_rows(X, train), y[train], None,
-                   None if fold is None else fold[train])
+            yield block.subset(train)
+        self.n_rows = position
+        self.test = self._test.stats
 
-    def _gather(self, positions, X, y, train, test) -> None:
-        if test.size:
-            part = GramStats.from_arrays(_rows(X, test), y[test])
-            self.test = part if self.test is None else self.test + part
-        self.samples[0].add(positions, X, y, train)
-        self.samples[1].add(positions, X, y, test)
+    def standardize(self, mean: np.ndarray, scale: np.ndarray) -> None:
+        """The one-pass mode's held-out statistics and samples, standardized."""
+        if self.test is not None:
+            self.test = standardized(self.test, mean, scale)
+        for sample in self.samples:
+            sample.standardize(mean, scale)
 
 
 def _setup(options: FitOptions) -> tuple[Any, str, str, DataSource, list[str]]:
@@ -347,24 +412,50 @@ def run_stream(options: FitOptions, progress: Progress | None = None) -> FitOutc
     progress = progress or Progress()
     options = replace(options, stream=True)  # the report's command line says so
     cv, cv_label, scheme, source, features = _setup(options)
-    pre, n_rows, dropped = _levels_pass(source, options, features, progress)
+    one_pass = (cv is not None and options.impute == "none"
+                and all(source.kind(c) in ("numeric", "bool") for c in features))
+    pre = None
+    if not one_pass:
+        pre, _, _ = _levels_pass(source, options, features, progress)
     est = RidgeCV(alphas=parse_alphas(options.alphas), cv=cv, selection=options.selection)
     fit_pass = _FitPass(source, options, features, pre, cv, progress)
+    decided: list[Preprocessor] = []
+
+    def standardize(stats: GramStats):
+        decided.append(Preprocessor.from_stats(features, stats,
+                                               standardize=options.standardize))
+        if decided[0].mean is None:
+            return np.zeros(len(features)), np.ones(len(features))
+        return decided[0].mean, decided[0].scale
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", AlphaEdgeWarning)
-        est.fit_stream(fit_pass)
+        try:
+            fit_stream(est, fit_pass, standardize=standardize if one_pass else None)
+        except DataError as exc:
+            if not one_pass or getattr(exc, "column", None) is None:
+                raise
+            raise DataError(f"{exc} Or leave them empty and use --impute mean (the stream then "
+                            f"reads the data twice), or --drop {exc.column}.") from None
+    if one_pass:
+        pre = decided[0]
+        if pre.mean is not None:
+            fit_pass.standardize(np.asarray(pre.mean), np.asarray(pre.scale))
     progress.stage(f"selected alpha ({cv_label})")
+    passes = (["the fit pass (one pass: every feature is numeric, the standardization applied "
+               "to the statistics)"] if one_pass else
+              ["a levels pass (categories, imputation, standardization)", "the fit pass"])
+    if fit_pass.passes > 1:
+        passes.append("the leverage pass")
     how = (f"streamed in batches ({source.format}, {len(source.files)} file(s), "
-           f"{source.nbytes / 2**20:.0f} MiB), read {1 + fit_pass.passes} times: a levels pass "
-           "(categories, imputation, standardization), the fit pass"
-           f"{', the leverage pass' if fit_pass.passes > 1 else ''}")
+           f"{source.nbytes / 2**20:.0f} MiB), read "
+           f"{'once' if len(passes) == 1 else f'{len(passes)} times'}: "
+           f"{', '.join(passes)}")
     return statistics_outcome(
-        options, est, pre, engine="stream",
-        train=est._stream_state.unshift(est._stream_state.total),  # about the origin
-        test=fit_pass.test, samples=fit_pass.samples,
-        notes=statistics_notes(how, dropped, pre),
+        options, est, pre, engine="stream", train=est.stats_, test=fit_pass.test,
+        samples=fit_pass.samples, notes=statistics_notes(how, fit_pass.dropped, pre),
         edge=any(issubclass(w.category, AlphaEdgeWarning) for w in caught),
-        n_rows=n_rows, cv=(cv, cv_label, scheme), started=started)
+        n_rows=fit_pass.n_rows, cv=(cv, cv_label, scheme), started=started)
 
 
 def predict_stream(model, source: DataSource, fh, ids: list[str]) -> dict[str, int]:

@@ -19,6 +19,7 @@ from .._validation import (
     check_store_cv_results,
 )
 from ..linalg.direct import RidgeSolution
+from ..linalg.gram import GramStats
 from ..linalg.solve import (
     SOLVERS,
     is_finite,
@@ -42,7 +43,7 @@ from ..selection import (
     weighted_folds,
 )
 from ._base import LinearPredictorMixin, store_solution, validate_regression_data
-from ._stream import LOO_NEEDS_TWO_PASSES, fit_stream, partial_fit
+from ._stream import LOO_NEEDS_TWO_PASSES, fit_stream, partial_fit, stream_stats
 
 
 class _RidgeBase(LinearPredictorMixin, BaseEstimator):
@@ -53,6 +54,10 @@ class _RidgeBase(LinearPredictorMixin, BaseEstimator):
         tags.input_tags.sparse = True
         tags.target_tags.multi_output = True
         return tags
+
+    @property
+    def stats_(self) -> GramStats:
+        return stream_stats(self)
 
 
 class Ridge(_RidgeBase):
@@ -114,6 +119,12 @@ class Ridge(_RidgeBase):
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Only when X had string column names.
+    stats_ : GramStats
+        Only after :meth:`partial_fit` or :meth:`fit_stream`: the statistics of every row
+        streamed (:class:`ridgeway.linalg.GramStats`: count, weight sum, the weighted means
+        of X and y and the co-moments about them), from which the model was solved; e.g.
+        the training error of any coefficients without another pass. Reading it after
+        ``fit`` (or before any stream) raises ``AttributeError``.
     """
 
     def __init__(
@@ -282,6 +293,8 @@ class RidgeCV(_RidgeBase):
         ``df``, ``shrinkage``, ``gcv``). Its outputs drop the target axis when y was 1-D.
         None when it was not kept: wide data (n < p; the dual spectrum refers to X) or data
         fitted rescaled because their squares leave float64's range.
+    stats_ : GramStats
+        As in :class:`Ridge`: after :meth:`partial_fit` or :meth:`fit_stream` only.
     """
 
     def __init__(

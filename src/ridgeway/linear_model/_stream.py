@@ -10,6 +10,7 @@ eigendecomposition of all the data: a second pass (``fit_stream``).
 
 from __future__ import annotations
 
+import types
 import warnings
 from dataclasses import dataclass, replace
 from itertools import pairwise
@@ -31,6 +32,7 @@ from .._validation import (
     column_names,
 )
 from ..exceptions import BatchError
+from ..io import Block
 from ..linalg.direct import solve_gram
 from ..linalg.folds import fold_of
 from ..linalg.gram import GramStats
@@ -136,11 +138,27 @@ class StreamState:
 
 @dataclass(frozen=True)
 class _Batch:
-    X: np.ndarray | sp.spmatrix
+    X: np.ndarray | sp.spmatrix | None  # None for a Block: only its columns are read
     y2: np.ndarray
     sample_weight: np.ndarray
     folds: np.ndarray | None
     y_shape: tuple
+    columns: list | None = None  # dense features, one 1-D array each
+    block: Block | None = None  # where the batch came from, to name a bad value
+    rows: np.ndarray | None = None  # the batch's rows of the columns (None: all)
+
+    def column(self, j: int) -> np.ndarray:
+        """Feature ``j`` of the batch's rows (a copy when ``rows`` picks them)."""
+        col = self.columns[j]
+        return col if self.rows is None else col[self.rows]
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.y2)
+
+    @property
+    def n_features(self) -> int:
+        return self.X.shape[1] if self.columns is None else len(self.columns)
 
 
 # ------------------------------------------------------------------------------ configuration
@@ -263,7 +281,33 @@ def _validate(probe, state: StreamState, X, y, sample_weight, fold) -> _Batch | 
         folds = _fold_ids(fold, state.n_folds, start, m)
     except ValueError as exc:
         raise BatchError(f"{where}: {exc}", number, (start, start + m)) from None
-    return _Batch(Xv, yv[:, None] if yv.ndim == 1 else yv, sw, folds, yv.shape[1:])
+    columns = None if sp.issparse(Xv) else [Xv[:, j] for j in range(Xv.shape[1])]
+    return _Batch(Xv, yv[:, None] if yv.ndim == 1 else yv, sw, folds, yv.shape[1:], columns)
+
+
+def _validate_block(probe, state: StreamState, block: Block) -> _Batch | None:
+    """:func:`_validate` for a :class:`ridgeway.io.Block`, whose columns are reduced without
+    building its X (their finiteness is checked on the statistics, :func:`_add`)."""
+    number, start = state.n_batches + 1, state.n_rows
+    m, p = len(block.y), len(block.columns)
+    where = f"Batch {number} (stream rows {start} to {start + m - 1})"
+    try:
+        if state.n_features is None:
+            probe.n_features_in_ = p
+        elif p != state.n_features:
+            raise ValueError(f"X has {p} features, but the first batch had "
+                             f"{state.n_features}; give every batch the same columns.")
+        if m == 0:
+            return None
+        yv = check_y(block.y, m)
+        if state.n_features is not None and yv.shape[1:] != state.y_shape:
+            raise ValueError("y has another shape than the first batch's y.")
+        sw = _weights(block.weight, m)
+        folds = _fold_ids(block.fold, state.n_folds, start, m)
+    except ValueError as exc:
+        raise BatchError(f"{where}: {exc}", number, (start, start + m)) from None
+    return _Batch(None, yv[:, None] if yv.ndim == 1 else yv, sw, folds, yv.shape[1:],
+                  block.columns, block, block.rows)
 
 
 class _Workspace:
@@ -331,16 +375,19 @@ def _stats_of_rows(B: np.ndarray, n: int, p: int) -> GramStats:
 
 
 def _dense_fold_stats(batch: _Batch, state: StreamState, work: _Workspace) -> tuple:
-    X, y2, s = batch.X, batch.y2, batch.sample_weight
-    m, p = X.shape
+    y2, s = batch.y2, batch.sample_weight
+    m, p = batch.n_rows, batch.n_features
     order, bounds = _fold_bounds(batch.folds, state.n_folds, m)
     root = None
     if np.any(s != 1.0):
         root = np.sqrt(s if order is None else s[order])
+    x_order = order  # the batch's rows of the columns, by fold
+    if batch.rows is not None:
+        x_order = batch.rows if order is None else batch.rows[order]
     B = work.rows(1 + p + y2.shape[1], m)
     B[0] = 1.0 if root is None else root
     for j in range(p):
-        _fill(B[1 + j], X[:, j], order, state.x_shift[j], root)
+        _fill(B[1 + j], batch.columns[j], x_order, state.x_shift[j], root)
     for k in range(y2.shape[1]):
         _fill(B[1 + p + k], y2[:, k], order, state.y_shift[k], root)
     return tuple(_stats_of_rows(B[:, a:b], int(b - a), p) if b > a else None
@@ -350,7 +397,7 @@ def _dense_fold_stats(batch: _Batch, state: StreamState, work: _Workspace) -> tu
 def _fold_stats(batch: _Batch, state: StreamState, work: _Workspace | None = None) -> tuple:
     """``GramStats`` of the batch about the shift, one per fold (None for a fold without
     rows)."""
-    if not sp.issparse(batch.X):
+    if batch.columns is not None:
         return _dense_fold_stats(batch, state, work or _Workspace())
     unit = not np.any(batch.sample_weight != 1.0)
 
@@ -367,35 +414,41 @@ def _fold_stats(batch: _Batch, state: StreamState, work: _Workspace | None = Non
 
 def _add(probe, state: StreamState, X, y, sample_weight, fold,
          work: _Workspace | None = None) -> StreamState:
-    """The stream with one more batch (``state`` itself is not changed)."""
-    batch = _validate(probe, state, X, y, sample_weight, fold)
+    """The stream with one more batch (``state`` itself is not changed); ``X`` may be a
+    :class:`ridgeway.io.Block` (then ``y``, ``sample_weight`` and ``fold`` are its own)."""
+    batch = (_validate_block(probe, state, X) if isinstance(X, Block)
+             else _validate(probe, state, X, y, sample_weight, fold))
     if batch is None:
         return replace(state, n_batches=state.n_batches + 1)
     first = state.n_features is None
-    if first:
-        state = replace(
-            state, y_shift=np.mean(batch.y2, axis=0),
-            x_shift=np.zeros(batch.X.shape[1]) if sp.issparse(batch.X)
-            else np.mean(batch.X, axis=0, dtype=np.float64))
     with np.errstate(over="ignore", invalid="ignore"):
+        if first:
+            state = replace(
+                state, y_shift=np.mean(batch.y2, axis=0),
+                x_shift=np.zeros(batch.n_features) if batch.columns is None
+                else np.array([np.mean(batch.column(j), dtype=np.float64)
+                               for j in range(batch.n_features)]))
         new = _fold_stats(batch, state, work)
         parts = tuple(b if a is None else a if b is None else a + b
                       for a, b in zip(state.parts, new, strict=True))
     if not all(_finite(part) for part in parts if part is not None):
-        start, stop = state.n_rows, state.n_rows + batch.X.shape[0]
+        if batch.block is not None:
+            batch.block.check_finite()  # a missing or infinite value, named
+        start, stop = state.n_rows, state.n_rows + batch.n_rows
         raise BatchError(
             f"Batch {state.n_batches + 1} (stream rows {start} to {stop - 1}): the statistics "
             "overflow float64 with this batch (squares of features or targets beyond about "
             "1e150). Rescale X and y in every batch (divide by a constant) and map the "
             "coefficients back.", state.n_batches + 1, (start, stop))
     return replace(
-        state, parts=parts, n_rows=state.n_rows + batch.X.shape[0],
+        state, parts=parts, n_rows=state.n_rows + batch.n_rows,
         n_batches=state.n_batches + 1,
         n_positive=state.n_positive + int(np.count_nonzero(batch.sample_weight > 0)),
-        n_features=batch.X.shape[1] if first else state.n_features,
+        n_features=batch.n_features if first else state.n_features,
         feature_names=getattr(probe, "feature_names_in_", None) if first
         else state.feature_names,
-        dtype=batch.X.dtype if first else state.dtype,
+        dtype=(np.dtype(np.float64) if batch.X is None else batch.X.dtype) if first
+        else state.dtype,
         y_shape=batch.y_shape if first else state.y_shape,
     )
 
@@ -529,6 +582,37 @@ def _commit(est, probe, state: StreamState) -> None:
     est._stream_state = replace(state, coef=getattr(probe, "coef_", None))
 
 
+class RowStats:
+    """``GramStats`` of the rows of :class:`ridgeway.io.Block` objects, added one at a time
+    (as a stream without a model: the same per-batch reduction, about the first block's
+    means). A missing or infinite value is refused naming its file row."""
+
+    def __init__(self) -> None:
+        self._state = StreamState.start(None)
+        self._probe = types.SimpleNamespace()
+        self._work = _Workspace()
+
+    def add(self, block: Block) -> None:
+        self._state = _add(self._probe, self._state, block, None, None, None, self._work)
+
+    @property
+    def stats(self) -> GramStats | None:
+        """The statistics of every row added, about their own means (None before any)."""
+        total = self._state.total
+        return None if total is None else self._state.unshift(total)
+
+
+def stream_stats(est) -> GramStats:
+    """``est.stats_``: the statistics of every row of the stream that gave its model, about
+    the data's own means (``AttributeError`` when its model did not come from a stream)."""
+    state = getattr(est, "_stream_state", None)
+    if state is None or state.coef is None or getattr(est, "coef_", None) is not state.coef:
+        raise AttributeError(
+            f"{type(est).__name__}.stats_ exists after partial_fit or fit_stream only (the "
+            "statistics the model was solved from); this model was not fitted from a stream.")
+    return state.unshift(state.total)
+
+
 # -------------------------------------------------------------------------------- entry points
 def partial_fit(est, X, y, sample_weight=None, fold=None):
     """Add one batch to ``est``'s stream and refit from the statistics (see RidgeCV.partial_fit)."""
@@ -559,7 +643,8 @@ def partial_fit(est, X, y, sample_weight=None, fold=None):
 
 
 def _blocks(batches, passes: int):
-    """A zero-argument callable yielding ``(X, y, sample_weight, fold)`` per batch."""
+    """A zero-argument callable yielding ``(X, y, sample_weight, fold)`` per batch; for a
+    :class:`ridgeway.io.Block`, ``(block, None, None, block.fold)`` (see :func:`_add`)."""
     if callable(batches):
         open_ = batches
     else:
@@ -574,6 +659,9 @@ def _blocks(batches, passes: int):
 
     def blocks():
         for block in open_():
+            if isinstance(block, Block):
+                yield block, None, None, block.fold
+                continue
             if not isinstance(block, tuple) or not 2 <= len(block) <= 4:
                 raise TypeError(
                     "Each batch must be a tuple (X, y), (X, y, sample_weight) or (X, y, "
@@ -584,9 +672,23 @@ def _blocks(batches, passes: int):
     return blocks
 
 
-def fit_stream(est, batches):
-    """Fit ``est`` on a whole stream of batches (see RidgeCV.fit_stream)."""
+def standardized(stats: GramStats, mean: np.ndarray, scale: np.ndarray) -> GramStats:
+    """The statistics of the columns ``z = (x - mean) / scale`` (an exact linear map: the
+    means move and scale, the co-moments scale)."""
+    return replace(stats, x_mean=(stats.x_mean - mean) / scale,
+                   xx=stats.xx / np.outer(scale, scale), xy=stats.xy / scale[:, None])
+
+
+def fit_stream(est, batches, *, standardize=None):
+    """Fit ``est`` on a whole stream of batches (see RidgeCV.fit_stream).
+
+    ``standardize(stats) -> (mean, scale)``, given the statistics of every row, fits the
+    model on the columns ``(x - mean) / scale`` instead (a one-pass standardization: the
+    statistics are mapped, the rows are not read again; GCV and k-fold only).
+    """
     mode, n_folds = one_pass_mode(est)
+    if standardize is not None and mode == "loo":
+        raise ValueError("exact leave-one-out reads the rows again: standardize them first.")
     blocks = _blocks(batches, 2 if mode == "loo" else 1)
     state = StreamState.start(n_folds)
     probe = _probe(est, state)
@@ -603,12 +705,19 @@ def fit_stream(est, batches):
             f"Cannot fit {type(est).__name__} on this stream: after {state.n_batches} "
             f"batch(es) and {state.n_rows} row(s), {reason}. Give it more rows"
             f"{', fewer folds, or a fold column that uses every fold' if n_folds else ''}.")
+    if standardize is not None:  # parts about the shift: their means only scale
+        mean, scale = (np.asarray(v, dtype=np.float64)
+                       for v in standardize(state.unshift(state.total)))
+        state = replace(state, x_shift=(state.x_shift - mean) / scale, parts=tuple(
+            None if part is None else standardized(part, 0.0, scale) for part in state.parts))
 
     def second_pass():
         again = StreamState.start(n_folds)
         again = replace(again, n_features=state.n_features, feature_names=state.feature_names,
                         dtype=state.dtype, y_shape=state.y_shape)
         for X, y, sample_weight, fold in blocks():
+            if isinstance(X, Block):
+                X, y, sample_weight, fold = X
             batch = _validate(probe, again, X, y, sample_weight, fold)
             m = 0 if batch is None else batch.X.shape[0]
             again = replace(again, n_rows=again.n_rows + m, n_batches=again.n_batches + 1)
