@@ -134,7 +134,7 @@ def predict(model_path: Path, data_path: Path, out: Path | None, *, ids: Sequenc
     table = read_table(data_path, sep=sep)
     check_columns(table, model.preprocessor.columns, "column (needed by the model)")
     check_columns(table, ids, "column in --id")
-    predicted = model.predict_columns(table)
+    predicted = _predict_in_slices(model, table)
     clash = [c for c in ids if c in predicted]
     if clash:
         raise DataError(f"--id {clash[0]}: the predictions file has its own column named "
@@ -148,6 +148,23 @@ def predict(model_path: Path, data_path: Path, out: Path | None, *, ids: Sequenc
         with atomic_open(out) as fh:
             write_csv(columns, fh)
     return 0
+
+
+#: rows predicted at once by ``predict``: the matrix of one slice, not of the whole table
+PREDICT_ROWS = 65536
+
+
+def _predict_in_slices(model, table: pa.Table) -> dict[str, np.ndarray]:
+    """``model.predict_columns(table)``, computed :data:`PREDICT_ROWS` rows at a time. A
+    slice that fails is redone on the whole table, whose error names every row."""
+    parts = []
+    for start in range(0, table.num_rows, PREDICT_ROWS):
+        try:
+            parts.append(model.predict_columns(table.slice(start, PREDICT_ROWS)))
+        except DataError:
+            model.predict_columns(table)
+            raise
+    return {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
 
 
 def _default_metric(kind: ModelKind) -> str:

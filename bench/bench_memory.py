@@ -1,0 +1,146 @@
+"""Benchmark: peak memory of the in-memory command (``fit`` and ``predict``) against the table.
+
+The script writes a 1,000,000-row table (20 float features and ``y``) to ``$TMPDIR`` in three
+variants, and runs each command in a fresh ``python`` process:
+
+* ``numeric``: the CSV (float64 written at full precision, ~400 MB), all columns numeric;
+* ``parquet``: the same table as Parquet;
+* ``mixed``: 18 float features (two of them with 5% missing values, fitted with
+  ``--impute mean``), a text column of 8 levels (one-hot encoded) and a 2-level text column.
+
+Per variant: ``ridgeway fit FILE -t y --no-report``, ``ridgeway fit FILE -t y`` (the report)
+and ``ridgeway predict model.json FILE``. Each process imports what the command imports
+(numpy, scipy, scikit-learn, pyarrow, ridgeway's command), records its resident memory right
+after (the *import baseline*), runs ``ridgeway.cli.app.main`` and reports its peak resident
+memory (``getrusage(RUSAGE_SELF).ru_maxrss``, what ``/usr/bin/time -v`` reports).
+
+The *numeric table* is the file's columns as float64: n x (columns) x 8 bytes (1M x 21: 160
+MiB). Two ratios are printed: ``(peak - import baseline) / table`` (what the command adds
+over its libraries; goal <= 2 for ``fit --no-report`` and ``predict``, issue 8) and the raw
+``peak / table``. ``--tiny``: 20,000 rows (seconds; goals not meaningful).
+Run: ``python bench/bench_memory.py [--tiny] [--variant numeric|parquet|mixed]``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import Report, parse_args
+
+RUNNER = """
+import json, os, resource, sys
+import numpy, scipy, sklearn, pyarrow, pyarrow.csv, pyarrow.parquet
+from ridgeway.cli import app, commands, fitjob, report
+with open("/proc/self/statm") as fh:
+    base = int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+rc = app.main(sys.argv[1:])
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print("MEMORY", json.dumps({"rc": rc, "base": base, "peak": peak}), file=sys.stderr)
+sys.exit(rc)
+"""
+
+P = 20
+VARIANTS = ("numeric", "parquet", "mixed")
+LEVELS = [f"level_{k}" for k in range(8)]
+
+
+def make_table(n: int, variant: str, seed: int = 0):
+    """``y = 1 + X w + noise`` on correlated columns (and the text columns' effects)."""
+    import pyarrow as pa
+
+    rng = np.random.default_rng(seed)
+    p = P - 2 if variant == "mixed" else P
+    X = rng.standard_normal((n, p)) + 0.5 * rng.standard_normal((n, 1))
+    X += rng.uniform(-10, 10, p)
+    y = 1.0 + X @ (rng.normal(size=p) * 0.1) + rng.standard_normal(n)
+    cols = {f"x{j}": pa.array(X[:, j]) for j in range(p)}
+    del X
+    if variant == "mixed":
+        for j in (0, 1):
+            gap = rng.random(n) < 0.05
+            cols[f"x{j}"] = pa.array(np.where(gap, np.nan, cols[f"x{j}"].to_numpy()),
+                                     from_pandas=True)
+        level = rng.integers(0, len(LEVELS), n)
+        flag = rng.random(n) < 0.3
+        y += 0.3 * level + flag
+        cols["group"] = pa.DictionaryArray.from_arrays(
+            pa.array(level, pa.int32()), pa.array(LEVELS)).cast(pa.string())
+        cols["flag"] = pa.array(np.where(flag, "yes", "no"))
+    cols["y"] = pa.array(y)
+    return pa.table(cols)
+
+
+def write_file(path: Path, n: int, variant: str) -> None:
+    from pyarrow import csv, parquet
+
+    table = make_table(n, variant)
+    if variant == "parquet":
+        parquet.write_table(table, path)
+    else:
+        csv.write_csv(table, path)
+
+
+def run_case(args: list[str]) -> dict:
+    res = subprocess.run([sys.executable, "-c", RUNNER, *args], capture_output=True, text=True)
+    lines = [ln for ln in res.stderr.splitlines() if ln.startswith("MEMORY ")]
+    if res.returncode != 0 or not lines:
+        raise RuntimeError(f"{args} failed ({res.returncode}): {res.stderr[-2000:]}")
+    return json.loads(lines[-1][len("MEMORY "):])
+
+
+def one_variant(report: Report, tmp: Path, n: int, variant: str) -> None:
+    path = tmp / f"{variant}.{'parquet' if variant == 'parquet' else 'csv'}"
+    write_file(path, n, variant)
+    n_columns = P + 1
+    table_bytes = n * n_columns * 8
+    report.params[f"file_MiB_{variant}"] = round(path.stat().st_size / 2**20)
+    out = tmp / f"out_{variant}"
+    fit = ["fit", str(path), "--target", "y", "--out", str(out)]
+    if variant == "mixed":
+        fit += ["--impute", "mean"]
+    cases = {
+        "fit --no-report": [*fit, "--no-report"],
+        "fit (report)": fit,
+        "predict": ["predict", str(out / "model.json"), str(path), "--out",
+                    str(tmp / "pred.csv")],
+    }
+    for name, words in cases.items():
+        m = run_case(words)
+        extra = (m["peak"] - m["base"]) / table_bytes
+        raw = m["peak"] / table_bytes
+        goal = name != "fit (report)"
+        report.check(f"{name}: (peak - imports) / table ratio",
+                     f"{(m['peak'] - m['base']) / 2**20:.0f} / {table_bytes / 2**20:.0f} MiB "
+                     f"({extra:.2f})", extra <= 2.0 if goal else None,
+                     "<= 2" if goal else "-", variant)
+        report.check(f"{name}: peak / table ratio",
+                     f"{m['peak'] / 2**20:.0f} / {table_bytes / 2**20:.0f} MiB ({raw:.2f}); "
+                     f"imports {m['base'] / 2**20:.0f} MiB", None, "-", variant)
+        report.extra[f"{variant}: {name}"] = {**m, "table_bytes": table_bytes}
+
+
+def main(argv=None) -> int:
+    args = parse_args(__doc__.splitlines()[0], argv=argv, extra=lambda p: p.add_argument(
+        "--variant", choices=[*VARIANTS, "all"], default="all"))
+    n = 20_000 if args.tiny else 1_000_000
+    variants = VARIANTS if args.variant == "all" else (args.variant,)
+    report = Report("memory", args, {"n": n, "p": P, "table": f"{n} x {P + 1} float64"})
+    tmp = Path(tempfile.mkdtemp(prefix="ridgeway-bench-memory-"))
+    try:
+        for variant in variants:
+            one_variant(report, tmp, n, variant)
+        return report.finish()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
