@@ -12,7 +12,9 @@ Per variant: ``ridgeway fit FILE -t y --no-report``, ``ridgeway fit FILE -t y`` 
 and ``ridgeway predict model.json FILE``. Each process imports what the command imports
 (numpy, scipy, scikit-learn, pyarrow, ridgeway's command), records its resident memory right
 after (the *import baseline*), runs ``ridgeway.cli.app.main`` and reports its peak resident
-memory (``getrusage(RUSAGE_SELF).ru_maxrss``, what ``/usr/bin/time -v`` reports).
+memory (``VmHWM`` of ``/proc/self/status``: the high-water mark of this process's own
+memory since it started, what ``/usr/bin/time -v`` reports when started from a small shell;
+``getrusage``'s ``ru_maxrss`` would also count the parent's memory copied at the fork).
 
 The *numeric table* is the file's columns as float64: n x (columns) x 8 bytes (1M x 21: 160
 MiB). Two ratios are printed: ``(peak - import baseline) / table`` (what the command adds
@@ -36,14 +38,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import Report, parse_args
 
 RUNNER = """
-import json, os, resource, sys
+import json, sys
 import numpy, scipy, sklearn, pyarrow, pyarrow.csv, pyarrow.parquet
 from ridgeway.cli import app, commands, fitjob, report
-with open("/proc/self/statm") as fh:
-    base = int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+def status(key):
+    with open("/proc/self/status") as fh:
+        return next(int(ln.split()[1]) * 1024 for ln in fh if ln.startswith(key + ":"))
+base = status("VmRSS")
 rc = app.main(sys.argv[1:])
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-print("MEMORY", json.dumps({"rc": rc, "base": base, "peak": peak}), file=sys.stderr)
+print("MEMORY", json.dumps({"rc": rc, "base": base, "peak": status("VmHWM")}), file=sys.stderr)
 sys.exit(rc)
 """
 
@@ -88,6 +91,15 @@ def write_file(path: Path, n: int, variant: str) -> None:
         csv.write_csv(table, path)
 
 
+def write_in_child(path: Path, n: int, variant: str) -> None:
+    """:func:`write_file` in its own process: this one stays small (a child's peak counts
+    from its own start, ``VmHWM``, but a small parent keeps the runs alike)."""
+    code = (f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
+            f"from pathlib import Path; import bench_memory as b; "
+            f"b.write_file(Path({str(path)!r}), {n}, {variant!r})")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
 def run_case(args: list[str]) -> dict:
     res = subprocess.run([sys.executable, "-c", RUNNER, *args], capture_output=True, text=True)
     lines = [ln for ln in res.stderr.splitlines() if ln.startswith("MEMORY ")]
@@ -98,7 +110,7 @@ def run_case(args: list[str]) -> dict:
 
 def one_variant(report: Report, tmp: Path, n: int, variant: str) -> None:
     path = tmp / f"{variant}.{'parquet' if variant == 'parquet' else 'csv'}"
-    write_file(path, n, variant)
+    write_in_child(path, n, variant)
     n_columns = P + 1
     table_bytes = n * n_columns * 8
     report.params[f"file_MiB_{variant}"] = round(path.stat().st_size / 2**20)

@@ -48,11 +48,27 @@ def fit(console: Console, options: FitOptions, out: Path) -> int:
     with folder_lock(out):
         with output.progress_bar() as progress:
             job = run_dask if options.dask else run_stream if streams(options) else run_fit
-            outcome = job(options, progress)
-            files = fit_files(outcome, progress)
+            try:
+                outcome = job(options, progress)
+                files = fit_files(outcome, progress)
+            except MemoryError:
+                if job is not run_fit:
+                    raise
+                raise _out_of_memory("fitting", options.data,
+                                     "ridge batch by batch in bounded memory") from None
         written = replace_folder(out, files)
     output.print_fit(console, outcome, written)
     return 0
+
+
+def _out_of_memory(doing: str, data: Path | None, stream: str) -> DataError:
+    """The error of an in-memory job that ran out of memory (MemoryError, or pyarrow's
+    ArrowMemoryError, which derives from it)."""
+    size = f" ({data.stat().st_size / 2**20:,.0f} MiB on disk)" if data is not None and \
+        data.is_file() else ""
+    return DataError(f"out of memory {doing} {data or 'the data'}{size} in memory; rerun with "
+                     f"--stream, which reads the file and works {stream}, or use fewer rows "
+                     "or columns (--drop).")
 
 
 def fit_files(outcome: FitOutcome, progress: Any = None) -> dict[str, bytes | str]:
@@ -131,6 +147,15 @@ def predict(model_path: Path, data_path: Path, out: Path | None, *, ids: Sequenc
     model = load_model(model_path)
     if stream or wants_stream(data_path):
         return predict_file(model, data_path, out, ids=ids, sep=sep)
+    try:
+        return _predict_in_memory(model, data_path, out, ids, sep)
+    except MemoryError:
+        raise _out_of_memory("predicting", data_path, "batch by batch in bounded memory"
+                             ) from None
+
+
+def _predict_in_memory(model, data_path: Path, out: Path | None, ids: Sequence[str],
+                       sep: str | None) -> int:
     table = read_table(data_path, sep=sep)
     check_columns(table, model.preprocessor.columns, "column (needed by the model)")
     check_columns(table, ids, "column in --id")
