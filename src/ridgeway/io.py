@@ -162,7 +162,13 @@ def _table_pool() -> pa.MemoryPool:
     """The memory pool of a CSV table read whole: jemalloc returning freed pages at once,
     where pyarrow has it (the default pool, mimalloc, keeps the pages of a block's small
     column chunks while any chunk of that block lives, so a table released column by column,
-    as the command's preprocessing does, would give nothing back until its last column)."""
+    as the command's preprocessing does, would give nothing back until its last column).
+    Under a limit of the address space (``ulimit -v``) the default pool: jemalloc reserves
+    far more address space than it uses, and would run out of it first."""
+    import resource
+
+    if resource.getrlimit(resource.RLIMIT_AS)[0] != resource.RLIM_INFINITY:
+        return pa.default_memory_pool()
     try:
         pool = pa.jemalloc_memory_pool()
         pa.jemalloc_set_decay_ms(0)

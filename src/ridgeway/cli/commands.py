@@ -49,6 +49,8 @@ def fit(console: Console, options: FitOptions, out: Path) -> int:
         with output.progress_bar() as progress:
             job = run_dask if options.dask else run_stream if streams(options) else run_fit
             try:
+                if job is run_fit:
+                    _reserve_blas()
                 outcome = job(options, progress)
                 files = fit_files(outcome, progress)
             except MemoryError:
@@ -59,6 +61,15 @@ def fit(console: Console, options: FitOptions, out: Path) -> int:
         written = replace_folder(out, files)
     output.print_fit(console, outcome, written)
     return 0
+
+
+def _reserve_blas() -> None:
+    """Have the BLAS allocate its work buffers (one per thread, kept by OpenBLAS for the
+    process) before the data: OpenBLAS ends the process (exit 1) when it cannot allocate
+    one, where a failed allocation of numpy is a MemoryError the command reports."""
+    a = np.ones((512, 512))
+    a @ a
+    a @ a[0]
 
 
 def _out_of_memory(doing: str, data: Path | None, stream: str) -> DataError:
@@ -148,6 +159,7 @@ def predict(model_path: Path, data_path: Path, out: Path | None, *, ids: Sequenc
     if stream or wants_stream(data_path):
         return predict_file(model, data_path, out, ids=ids, sep=sep)
     try:
+        _reserve_blas()
         return _predict_in_memory(model, data_path, out, ids, sep)
     except MemoryError:
         raise _out_of_memory("predicting", data_path, "batch by batch in bounded memory"
