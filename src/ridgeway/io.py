@@ -177,6 +177,13 @@ def _table_pool() -> pa.MemoryPool:
     return pool
 
 
+def release_unused() -> None:
+    """Return the memory freed in the pools that tables are read into to the OS (jemalloc's
+    decay setting applies to the arenas created after it, so it is purged here too)."""
+    pa.default_memory_pool().release_unused()
+    _table_pool().release_unused()
+
+
 def _read_csv(path: Path, delimiter: str, decimal: str) -> pa.Table:
     """Read block by block (streaming: the peak memory stays near the table's size), or
     whole where a column's type changes after the first block (read_csv infers it from

@@ -41,6 +41,7 @@ from ..io import (
     missing_target,
     read_note,
     read_table,
+    release_unused,
 )
 from ..linalg import RidgeSpectrum
 from ..linear_model import kinds
@@ -626,7 +627,7 @@ def run_fit(options: FitOptions, progress: Progress | None = None) -> FitOutcome
     progress = progress or Progress()
     progress.stage("reading data")
     d = _prepare(options, progress)
-    pa.default_memory_pool().release_unused()  # the table is gone: give its memory back
+    release_unused()  # the table is gone: give its memory back
     if options.split == "time" and options.cv is None:
         options = _with(options, cv="5")
     sel = _select_alpha(d, options, progress)

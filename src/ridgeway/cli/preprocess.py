@@ -20,7 +20,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..io import DataError, check_columns, column_kind, float_values, source_of, where
+from ..io import (
+    DataError,
+    check_columns,
+    column_kind,
+    float_values,
+    release_unused,
+    source_of,
+    where,
+)
 
 __all__ = ["Preprocessor"]
 
@@ -384,7 +392,7 @@ class Preprocessor:
             if release:
                 del col
                 table = table.drop_columns([name])
-                pa.default_memory_pool().release_unused()
+                release_unused()
 
     def encode(self, table: pa.Table, rows: np.ndarray | None = None) -> np.ndarray:
         """Impute and one-hot encode into a new float64 matrix (Fortran order), unscaled.
