@@ -158,6 +158,32 @@ _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
 _DECIMAL_POINT = re.compile(r"^[+-]?\d*\.\d+([eE][+-]?\d+)?$")
 
 
+def _table_pool() -> pa.MemoryPool:
+    """The memory pool of a CSV table read whole: jemalloc returning freed pages at once,
+    where pyarrow has it (the default pool, mimalloc, keeps the pages of a block's small
+    column chunks while any chunk of that block lives, so a table released column by column,
+    as the command's preprocessing does, would give nothing back until its last column).
+    Under a limit of the address space (``ulimit -v``) the default pool: jemalloc reserves
+    far more address space than it uses, and would run out of it first."""
+    import resource
+
+    if resource.getrlimit(resource.RLIMIT_AS)[0] != resource.RLIM_INFINITY:
+        return pa.default_memory_pool()
+    try:
+        pool = pa.jemalloc_memory_pool()
+        pa.jemalloc_set_decay_ms(0)
+    except NotImplementedError:  # a pyarrow built without jemalloc
+        return pa.default_memory_pool()
+    return pool
+
+
+def release_unused() -> None:
+    """Return the memory freed in the pools that tables are read into to the OS (jemalloc's
+    decay setting applies to the arenas created after it, so it is purged here too)."""
+    pa.default_memory_pool().release_unused()
+    _table_pool().release_unused()
+
+
 def _read_csv(path: Path, delimiter: str, decimal: str) -> pa.Table:
     """Read block by block (streaming: the peak memory stays near the table's size), or
     whole where a column's type changes after the first block (read_csv infers it from
@@ -168,15 +194,16 @@ def _read_csv(path: Path, delimiter: str, decimal: str) -> pa.Table:
     size = path.stat().st_size
     parse = csv.ParseOptions(delimiter=delimiter)
     convert = csv.ConvertOptions(strings_can_be_null=True, decimal_point=decimal)
+    pool = _table_pool()
     while True:
         read = csv.ReadOptions(block_size=block)
         try:
             if stream:
                 with csv.open_csv(path, read_options=read, parse_options=parse,
-                                  convert_options=convert) as reader:
+                                  convert_options=convert, memory_pool=pool) as reader:
                     return pa.Table.from_batches(list(reader), schema=reader.schema)
             return csv.read_csv(path, read_options=read, parse_options=parse,
-                                convert_options=convert)
+                                convert_options=convert, memory_pool=pool)
         except pa.ArrowInvalid as exc:
             msg = _first_line(exc)
             if stream and "conversion error" in msg:
@@ -196,8 +223,8 @@ def _read_csv(path: Path, delimiter: str, decimal: str) -> pa.Table:
 def _read_parquet(path: Path) -> pa.Table:
     from pyarrow import parquet
 
-    try:
-        return parquet.read_table(path)
+    try:  # without pre-buffering: the file's bytes are not held beside the decoded table
+        return parquet.read_table(path, pre_buffer=False)
     except (pa.ArrowInvalid, pa.ArrowException, OSError) as exc:
         raise DataError(f"{path}: cannot read the Parquet file: {_first_line(exc)}") from None
 

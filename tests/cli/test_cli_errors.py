@@ -99,3 +99,52 @@ def test_bad_predict_input(tmp_path, fitted, case):
     res = ridgeway("predict", model, data, "--out", out, cwd=tmp_path)
     _assert_clean_failure(res, message)
     assert not out.exists()
+
+
+#: runs the command with one of its in-memory steps failing to allocate (as numpy raises
+#: MemoryError, and pyarrow ArrowMemoryError, a MemoryError, when an allocation fails)
+_OOM = """
+import sys
+import pyarrow as pa
+import ridgeway.cli.commands, ridgeway.cli.fitjob, ridgeway.cli.preprocess
+from ridgeway.cli.app import main
+def fail(*args, **kwargs):
+    raise {error}("malloc of size 1048768 failed")
+owner, name = sys.argv[1].rsplit(".", 1)
+target = eval(owner)
+setattr(target, name, fail)
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+@pytest.mark.parametrize("step, error", [
+    ("ridgeway.cli.fitjob.read_table", "pa.ArrowMemoryError"),
+    ("ridgeway.cli.preprocess.Preprocessor.fit_transform", "MemoryError"),
+    ("ridgeway.cli.commands.report.build_report", "MemoryError"),
+])
+def test_fit_out_of_memory_suggests_stream(tmp_path, step, error):
+    data = _write(tmp_path, "g.csv", "a,b,y\n" + "".join(
+        f"{i},{(7 * i) % 11},{i % 5 + 0.5 * i}\n" for i in range(40)))
+    out = tmp_path / "out"
+    res = subprocess.run([sys.executable, "-c", _OOM.format(error=error), step, "fit", str(data),
+                          "-t", "y", "--out", str(out)], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=120)
+    _assert_clean_failure(res, f"out of memory fitting {data} (0 MiB on disk) in memory; "
+                               "rerun with --stream")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("step, error", [
+    ("ridgeway.cli.commands.read_table", "pa.ArrowMemoryError"),
+    ("ridgeway.cli.preprocess.Preprocessor.transform", "MemoryError"),
+])
+def test_predict_out_of_memory_suggests_stream(tmp_path, fitted, step, error):
+    model, data = fitted
+    out = tmp_path / "pred.csv"
+    res = subprocess.run([sys.executable, "-c", _OOM.format(error=error), step, "predict",
+                          str(model), str(data), "--out", str(out)], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120)
+    _assert_clean_failure(res, f"out of memory predicting {data} (0 MiB on disk) in memory; "
+                               "rerun with --stream, which reads the file and works batch by "
+                               "batch")
+    assert not out.exists()

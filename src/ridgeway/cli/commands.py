@@ -8,6 +8,7 @@ failing command leaves no partial output.
 from __future__ import annotations
 
 import argparse
+import ctypes
 import io as _stdio
 import math
 import sys
@@ -48,11 +49,53 @@ def fit(console: Console, options: FitOptions, out: Path) -> int:
     with folder_lock(out):
         with output.progress_bar() as progress:
             job = run_dask if options.dask else run_stream if streams(options) else run_fit
-            outcome = job(options, progress)
-            files = fit_files(outcome, progress)
+            try:
+                if job is run_fit:
+                    _prepare_memory()
+                outcome = job(options, progress)
+                files = fit_files(outcome, progress)
+            except MemoryError:
+                if job is not run_fit:
+                    raise
+                raise _out_of_memory("fitting", options.data,
+                                     "ridge batch by batch in bounded memory") from None
         written = replace_folder(out, files)
     output.print_fit(console, outcome, written)
     return 0
+
+
+#: glibc's mallopt parameter M_MMAP_THRESHOLD
+_M_MMAP_THRESHOLD = -3
+
+
+def _prepare_memory() -> None:
+    """Set up the process for an in-memory job on a large table.
+
+    glibc's malloc serves blocks of 1 MiB and more by their own mapping, returned to the OS
+    when freed: by default that threshold rises to the largest block freed (up to 32 MiB), and
+    the column-sized temporaries of the preprocessing then come from the heap and stay
+    resident, ~100 MiB on a 1M x 20 table. And the BLAS allocates its work buffers (one per
+    thread, kept by OpenBLAS for the process) before the data: OpenBLAS ends the process
+    (exit 1) when it cannot allocate one, where a failed allocation of numpy is a MemoryError
+    that the command reports.
+    """
+    try:
+        ctypes.CDLL(None).mallopt(_M_MMAP_THRESHOLD, 1 << 20)
+    except (OSError, AttributeError):  # not glibc
+        pass
+    a = np.ones((512, 512))
+    a @ a
+    a @ a[0]
+
+
+def _out_of_memory(doing: str, data: Path | None, stream: str) -> DataError:
+    """The error of an in-memory job that ran out of memory (MemoryError, or pyarrow's
+    ArrowMemoryError, which derives from it)."""
+    size = f" ({data.stat().st_size / 2**20:,.0f} MiB on disk)" if data is not None and \
+        data.is_file() else ""
+    return DataError(f"out of memory {doing} {data or 'the data'}{size} in memory; rerun with "
+                     f"--stream, which reads the file and works {stream}, or use fewer rows "
+                     "or columns (--drop).")
 
 
 def fit_files(outcome: FitOutcome, progress: Any = None) -> dict[str, bytes | str]:
@@ -131,10 +174,20 @@ def predict(model_path: Path, data_path: Path, out: Path | None, *, ids: Sequenc
     model = load_model(model_path)
     if stream or wants_stream(data_path):
         return predict_file(model, data_path, out, ids=ids, sep=sep)
+    try:
+        _prepare_memory()
+        return _predict_in_memory(model, data_path, out, ids, sep)
+    except MemoryError:
+        raise _out_of_memory("predicting", data_path, "batch by batch in bounded memory"
+                             ) from None
+
+
+def _predict_in_memory(model, data_path: Path, out: Path | None, ids: Sequence[str],
+                       sep: str | None) -> int:
     table = read_table(data_path, sep=sep)
     check_columns(table, model.preprocessor.columns, "column (needed by the model)")
     check_columns(table, ids, "column in --id")
-    predicted = model.predict_columns(table)
+    predicted = _predict_in_slices(model, table)
     clash = [c for c in ids if c in predicted]
     if clash:
         raise DataError(f"--id {clash[0]}: the predictions file has its own column named "
@@ -148,6 +201,23 @@ def predict(model_path: Path, data_path: Path, out: Path | None, *, ids: Sequenc
         with atomic_open(out) as fh:
             write_csv(columns, fh)
     return 0
+
+
+#: rows predicted at once by ``predict``: the matrix of one slice, not of the whole table
+PREDICT_ROWS = 65536
+
+
+def _predict_in_slices(model, table: pa.Table) -> dict[str, np.ndarray]:
+    """``model.predict_columns(table)``, computed :data:`PREDICT_ROWS` rows at a time. A
+    slice that fails is redone on the whole table, whose error names every row."""
+    parts = []
+    for start in range(0, table.num_rows, PREDICT_ROWS):
+        try:
+            parts.append(model.predict_columns(table.slice(start, PREDICT_ROWS)))
+        except DataError:
+            model.predict_columns(table)
+            raise
+    return {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
 
 
 def _default_metric(kind: ModelKind) -> str:

@@ -41,6 +41,7 @@ from ..io import (
     missing_target,
     read_note,
     read_table,
+    release_unused,
 )
 from ..linalg import RidgeSpectrum
 from ..linear_model import kinds
@@ -211,14 +212,21 @@ def count_like(col: pa.ChunkedArray) -> bool:
     return median <= 20 and (float(np.mean(y)) > median or float(np.mean(y == 0)) >= 0.1)
 
 
+def _n_distinct(col: pa.ChunkedArray) -> int:
+    """Distinct non-missing values of a numeric column (NaN counted once, as pyarrow's
+    ``unique`` does), by sorting a copy: a hash table of a million distinct floats would
+    take several times the column."""
+    return len(np.unique(col.drop_null().to_numpy(zero_copy_only=False)))
+
+
 def choose_model(table: pa.Table, target: str, requested: str | None) -> tuple[str, str]:
     """The model kind and the sentence that explains the choice."""
     col = table.column(target)
     kind = column_kind(col)
     if kind not in ("numeric", "bool", "categorical"):
         raise DataError(f"target {target!r} has type {col.type}, which ridgeway cannot model.")
-    n_unique = len(col.unique().drop_null())
     numeric = kind in ("numeric", "bool")
+    n_unique = _n_distinct(col) if numeric else len(col.unique().drop_null())
     if requested is not None:
         if not kinds.get(requested).classifier and not numeric:
             classifiers = " or ".join(k.name for k in KINDS.values() if k.classifier)
@@ -299,11 +307,16 @@ def _split(y: np.ndarray, test_size: float, classifier: bool, seed: int,
         return order, n - n_test
     if n_test == 0:
         return np.random.default_rng(seed).permutation(n), n
-    _, counts = np.unique(y, return_counts=True)
-    stratify = y if classifier and counts.min() >= 2 and n_test >= len(counts) else None
-    train, test = train_test_split(np.arange(n), test_size=n_test, random_state=seed,
-                                   stratify=stratify)
-    return np.concatenate([train, test]), len(train)
+    if classifier:
+        _, counts = np.unique(y, return_counts=True)
+        if counts.min() >= 2 and n_test >= len(counts):
+            train, test = train_test_split(np.arange(n), test_size=n_test, random_state=seed,
+                                           stratify=y)
+            return np.concatenate([train, test]), len(train)
+    # train_test_split's unstratified split (ShuffleSplit: test rows first in one
+    # permutation), without its index copies
+    perm = np.random.RandomState(seed).permutation(n)
+    return np.roll(perm, -n_test), n - n_test
 
 
 def _cv_estimator(kind: ModelKind, options: FitOptions, cv: Any, method: str) -> Any:
@@ -439,9 +452,11 @@ def _prepare(options: FitOptions, progress: Progress) -> _Prepared:
     order = _time_order(table, options.time_column) if options.split == "time" else None
     rows, n_train = _split(y_all, options.test_size, kind.classifier, options.random_state,
                            order)
-    progress.stage("preprocessing")
-    X = pre.fit_transform(table, rows, n_train, standardize=options.standardize)
     notes = _data_notes(table, pre, features, target, missing, options)
+    n_rows, held = table.num_rows, [table]
+    del table  # handed over: each column is released once it is in the matrix
+    progress.stage("preprocessing")
+    X = pre.fit_transform(held, rows, n_train, standardize=options.standardize)
     if exposure is not None:
         notes.append(f"exposure from column {exposure_col!r}"
                      + (" (exp of the offset)" if options.offset else "")
@@ -450,7 +465,7 @@ def _prepare(options: FitOptions, progress: Progress) -> _Prepared:
     if options.split == "time":
         notes.append(f"time split on {options.time_column!r}: trained on the earliest "
                      f"{n_train} rows, held out the latest {len(rows) - n_train}")
-    return _Prepared(pre, kind, decision, target, source, table.num_rows, X, y_all[rows],
+    return _Prepared(pre, kind, decision, target, source, n_rows, X, y_all[rows],
                      n_train, notes, rows, None if exposure is None else exposure[rows],
                      positive)
 
@@ -490,6 +505,16 @@ def _convergence_note(count: int, options: FitOptions) -> str:
             f"the limit with --max-iter {larger} if the chosen alpha is near those fits")
 
 
+def _centered_gram(X: np.ndarray, block: int = 65536) -> np.ndarray:
+    """``(X - mean)^T (X - mean)`` summed over blocks of rows (no centered copy of X)."""
+    mean = X.mean(axis=0)
+    gram = np.zeros((X.shape[1], X.shape[1]))
+    for start in range(0, X.shape[0], block):
+        Xc = X[start:start + block] - mean
+        gram += Xc.T @ Xc
+    return gram
+
+
 def _edge_notes(est: Any, df: float | None, X: np.ndarray, kind: ModelKind) -> list[str]:
     alphas = np.asarray(est.cv_results_["alphas"], dtype=float)
     alpha = float(est.alpha_)
@@ -499,9 +524,8 @@ def _edge_notes(est: Any, df: float | None, X: np.ndarray, kind: ModelKind) -> l
                 "--alphas"]
     if alpha != alphas.min():
         return []
-    Xc = X - X.mean(axis=0)
-    rank = int(np.linalg.matrix_rank(Xc.T @ Xc if X.shape[0] > X.shape[1] else Xc)) \
-        if X.size else 0
+    rank = int(np.linalg.matrix_rank(_centered_gram(X) if X.shape[0] > X.shape[1]
+                                     else X - X.mean(axis=0))) if X.size else 0
     coef = np.atleast_2d(np.asarray(est.coef_))
     rank = rank * coef.shape[0] if kind.classifier and coef.shape[0] > 1 else rank
     if df is not None and rank and df >= 0.95 * rank:
@@ -603,7 +627,7 @@ def run_fit(options: FitOptions, progress: Progress | None = None) -> FitOutcome
     progress = progress or Progress()
     progress.stage("reading data")
     d = _prepare(options, progress)
-    pa.default_memory_pool().release_unused()  # the table is gone: give its memory back
+    release_unused()  # the table is gone: give its memory back
     if options.split == "time" and options.cv is None:
         options = _with(options, cv="5")
     sel = _select_alpha(d, options, progress)

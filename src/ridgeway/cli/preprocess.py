@@ -20,7 +20,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..io import DataError, check_columns, column_kind, float_values, source_of, where
+from ..io import (
+    DataError,
+    check_columns,
+    column_kind,
+    float_values,
+    release_unused,
+    source_of,
+    where,
+)
 
 __all__ = ["Preprocessor"]
 
@@ -46,18 +54,25 @@ def _numeric(table: pa.Table, name: str) -> np.ndarray:
     return values
 
 
-def _check_extreme(table: pa.Table, name: str, z: np.ndarray, rows: np.ndarray) -> None:
+def _check_extreme(table: pa.Table, name: str, z: np.ndarray, rows: np.ndarray,
+                   values: np.ndarray) -> None:
     """Refuse values so far from the training rows (|z| > 1e100 standard deviations) that
-    no prediction of them is a finite number."""
+    no prediction of them is a finite number (``values``: the column before scaling, in
+    ``rows`` order; ``table`` names the file and the row)."""
     far = np.flatnonzero(np.abs(z) > _FAR)
     if far.size:
         first = int(rows[far[0]])
         raise DataError(
             f"column {name!r} of {source_of(table)} has {far.size} value(s) more than 1e100 "
             f"standard deviations from the training rows (first on {where(table, first)}: "
-            f"{table.column(name)[first].as_py()!r}); no prediction for such a row is a finite "
+            f"{float(values[far[0]])!r}); no prediction for such a row is a finite "
             "number. Fix or remove those rows."
         )
+
+
+def _metadata(table: pa.Table) -> pa.Table:
+    """A table without columns that carries ``table``'s metadata (the file, for messages)."""
+    return pa.table({}).replace_schema_metadata(table.schema.metadata)
 
 
 def _mean_sd(train: np.ndarray) -> tuple[float, float, float]:
@@ -367,9 +382,12 @@ class Preprocessor:
                 raise DataError(f"column {name!r} has no value in the training rows to impute.")
             self.fill[name] = float(np.mean(good) if self.impute == "mean" else np.median(good))
 
-    def _encoded_columns(self, table: pa.Table, rows: np.ndarray | None
-                         ) -> Iterator[np.ndarray]:
-        """Each output column in turn (imputed, one-hot), gathered in ``rows`` order."""
+    def _encoded_columns(self, held: list[pa.Table], rows: np.ndarray | None,
+                         release: bool = False) -> Iterator[np.ndarray]:
+        """Each output column in turn (imputed, one-hot), gathered in ``rows`` order, of the
+        table in ``held``. With ``release`` the table is taken out of ``held`` and each input
+        column let go once its output columns are made."""
+        table = held.pop() if release else held[0]
         check_columns(table, self.columns, "column (needed by the model)")
         for name in self.columns:
             col = table.column(name)
@@ -382,11 +400,16 @@ class Preprocessor:
                 if name in self.fill:
                     values = np.where(np.isnan(values), self.fill[name], values)
                 yield values
-                continue
-            text = _text(col)
-            for cat in self.levels(name):
-                hit = pc.fill_null(pc.equal(text, cat), False).to_numpy(zero_copy_only=False)
-                yield (hit if rows is None else hit[rows]).astype(np.float64)
+            else:
+                text = _text(col)
+                for cat in self.levels(name):
+                    hit = pc.fill_null(pc.equal(text, cat), False).to_numpy(zero_copy_only=False)
+                    yield (hit if rows is None else hit[rows]).astype(np.float64)
+                del text
+            if release:
+                del col
+                table = table.drop_columns([name])
+                release_unused()
 
     def encode(self, table: pa.Table, rows: np.ndarray | None = None) -> np.ndarray:
         """Impute and one-hot encode into a new float64 matrix (Fortran order), unscaled.
@@ -403,25 +426,39 @@ class Preprocessor:
         """
         n = table.num_rows if rows is None else len(rows)
         X = np.empty((n, len(self.feature_names)), order="F")
-        for j, values in enumerate(self._encoded_columns(table, rows)):
+        for j, values in enumerate(self._encoded_columns([table], rows)):
             X[:, j] = values
         return X
 
-    def fit_transform(self, table: pa.Table, rows: np.ndarray, n_train: int,
+    def fit_transform(self, table: pa.Table | list[pa.Table], rows: np.ndarray, n_train: int,
                       standardize: bool = True) -> np.ndarray:
         """Encode the rows in the given order; fit imputation and scaling on the first n_train.
 
         Each column is standardized as it is written (one pass, no second matrix), with the
         mean and population standard deviation of its first ``n_train`` entries.
 
+        Parameters
+        ----------
+        table : pyarrow.Table, or a list holding one
+            A list hands the table over: it is taken out of the list and each of its columns
+            released once written, so that (if the caller keeps no other reference) the
+            table and the matrix are not both held whole.
+        rows : ndarray of int
+        n_train : int
+        standardize : bool
+
         Returns
         -------
         ndarray of shape (len(rows), n_features), Fortran order
         """
-        self._fill_values(table, rows[:n_train])
+        release = isinstance(table, list)
+        held = table if release else [table]
+        meta = _metadata(held[0])
+        self._fill_values(held[0], rows[:n_train])
         X = np.empty((len(rows), len(self.feature_names)), order="F")
         mean, scale, constant, sources = [], [], [], self.sources
-        for j, values in enumerate(self._encoded_columns(table, rows)):
+        del table
+        for j, values in enumerate(self._encoded_columns(held, rows, release)):
             train = values[:n_train]
             column, level = sources[j]
             if train.size and train.min() == train.max():
@@ -442,7 +479,7 @@ class Preprocessor:
                     np.divide(values, a, out=X[:, j])
                     X[:, j] -= m / a
                     X[:, j] /= s / a
-                _check_extreme(table, column, X[:, j], rows)
+                _check_extreme(meta, column, X[:, j], rows, values)
             else:
                 X[:, j] = values
         _refuse_constant(constant)
