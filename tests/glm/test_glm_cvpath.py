@@ -274,9 +274,12 @@ def test_cv_curve_and_alpha_agree_with_a_1e10_solve(name, method):
     assert SCORE_RTOL <= 0.02
 
 
-def test_final_fit_is_solved_to_tol():
-    X, y = make(3000, 20, rho=0.9)
-    cv = LogisticRegressionCV(np.geomspace(1e3, 1, 5), method="alo").fit(X, y)
+@pytest.mark.parametrize("name", ["ar1", "large-intercept-shifted"])
+@pytest.mark.parametrize("method", ["kfold", "alo"])
+def test_final_fit_is_solved_to_tol(name, method):
+    """The final fit starts on the float32 basis, but ends solved in float64."""
+    X, y = make(3000, 20, **GENERATORS[name])
+    cv = LogisticRegressionCV(np.geomspace(1e3, 1, 5), method=method).fit(X, y)
     ref = LogisticRegression(cv.alpha_, tol=1e-12).fit(X, y)
     np.testing.assert_allclose(cv.coef_, ref.coef_, rtol=1e-6, atol=1e-9)
 

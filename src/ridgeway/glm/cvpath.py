@@ -99,9 +99,12 @@ class SpectralDesign:
         else:
             mean = np.zeros(X.shape[1])
         Xc = np.asarray(X, dtype=np.float32) - mean.astype(np.float32)
-        scaled = Xc * np.sqrt(w).astype(np.float32)[:, None]
-        gram = (scaled.T @ scaled).astype(np.float64)
-        del scaled
+        if w.size and np.all(w == w[0]):  # equal weights: no weighted copy of the design
+            gram = (Xc.T @ Xc).astype(np.float64) * w[0]
+        else:
+            scaled = Xc * np.sqrt(w).astype(np.float32)[:, None]
+            gram = (scaled.T @ scaled).astype(np.float64)
+            del scaled
         with small_dense(len(gram)):
             lam, V = scipy.linalg.eigh(gram, overwrite_a=True, check_finite=False)
         Z = Xc @ V.astype(np.float32)
@@ -561,6 +564,9 @@ PATH_GRAD_TOL = 1e-3
 #: ALO leverages are exact (one Cholesky per alpha) up to this ``n * n_params**2``, else the
 #: arrow approximation (see the module docstring).
 EXACT_LEVERAGES = 2.5e8
+#: The final fit at the chosen alpha runs on the float32 basis to this relative gradient
+#: before its float64 iterations (each a pass over the float64 ``X``).
+BASIS_REFIT_TOL = 1e-7
 #: Relative gradient of the k-fold paths of the general engine (several outputs, sparse or
 #: wide X); its leave-one-out path is solved to the estimator's ``tol`` (the final fit starts
 #: there).
@@ -715,16 +721,26 @@ class SpectralCV:
 def refit_exact(engine: SpectralCV, X: Array, datas, losses, alpha: float, point: CVPoint,
                 tol: float, max_iter: int) -> list[Array]:
     """Parameters at ``alpha`` on all data to relative gradient ``tol`` in float64: the
-    preconditioned L-BFGS of the paths on ``(X - m) V`` through ``X``, started from the mean of
-    the CV solutions there, with the arrow curvature of the closest CV fit."""
+    preconditioned L-BFGS of the paths, started from the mean of the CV solutions there with
+    the arrow curvature of the closest CV fit, first on the float32 basis to
+    ``BASIS_REFIT_TOL`` (as far as float32 goes), then on ``(X - m) V`` through ``X`` with
+    the same L-BFGS memory."""
     exact = ExactDesign(X, engine.design)
     near = min(engine.cache, key=lambda a: abs(np.log(a) - np.log(alpha)))
     thetas = []
     for j, (d, loss) in enumerate(zip(datas, losses, strict=True)):
         start = np.mean([engine.design.from_theta(row[j]) for row in point.thetas], axis=0)
-        prob = BasisProblem(exact, loss, d.y[:, 0], d.sample_weight, d.sample_weight)
         precond = engine.cache[near][0][j].arrow.with_alpha(alpha)
-        fit = prob.solve(alpha, start, exact.predictor(start), precond, score_rtol=None,
+        # the gradient at zero of the CV fit on all rows (ALO) is this problem's
+        ref = engine.problems[0][j].ref if engine.method == "alo" else None
+        y, sw = d.y[:, 0], d.sample_weight
+        rough = BasisProblem(engine.design, loss, y, sw, sw, ref=ref)
+        fit = rough.solve(alpha, start, run(rough._d_eta(start), engine.design), precond,
+                          score_rtol=None, grad_tol=max(tol, BASIS_REFIT_TOL),
+                          max_iter=max_iter)
+        prob = BasisProblem(exact, loss, y, sw, sw, ref=rough.ref)
+        prob.memory = rough.memory
+        fit = prob.solve(alpha, fit.u, exact.predictor(fit.u), precond, score_rtol=None,
                          grad_tol=tol, max_iter=max_iter)
         thetas.append(engine.design.to_theta(fit.u))
     return thetas
