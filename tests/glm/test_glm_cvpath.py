@@ -175,6 +175,23 @@ def test_cv_results_df_against_the_explicit_trace(method):
 # --- approximate leverages and the CV paths' accuracy ----------------------------------------
 
 
+@pytest.mark.parametrize("block", [2**17, 7 * 5])
+def test_products_with_the_squared_basis_equal_the_explicit_square(monkeypatch, block):
+    """``Z2' M`` and ``Z2 M`` with ``Z2 = Z * Z`` squared a block of rows at a time (blocks of
+    7 rows, the last one short, and one block) against the explicit square in float64."""
+    from ridgeway.glm import cvpath
+
+    monkeypatch.setattr(cvpath, "SQUARE_BLOCK", block)
+    X, _ = make(123, 5, rho=0.5, shift=3.0)
+    design = SpectralDesign.build(X, np.ones(len(X)), True)
+    Z2 = design.Z.astype(np.float64) ** 2
+    rng = np.random.default_rng(2)
+    Mt = rng.uniform(0, 1, (len(X), 3)).astype(np.float32).astype(np.float64)
+    M = rng.uniform(0, 1, (5, 2)).astype(np.float32).astype(np.float64)
+    np.testing.assert_allclose(design.products("Z2T", Mt), Z2.T @ Mt, rtol=1e-5)
+    np.testing.assert_allclose(design.products("Z2", M), Z2 @ M, rtol=1e-5)
+
+
 def dense_arrow_leverages(Z, a, alpha):
     """``z~_i' H~^{-1} z~_i`` with the arrow matrix ``[[diag(Z2'a + alpha), Z'a], [a'Z, sum a]]``
     formed and inverted densely in float64 (``z~_i = [z_i, 1]``)."""

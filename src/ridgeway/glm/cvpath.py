@@ -39,7 +39,7 @@ the mean CV curve within 2% of its standard error of a 1e-10 solve, the same alp
 generators.
 
 The folds' fits run in lock-step (:func:`run_together`): each fit is a generator that requests
-its products with the design (``Z b``, ``Z' g``, ``Z2' c``) and one product with a column per
+its products with the design (``Z b``, ``Z' g``, ``(Z * Z)' c``) and one product with a column per
 fold answers all, so the five folds cost one pass over ``Z`` per round instead of five.
 """
 
@@ -58,6 +58,9 @@ from .solvers import solve
 
 Array = np.ndarray
 
+#: Elements of ``Z`` squared at a time for the products with ``Z * Z`` (512 KiB of float32).
+SQUARE_BLOCK = 2**17
+
 
 @dataclass(frozen=True)
 class SpectralDesign:
@@ -67,8 +70,6 @@ class SpectralDesign:
     ----------
     Z : ndarray of shape (n_samples, n_features), float32
         ``(X - mean) V``.
-    Z2 : ndarray of shape (n_samples, n_features), float32
-        ``Z * Z``, for the curvature diagonal and the leverages.
     V : ndarray of shape (n_features, n_features)
     mean : ndarray of shape (n_features,)
         Weighted feature means (zeros without an intercept).
@@ -78,7 +79,6 @@ class SpectralDesign:
     """
 
     Z: Array
-    Z2: Array
     V: Array
     mean: Array
     fit_intercept: bool
@@ -88,7 +88,7 @@ class SpectralDesign:
     def build(cls, X: Array, sample_weight: Array, fit_intercept: bool) -> SpectralDesign:
         """Eigenbasis of ``(X - m)' S (X - m)``: one gram, one ``p x p`` eigensolve, one GEMM.
 
-        ``Z`` and ``Z2`` are stored in float32: the paths only need held-out scores to a
+        ``Z`` is stored in float32: the paths only need held-out scores to a
         fraction of their standard error, and a float32 ``Z`` fits twice as much of the design
         in cache (matrix-vector products are memory-bound). The final fit at the chosen alpha
         is polished in float64 on the original ``X``.
@@ -108,7 +108,7 @@ class SpectralDesign:
         with small_dense(len(gram)):
             lam, V = scipy.linalg.eigh(gram, overwrite_a=True, check_finite=False)
         Z = Xc @ V.astype(np.float32)
-        return cls(Z, Z * Z, V, mean, bool(fit_intercept), lam)
+        return cls(Z, V, mean, bool(fit_intercept), lam)
 
     def rank(self) -> int:
         """Numerical rank of the centered design."""
@@ -137,10 +137,29 @@ class SpectralDesign:
     def products(self, kind: str, M: Array) -> Array:
         """One pass over the design for several vectors (the columns of ``M``): ``"Z"``:
         ``Z M``, ``"Z2"``: ``Z2 M`` (M of shape (p, m)); ``"ZT"``: ``Z' M``; ``"Z2T"``:
-        ``Z2' M`` (M (n, m))."""
+        ``Z2' M`` (M (n, m)), with ``Z2 = Z * Z``.
+
+        ``Z2`` is not stored: its products square ``Z`` a block of rows at a time (a block
+        small enough to stay in the core's cache), so the paths read only ``Z`` from memory
+        and keep half the working set of a stored ``Z2`` in the shared cache.
+        """
         M32 = M.astype(np.float32)
-        A = {"Z": self.Z, "Z2": self.Z2, "ZT": self.Z.T, "Z2T": self.Z2.T}[kind]
-        return (A @ M32).astype(np.float64)
+        if kind == "Z":
+            return (self.Z @ M32).astype(np.float64)
+        if kind == "ZT":
+            return (self.Z.T @ M32).astype(np.float64)
+        n, p = self.Z.shape
+        rows = max(SQUARE_BLOCK // max(p, 1), 1)
+        block = np.empty((min(rows, n), p), dtype=np.float32)
+        out = np.zeros((p, M.shape[1])) if kind == "Z2T" else np.empty((n, M.shape[1]))
+        for start in range(0, n, rows):
+            Zb = self.Z[start:start + rows]
+            sq = np.multiply(Zb, Zb, out=block[: len(Zb)])
+            if kind == "Z2T":
+                out += sq.T @ M32[start:start + rows]
+            else:
+                out[start:start + rows] = sq @ M32
+        return out
 
 
 @dataclass(frozen=True)
