@@ -283,23 +283,21 @@ class _Memory:
 
     def apply(self, g: Array, precond: Arrow, alpha: float, p: int) -> Array:
         """Two-loop recursion: approximate ``H^{-1} g`` with ``precond`` as initial inverse."""
+        if not self.steps:
+            return precond.solve(g)
+        S, Y = np.array(self.steps), np.array(self.grads)
+        Y[:, :p] += alpha * S[:, :p]
+        sy = np.einsum("ij,ij->i", Y, S)
+        keep = (sy > 0) & (sy > 1e-12 * np.linalg.norm(Y, axis=1) * np.linalg.norm(S, axis=1))
+        S, Y, rhos = S[keep], Y[keep], 1.0 / sy[keep]
         q = g.copy()
-        steps, ys, rhos, alphas_ = [], [], [], []
-        for s, yd in zip(self.steps, self.grads, strict=True):
-            y = yd.copy()
-            y[:p] += alpha * s[:p]
-            sy = float(y @ s)
-            if sy > 1e-12 * float(np.linalg.norm(y) * np.linalg.norm(s)) and sy > 0:
-                steps.append(s)
-                ys.append(y)
-                rhos.append(1.0 / sy)
-        for s, y, rho in zip(reversed(steps), reversed(ys), reversed(rhos), strict=True):
-            a = rho * float(s @ q)
-            alphas_.append(a)
-            q -= a * y
+        coefs = np.empty(len(rhos))
+        for i in range(len(rhos) - 1, -1, -1):
+            coefs[i] = rhos[i] * float(S[i] @ q)
+            q -= coefs[i] * Y[i]
         r = precond.solve(q)
-        for s, y, rho, a in zip(steps, ys, rhos, reversed(alphas_), strict=True):
-            r += s * (a - rho * float(y @ r))
+        for i in range(len(rhos)):
+            r += S[i] * (coefs[i] - rhos[i] * float(Y[i] @ r))
         return r
 
 
