@@ -18,7 +18,9 @@ so > 1 means ridgeway is faster):
    on 5,000 held-out rows, and the accuracy reached by the final fit: its objective's relative
    gap to a 1e-12 solve at the same alpha.
 
-Timings are medians over ``--repeat`` interleaved runs. ``--tiny`` runs everything on small
+Timings are medians over ``--repeat`` interleaved runs. ``--cpu-time`` times the CV fits by
+process CPU time instead of wall time (with ``OPENBLAS_NUM_THREADS=1``: insensitive to how a
+loaded machine schedules BLAS threads). ``--tiny`` runs everything on small
 data in seconds (CI smoke run). Run: ``python bench/bench_logistic.py [--tiny] [--repeat 3]``.
 """
 
@@ -155,7 +157,7 @@ def make_binary(n, p, seed=1, rho=0.0, intercept=0.0, shift=0.0):
     return X + shift, y
 
 
-def bench_cv(n, p, n_alphas, repeat, generator, n_test):
+def bench_cv(n, p, n_alphas, repeat, generator, n_test, clock=time.perf_counter):
     from sklearn.linear_model import LogisticRegressionCV as SKCV
     from sklearn.metrics import log_loss
     from sklearn.model_selection import StratifiedKFold
@@ -178,12 +180,13 @@ def bench_cv(n, p, n_alphas, repeat, generator, n_test):
     models = {}
     for _ in range(repeat):
         for name, run in runs.items():  # interleaved
-            start = time.perf_counter()
+            start = clock()
             models[name] = run()
-            times[name].append(time.perf_counter() - start)
+            times[name].append(clock() - start)
     sk_time = float(np.median(times["sklearn LogisticRegressionCV"]))
     print(f"\n## LogisticRegressionCV, {n_alphas} alphas, 5-fold, n={n} p={p}, "
-          f"generator={generator} (positives {y.mean():.2f})")
+          f"generator={generator} (positives {y.mean():.2f}), "
+          f"{'CPU' if clock is time.process_time else 'wall'} time")
     print(f"{'':30s} {'time':>9s}  {'ratio sklearn/this':>18s}  {'alpha':>8s}  "
           f"{'held-out log-loss':>17s}  {'final-fit objective gap':>23s}")
     for name, model in models.items():
@@ -205,6 +208,8 @@ def main():
     parser.add_argument("--only", choices=["binary", "multinomial", "cv"], default=None)
     parser.add_argument("--generator", choices=sorted(CV_GENERATORS), action="append",
                         help="CV data generator(s); default: all four")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="time the CV fits by process CPU time, not wall time")
     args = parser.parse_args()
     repeat = 1 if args.tiny else args.repeat
     scale = 50 if args.tiny else 1
@@ -223,7 +228,7 @@ def main():
     if args.only in (None, "cv"):
         for generator in args.generator or CV_GENERATORS:
             bench_cv(20_000 // scale, 200 // (scale // 10 or 1), 20, repeat, generator,
-                     5_000 // scale)
+                     5_000 // scale, time.process_time if args.cpu_time else time.perf_counter)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ from ridgeway.glm import (
     fit_path,
 )
 from ridgeway.glm import path as glm_path
-from ridgeway.glm.cvpath import SCORE_RTOL, SpectralCV
+from ridgeway.glm.cvpath import SCORE_RTOL, Arrow, SpectralCV, SpectralDesign, arrow_leverages
 from ridgeway.glm.path import effective_df
 
 GENERATORS = {
@@ -175,6 +175,67 @@ def test_cv_results_df_against_the_explicit_trace(method):
 # --- approximate leverages and the CV paths' accuracy ----------------------------------------
 
 
+@pytest.mark.parametrize("block", [2**17, 7 * 5])
+def test_products_with_the_squared_basis_equal_the_explicit_square(monkeypatch, block):
+    """``Z2' M`` and ``Z2 M`` with ``Z2 = Z * Z`` squared a block of rows at a time (blocks of
+    7 rows, the last one short, and one block) against the explicit square in float64."""
+    from ridgeway.glm import cvpath
+
+    monkeypatch.setattr(cvpath, "SQUARE_BLOCK", block)
+    X, _ = make(123, 5, rho=0.5, shift=3.0)
+    design = SpectralDesign.build(X, np.ones(len(X)), True)
+    Z2 = design.Z.astype(np.float64) ** 2
+    rng = np.random.default_rng(2)
+    Mt = rng.uniform(0, 1, (len(X), 3)).astype(np.float32).astype(np.float64)
+    M = rng.uniform(0, 1, (5, 2)).astype(np.float32).astype(np.float64)
+    np.testing.assert_allclose(design.products("Z2T", Mt), Z2.T @ Mt, rtol=1e-5)
+    np.testing.assert_allclose(design.products("Z2", M), Z2 @ M, rtol=1e-5)
+
+
+def dense_arrow_leverages(Z, a, alpha):
+    """``z~_i' H~^{-1} z~_i`` with the arrow matrix ``[[diag(Z2'a + alpha), Z'a], [a'Z, sum a]]``
+    formed and inverted densely in float64 (``z~_i = [z_i, 1]``)."""
+    Zt = np.column_stack([Z, np.ones(len(Z))])
+    H = np.diag(np.append((Z * Z).T @ a + alpha, a.sum()))
+    H[:-1, -1] = H[-1, :-1] = Z.T @ a
+    return np.einsum("ij,ji->i", Zt, np.linalg.solve(H, Zt.T))
+
+
+@pytest.mark.parametrize("name", ["iid", "large-intercept-shifted"])
+def test_arrow_leverages_of_several_alphas_at_once_equal_the_dense_arrow_inverse(name):
+    X, _ = make(400, 7, **GENERATORS[name])
+    design = SpectralDesign.build(X, np.ones(len(X)), True)
+    Z = design.Z.astype(np.float64)
+    a = np.random.default_rng(1).uniform(0.01, 0.25, len(X))
+    alphas = [1e3, 3.0, 1e-2]
+    q = arrow_leverages(design, [Arrow.at(design, a, alpha) for alpha in alphas])
+    assert q.shape == (len(X), len(alphas))
+    for c, alpha in enumerate(alphas):
+        np.testing.assert_allclose(q[:, c], dense_arrow_leverages(Z, a, alpha), rtol=1e-4)
+
+
+@pytest.mark.parametrize("name", ["iid", "rare"])
+def test_arrow_loo_predictors_equal_the_formula_at_each_solution(name):
+    """The leave-one-out predictors ``eta_i + q_i g_i / (1 - a_i q_i)`` of the arrow engine,
+    recomputed from each alpha's coefficients alone (float64 loss gradient and curvature,
+    dense arrow leverages): the gradient and curvature the engine keeps are those at its
+    solution."""
+    X, y = make(600, 6, **GENERATORS[name])
+    Y = (2.0 * y - 1)[:, None]
+    data = GLMData(X, Y, np.ones(len(y)))
+    alphas = np.geomspace(1e3, 0.1, 5)
+    engine = SpectralCV(X, [data], [LogisticLoss()], [(np.arange(len(y)), np.arange(len(y)))],
+                        "alo", 1000, leverages="arrow")
+    design = engine.design
+    for point, alpha in zip(engine.evaluate(alphas), alphas, strict=True):
+        eta = data.predictor(point.thetas[0][0])[:, 0]
+        mu = 1 / (1 + np.exp(-eta))
+        g, a = mu - (Y[:, 0] + 1) / 2, mu * (1 - mu)
+        q = dense_arrow_leverages((X - design.mean) @ design.V, a, alpha)
+        expected = eta + q * g / (1 - a * q)
+        np.testing.assert_allclose(point.held[0][:, 0], expected, rtol=1e-4, atol=1e-5)
+
+
 @pytest.mark.parametrize("name", list(GENERATORS))
 def test_arrow_alo_scores_agree_with_exact_leverages(name):
     """The approximate-LOO score with the arrow leverages is within 8% of the LOO optimism of
@@ -230,9 +291,12 @@ def test_cv_curve_and_alpha_agree_with_a_1e10_solve(name, method):
     assert SCORE_RTOL <= 0.02
 
 
-def test_final_fit_is_solved_to_tol():
-    X, y = make(3000, 20, rho=0.9)
-    cv = LogisticRegressionCV(np.geomspace(1e3, 1, 5), method="alo").fit(X, y)
+@pytest.mark.parametrize("name", ["ar1", "large-intercept-shifted"])
+@pytest.mark.parametrize("method", ["kfold", "alo"])
+def test_final_fit_is_solved_to_tol(name, method):
+    """The final fit starts on the float32 basis, but ends solved in float64."""
+    X, y = make(3000, 20, **GENERATORS[name])
+    cv = LogisticRegressionCV(np.geomspace(1e3, 1, 5), method=method).fit(X, y)
     ref = LogisticRegression(cv.alpha_, tol=1e-12).fit(X, y)
     np.testing.assert_allclose(cv.coef_, ref.coef_, rtol=1e-6, atol=1e-9)
 

@@ -39,7 +39,7 @@ the mean CV curve within 2% of its standard error of a 1e-10 solve, the same alp
 generators.
 
 The folds' fits run in lock-step (:func:`run_together`): each fit is a generator that requests
-its products with the design (``Z b``, ``Z' g``, ``Z2' c``) and one product with a column per
+its products with the design (``Z b``, ``Z' g``, ``(Z * Z)' c``) and one product with a column per
 fold answers all, so the five folds cost one pass over ``Z`` per round instead of five.
 """
 
@@ -58,6 +58,9 @@ from .solvers import solve
 
 Array = np.ndarray
 
+#: Elements of ``Z`` squared at a time for the products with ``Z * Z`` (512 KiB of float32).
+SQUARE_BLOCK = 2**17
+
 
 @dataclass(frozen=True)
 class SpectralDesign:
@@ -67,8 +70,6 @@ class SpectralDesign:
     ----------
     Z : ndarray of shape (n_samples, n_features), float32
         ``(X - mean) V``.
-    Z2 : ndarray of shape (n_samples, n_features), float32
-        ``Z * Z``, for the curvature diagonal and the leverages.
     V : ndarray of shape (n_features, n_features)
     mean : ndarray of shape (n_features,)
         Weighted feature means (zeros without an intercept).
@@ -78,7 +79,6 @@ class SpectralDesign:
     """
 
     Z: Array
-    Z2: Array
     V: Array
     mean: Array
     fit_intercept: bool
@@ -88,7 +88,7 @@ class SpectralDesign:
     def build(cls, X: Array, sample_weight: Array, fit_intercept: bool) -> SpectralDesign:
         """Eigenbasis of ``(X - m)' S (X - m)``: one gram, one ``p x p`` eigensolve, one GEMM.
 
-        ``Z`` and ``Z2`` are stored in float32: the paths only need held-out scores to a
+        ``Z`` is stored in float32: the paths only need held-out scores to a
         fraction of their standard error, and a float32 ``Z`` fits twice as much of the design
         in cache (matrix-vector products are memory-bound). The final fit at the chosen alpha
         is polished in float64 on the original ``X``.
@@ -99,13 +99,16 @@ class SpectralDesign:
         else:
             mean = np.zeros(X.shape[1])
         Xc = np.asarray(X, dtype=np.float32) - mean.astype(np.float32)
-        scaled = Xc * np.sqrt(w).astype(np.float32)[:, None]
-        gram = (scaled.T @ scaled).astype(np.float64)
-        del scaled
+        if w.size and np.all(w == w[0]):  # equal weights: no weighted copy of the design
+            gram = (Xc.T @ Xc).astype(np.float64) * w[0]
+        else:
+            scaled = Xc * np.sqrt(w).astype(np.float32)[:, None]
+            gram = (scaled.T @ scaled).astype(np.float64)
+            del scaled
         with small_dense(len(gram)):
             lam, V = scipy.linalg.eigh(gram, overwrite_a=True, check_finite=False)
         Z = Xc @ V.astype(np.float32)
-        return cls(Z, Z * Z, V, mean, bool(fit_intercept), lam)
+        return cls(Z, V, mean, bool(fit_intercept), lam)
 
     def rank(self) -> int:
         """Numerical rank of the centered design."""
@@ -133,11 +136,30 @@ class SpectralDesign:
 
     def products(self, kind: str, M: Array) -> Array:
         """One pass over the design for several vectors (the columns of ``M``): ``"Z"``:
-        ``Z M`` (M of shape (p, m)); ``"ZT"``: ``Z' M``; ``"Z2T"``: ``Z2' M`` (M (n, m))."""
+        ``Z M``, ``"Z2"``: ``Z2 M`` (M of shape (p, m)); ``"ZT"``: ``Z' M``; ``"Z2T"``:
+        ``Z2' M`` (M (n, m)), with ``Z2 = Z * Z``.
+
+        ``Z2`` is not stored: its products square ``Z`` a block of rows at a time (a block
+        small enough to stay in the core's cache), so the paths read only ``Z`` from memory
+        and keep half the working set of a stored ``Z2`` in the shared cache.
+        """
         M32 = M.astype(np.float32)
         if kind == "Z":
             return (self.Z @ M32).astype(np.float64)
-        return ((self.Z if kind == "ZT" else self.Z2).T @ M32).astype(np.float64)
+        if kind == "ZT":
+            return (self.Z.T @ M32).astype(np.float64)
+        n, p = self.Z.shape
+        rows = max(SQUARE_BLOCK // max(p, 1), 1)
+        block = np.empty((min(rows, n), p), dtype=np.float32)
+        out = np.zeros((p, M.shape[1])) if kind == "Z2T" else np.empty((n, M.shape[1]))
+        for start in range(0, n, rows):
+            Zb = self.Z[start:start + rows]
+            sq = np.multiply(Zb, Zb, out=block[: len(Zb)])
+            if kind == "Z2T":
+                out += sq.T @ M32[start:start + rows]
+            else:
+                out[start:start + rows] = sq @ M32
+        return out
 
 
 @dataclass(frozen=True)
@@ -226,14 +248,16 @@ class Arrow:
         return np.concatenate([(rb - self.z * c) / self.D, [c]])
 
 
-def arrow_leverages(design: SpectralDesign, arrow: Arrow) -> Array:
-    """``q_i = z~_i' H~^{-1} z~_i`` with the arrow Hessian ``H~`` (leverage ``h_i = a_i q_i``)."""
+def arrow_leverages(design: SpectralDesign, arrows: list[Arrow]) -> Array:
+    """``q_i = z~_i' H~^{-1} z~_i`` with the arrow Hessian ``H~`` (leverage ``h_i = a_i q_i``),
+    one column per arrow: one product with ``Z2`` (and one with ``Z``) for all of them."""
     big = np.finfo(np.float32).max / (4 * design.n_features)
-    inv = np.minimum(1.0 / arrow.D, big)
-    q = (design.Z2 @ inv.astype(np.float32)).astype(np.float64)
-    if arrow.z is not None:
-        u = (design.Z @ np.clip(arrow.z * inv, -big, big).astype(np.float32)).astype(np.float64)
-        q += (1.0 - u) ** 2 / arrow.s
+    inv = np.minimum(1.0 / np.column_stack([arrow.D for arrow in arrows]), big)
+    q = design.products("Z2", inv)
+    if arrows[0].z is not None:
+        w = np.clip(np.column_stack([arrow.z for arrow in arrows]) * inv, -big, big)
+        s = np.array([arrow.s for arrow in arrows])
+        q += (1.0 - design.products("Z", w)) ** 2 / s
     return q
 
 
@@ -259,36 +283,39 @@ class _Memory:
 
     def apply(self, g: Array, precond: Arrow, alpha: float, p: int) -> Array:
         """Two-loop recursion: approximate ``H^{-1} g`` with ``precond`` as initial inverse."""
+        if not self.steps:
+            return precond.solve(g)
+        S, Y = np.array(self.steps), np.array(self.grads)
+        Y[:, :p] += alpha * S[:, :p]
+        sy = np.einsum("ij,ij->i", Y, S)
+        keep = (sy > 0) & (sy > 1e-12 * np.linalg.norm(Y, axis=1) * np.linalg.norm(S, axis=1))
+        S, Y, rhos = S[keep], Y[keep], 1.0 / sy[keep]
         q = g.copy()
-        steps, ys, rhos, alphas_ = [], [], [], []
-        for s, yd in zip(self.steps, self.grads, strict=True):
-            y = yd.copy()
-            y[:p] += alpha * s[:p]
-            sy = float(y @ s)
-            if sy > 1e-12 * float(np.linalg.norm(y) * np.linalg.norm(s)) and sy > 0:
-                steps.append(s)
-                ys.append(y)
-                rhos.append(1.0 / sy)
-        for s, y, rho in zip(reversed(steps), reversed(ys), reversed(rhos), strict=True):
-            a = rho * float(s @ q)
-            alphas_.append(a)
-            q -= a * y
+        coefs = np.empty(len(rhos))
+        for i in range(len(rhos) - 1, -1, -1):
+            coefs[i] = rhos[i] * float(S[i] @ q)
+            q -= coefs[i] * Y[i]
         r = precond.solve(q)
-        for s, y, rho, a in zip(steps, ys, rhos, reversed(alphas_), strict=True):
-            r += s * (a - rho * float(y @ r))
+        for i in range(len(rhos)):
+            r += S[i] * (coefs[i] - rhos[i] * float(Y[i] @ r))
         return r
 
 
 @dataclass
 class BasisFit:
-    """Solution of one fit in the basis: parameters, linear predictor, iteration count and
-    the arrow curvature at the solution (set by :meth:`BasisProblem.path`)."""
+    """Solution of one fit in the basis: parameters, linear predictor, iteration count, the
+    data term's value and per-row gradient ``G`` there, and the arrow curvature with its
+    per-row curvature ``a`` (set by :meth:`BasisProblem.path`; ``G`` and ``a`` are kept only
+    by problems with ``keep_rows``, for the leave-one-out predictors)."""
 
     u: Array
     eta: Array
     n_iter: int
     converged: bool
+    loss_value: float = np.nan
+    G: Array | None = None
     arrow: Arrow | None = None
+    a: Array | None = None
 
 
 class BasisProblem:
@@ -300,14 +327,19 @@ class BasisProblem:
     """
 
     def __init__(self, design, loss, y, train_weight, score_weight, memory: int = 8,
-                 groups: int = 1):
+                 groups: int = 1, keep_rows: bool = False, ref: float | None = None):
         self.design, self.loss, self.y = design, loss, y[:, None]
         self.sw, self.score_w = train_weight, score_weight
+        # leave-one-out scores every training row: the training gradient is the score's
+        self.scores_training = score_weight is train_weight
+        self.keep_rows = keep_rows
         self.p = design.n_features
         self.memory = _Memory(memory, [], [])
-        zero = np.zeros(self.p + int(design.fit_intercept))
-        _, g0 = run(self._gradient(zero, np.zeros(len(y)), 0.0), design)
-        self.ref = max(float(np.max(np.abs(g0))), 1e-300)
+        if ref is None:
+            zero = np.zeros(self.p + int(design.fit_intercept))
+            _, g0, _ = run(self._gradient(zero, np.zeros(len(y)), 0.0), design)
+            ref = max(float(np.max(np.abs(g0))), 1e-300)
+        self.ref = ref
         self.scored = np.flatnonzero(score_weight > 0)
         self.se_rows = max(len(self.scored) / groups, 1.0)
 
@@ -325,26 +357,36 @@ class BasisProblem:
         losses = self.loss.pointwise(self.y[rows, 0], eta[rows])
         return float(np.sqrt(_weighted_var(losses, self.score_w[rows]) / self.se_rows))
 
-    def score_change(self, eta: Array, d_eta: Array) -> float:
+    def score_change(self, eta: Array, d_eta: Array, G: Array) -> float:
         """First-order change ``|sum_i w_i l'_i d_eta_i| / sum_i w_i`` of the scored rows' mean
-        loss under the step ``d_eta``."""
+        loss under the step ``d_eta`` (``G``: the training rows' ``s_i l'_i`` at ``eta``)."""
         rows = self.scored
         w = self.score_w[rows]
-        _, g = self.loss.gradient(self.y[rows], eta[rows, None], w)
-        return abs(_dot(g[:, 0], d_eta[rows])) / float(w.sum())
+        if self.scores_training:
+            g = G[rows]
+        else:
+            g = self.loss.gradient(self.y[rows], eta[rows, None], w)[1][:, 0]
+        return abs(_dot(g, d_eta[rows])) / float(w.sum())
 
-    def _gradient(self, u: Array, eta: Array, alpha: float):
-        """Generator: objective value and gradient (one ``Z' G`` request)."""
+    def loss_gradient(self, eta: Array) -> tuple[float, Array]:
+        """Data term ``sum_i s_i l_i`` and per-row ``G_i = s_i l'_i`` at ``eta``."""
         value, G = self.loss.gradient(self.y, eta[:, None], self.sw)
+        return value, G[:, 0]
+
+    def _gradient(self, u: Array, eta: Array, alpha: float, at_eta=None):
+        """Generator: objective value, gradient and per-row ``G`` (one ``Z' G`` request).
+
+        ``at_eta``: :meth:`loss_gradient` at ``eta`` when already known."""
+        value, G = self.loss_gradient(eta) if at_eta is None else at_eta
         grad = np.empty_like(u)
-        grad[: self.p] = (yield ("ZT", G[:, 0])) + alpha * u[: self.p]
+        grad[: self.p] = (yield ("ZT", G)) + alpha * u[: self.p]
         if self.design.fit_intercept:
             grad[-1] = G.sum()
-        return value + 0.5 * alpha * float(u[: self.p] @ u[: self.p]), grad
+        return value + self._penalty(u, alpha), grad, G
 
-    def _value(self, u: Array, eta: Array, alpha: float) -> float:
+    def _penalty(self, u: Array, alpha: float) -> float:
         beta = u[: self.p]
-        return self.loss.value(self.y, eta[:, None], self.sw) + 0.5 * alpha * float(beta @ beta)
+        return 0.5 * alpha * float(beta @ beta)
 
     def curvature(self, eta: Array) -> Array:
         """Per-sample curvature ``s_i l''(eta_i)`` of the training rows (zero elsewhere)."""
@@ -366,11 +408,14 @@ class BasisProblem:
         return run(self.solving(alpha, u, eta, precond, score_rtol=score_rtol,
                                 grad_tol=grad_tol, max_iter=max_iter), self.design)
 
-    def solving(self, alpha, u, eta, precond, *, score_rtol, grad_tol, max_iter):
+    def solving(self, alpha, u, eta, precond, *, score_rtol, grad_tol, max_iter, at_eta=None):
         """Generator form of :meth:`solve` (its design products are requested, see
-        :func:`run`)."""
+        :func:`run`). ``at_eta``: :meth:`loss_gradient` at ``eta`` when known.
+
+        Each line-search trial evaluates the loss with its gradient, so the accepted one (the
+        first, nearly always) is not evaluated again for the gradient."""
         p = self.p
-        value, grad = yield from self._gradient(u, eta, alpha)
+        value, grad, G = yield from self._gradient(u, eta, alpha, at_eta)
         floor = max(grad_tol if score_rtol is None else 1e-10, 1e-10) * self.ref
         eps = 16 * np.finfo(float).eps
         n_iter, converged = 0, False
@@ -392,7 +437,8 @@ class BasisProblem:
                 d_eta = yield from self._d_eta(direction)
             t = 1.0
             for _ in range(30):
-                trial = self._value(u + t * direction, eta + t * d_eta, alpha)
+                at_trial = self.loss_gradient(eta + t * d_eta)
+                trial = at_trial[0] + self._penalty(u + t * direction, alpha)
                 if trial <= value + 1e-4 * t * slope + eps * abs(value):
                     break
                 t *= 0.5
@@ -400,7 +446,7 @@ class BasisProblem:
                 break
             step, eta = t * direction, eta + t * d_eta
             u = u + step
-            new_value, new_grad = yield from self._gradient(u, eta, alpha)
+            new_value, new_grad, G = yield from self._gradient(u, eta, alpha, at_trial)
             y_data = new_grad - grad
             y_data[:p] -= alpha * step[:p]
             if float(y_data @ step) + alpha * float(step[:p] @ step[:p]) > 0:
@@ -411,11 +457,11 @@ class BasisProblem:
             n_iter += 1
             if score_rtol is not None and float(np.max(np.abs(grad))) <= grad_tol * self.ref:
                 # the steps still to come, if they contract like this one: change * r / (1 - r)
-                change = self.score_change(eta, t * d_eta) / (1.0 - rate)
+                change = self.score_change(eta, t * d_eta, G) / (1.0 - rate)
                 if change <= score_rtol * self.standard_error(eta):
                     converged = True
                     break
-        return BasisFit(u, eta, n_iter, converged)
+        return BasisFit(u, eta, n_iter, converged, value - self._penalty(u, alpha), G)
 
     def tangent(self, fit: BasisFit, precond: Arrow, alpha: float, new_alpha: float):
         """Generator: first-order predictor of the solution at ``new_alpha`` (implicit function
@@ -448,6 +494,7 @@ class BasisProblem:
         else:
             previous, fit0 = start
             u, eta = fit0.u, fit0.eta
+        at_eta = None
         intercept = self.design.fit_intercept
         arrow = yield from Arrow.build(intercept, self.curvature(eta), float(alphas[0]))
         fits: list[BasisFit] = []
@@ -455,17 +502,27 @@ class BasisProblem:
             precond = arrow.with_alpha(alpha)
             if k or previous is not None:
                 last = fits[-1] if k else BasisFit(u, eta, 0, True)
+                at_eta = (last.loss_value, last.G) if k else self.loss_gradient(eta)
                 guess, guess_eta = yield from self.tangent(
                     last, precond, alphas[k - 1] if k else previous, alpha)
+                at_guess = self.loss_gradient(guess_eta)
                 # keep the predictor only where it helps (near-separable data: huge moves)
-                if self._value(guess, guess_eta, alpha) < self._value(last.u, last.eta, alpha):
-                    u, eta = guess, guess_eta
+                if (at_guess[0] + self._penalty(guess, alpha)
+                        < at_eta[0] + self._penalty(last.u, alpha)):
+                    u, eta, at_eta = guess, guess_eta, at_guess
+                if k and not self.keep_rows:
+                    last.G = None
             fit = yield from self.solving(alpha, u, eta, precond, score_rtol=score_rtol,
-                                          grad_tol=grad_tol, max_iter=max_iter)
+                                          grad_tol=grad_tol, max_iter=max_iter, at_eta=at_eta)
             u, eta = fit.u, fit.eta
-            arrow = yield from Arrow.build(intercept, self.curvature(eta), alpha)
+            curvature = self.curvature(eta)
+            arrow = yield from Arrow.build(intercept, curvature, alpha)
             fit.arrow = arrow
+            if self.keep_rows:
+                fit.a = curvature
             fits.append(fit)
+        if fits and not self.keep_rows:
+            fits[-1].G = None
         return fits
 
 
@@ -524,6 +581,9 @@ PATH_GRAD_TOL = 1e-3
 #: ALO leverages are exact (one Cholesky per alpha) up to this ``n * n_params**2``, else the
 #: arrow approximation (see the module docstring).
 EXACT_LEVERAGES = 2.5e8
+#: The final fit at the chosen alpha runs on the float32 basis to this relative gradient
+#: before its float64 iterations (each a pass over the float64 ``X``).
+BASIS_REFIT_TOL = 1e-7
 #: Relative gradient of the k-fold paths of the general engine (several outputs, sparse or
 #: wide X); its leave-one-out path is solved to the estimator's ``tol`` (the final fit starts
 #: there).
@@ -589,8 +649,10 @@ class SpectralCV:
         else:
             groups = [(sw * _counts(tr, n), sw * _counts(te, n)) for tr, te in folds]
         n_groups = len(folds) if method == "alo" else 1
+        self.arrow_loo = method == "alo" and not self.exact
         self.problems = [
-            [BasisProblem(self.design, loss, d.y[:, 0], tw, scw, groups=n_groups)
+            [BasisProblem(self.design, loss, d.y[:, 0], tw, scw, groups=n_groups,
+                          keep_rows=self.arrow_loo)
              for d, loss in zip(datas, losses, strict=True)]
             for tw, scw in groups
         ]
@@ -601,7 +663,8 @@ class SpectralCV:
         new = [a for a in alphas if a not in self.cache]
         if new:
             self._solve(np.array(new))
-        return [self._point(a) for a in alphas]
+        loo = self._arrow_loo(alphas) if self.arrow_loo else [None] * len(alphas)
+        return [self._point(a, held) for a, held in zip(alphas, loo, strict=True)]
 
     def _solve(self, alphas: Array) -> None:
         known = np.array(sorted(self.cache))
@@ -635,8 +698,22 @@ class SpectralCV:
         fit.eta = ExactDesign(self.X, self.design).predictor(fit.u)
         fit.n_iter += res.n_iter
         fit.converged = res.converged
+        if prob.keep_rows:
+            fit.loss_value, fit.G = prob.loss_gradient(fit.eta)
+            fit.a = prob.curvature(fit.eta)
 
-    def _point(self, alpha: float) -> CVPoint:
+    def _arrow_loo(self, alphas: Array) -> list[list[Array]]:
+        """Per alpha, per problem: the approximate leave-one-out linear predictors
+        ``eta_i + q_i G_i / (1 - a_i q_i)`` with the arrow leverages of every alpha computed
+        together (:func:`arrow_leverages`)."""
+        fits = [(alpha, f) for alpha in alphas for f in self.cache[float(alpha)][0]]
+        q = arrow_leverages(self.design, [f.arrow.with_alpha(alpha) for alpha, f in fits])
+        held = [f.eta + q[:, c] * f.G / np.maximum(1.0 - q[:, c] * f.a, 1e-12)
+                for c, (_, f) in enumerate(fits)]
+        m = len(self.problems[0])
+        return [held[i * m:(i + 1) * m] for i in range(len(alphas))]
+
+    def _point(self, alpha: float, loo: list[Array] | None) -> CVPoint:
         fits = self.cache[float(alpha)]
         thetas = [[self.design.to_theta(f.u) for f in row] for row in fits]
         n_iter = np.array([sum(f.n_iter for f in row) for row in fits])
@@ -646,38 +723,41 @@ class SpectralCV:
             for j, (f, prob) in enumerate(zip(row, probs, strict=True)):
                 arrow = f.arrow.with_alpha(alpha)
                 df += arrow.df(alpha)
-                if self.method == "alo" and self.exact:
+                if loo is not None:
+                    etas.append(loo[j])
+                elif self.method == "alo":
                     obj = Objective(self.datas[j], prob.loss, L2Penalty(alpha))
                     etas.append(alo_predictor(obj, thetas[k][j])[:, 0])
                 else:
-                    etas.append(self._held(prob, f, arrow, k))
+                    etas.append(f.eta[self.folds[k][1]])
             dfs.append(df)
             held.append(np.column_stack(etas))
         return CVPoint(held, thetas, n_iter, float(np.mean(dfs)))
-
-    def _held(self, prob, fit, arrow, k):
-        if self.method == "alo":
-            a = prob.curvature(fit.eta)
-            q = arrow_leverages(self.design, arrow)
-            _, G = prob.loss.gradient(prob.y, fit.eta[:, None], prob.sw)
-            denom = np.maximum(1.0 - q * a, 1e-12)
-            return fit.eta + q * G[:, 0] / denom
-        return fit.eta[self.folds[k][1]]
 
 
 def refit_exact(engine: SpectralCV, X: Array, datas, losses, alpha: float, point: CVPoint,
                 tol: float, max_iter: int) -> list[Array]:
     """Parameters at ``alpha`` on all data to relative gradient ``tol`` in float64: the
-    preconditioned L-BFGS of the paths on ``(X - m) V`` through ``X``, started from the mean of
-    the CV solutions there, with the arrow curvature of the closest CV fit."""
+    preconditioned L-BFGS of the paths, started from the mean of the CV solutions there with
+    the arrow curvature of the closest CV fit, first on the float32 basis to
+    ``BASIS_REFIT_TOL`` (as far as float32 goes), then on ``(X - m) V`` through ``X`` with
+    the same L-BFGS memory."""
     exact = ExactDesign(X, engine.design)
     near = min(engine.cache, key=lambda a: abs(np.log(a) - np.log(alpha)))
     thetas = []
     for j, (d, loss) in enumerate(zip(datas, losses, strict=True)):
         start = np.mean([engine.design.from_theta(row[j]) for row in point.thetas], axis=0)
-        prob = BasisProblem(exact, loss, d.y[:, 0], d.sample_weight, d.sample_weight)
         precond = engine.cache[near][0][j].arrow.with_alpha(alpha)
-        fit = prob.solve(alpha, start, exact.predictor(start), precond, score_rtol=None,
+        # the gradient at zero of the CV fit on all rows (ALO) is this problem's
+        ref = engine.problems[0][j].ref if engine.method == "alo" else None
+        y, sw = d.y[:, 0], d.sample_weight
+        rough = BasisProblem(engine.design, loss, y, sw, sw, ref=ref)
+        fit = rough.solve(alpha, start, run(rough._d_eta(start), engine.design), precond,
+                          score_rtol=None, grad_tol=max(tol, BASIS_REFIT_TOL),
+                          max_iter=max_iter)
+        prob = BasisProblem(exact, loss, y, sw, sw, ref=rough.ref)
+        prob.memory = rough.memory
+        fit = prob.solve(alpha, fit.u, exact.predictor(fit.u), precond, score_rtol=None,
                          grad_tol=tol, max_iter=max_iter)
         thetas.append(engine.design.to_theta(fit.u))
     return thetas
