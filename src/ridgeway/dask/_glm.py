@@ -10,7 +10,8 @@ losses, gradient ``X~' G`` and (when asked) data-term Hessian ``X~' A X~``
 workers and the client adds the penalty and solves ``H d = -g`` (Cholesky). The Newton loop is
 that of :class:`ridgeway.glm.solvers.NewtonCholesky`: Armijo backtracking on the exact
 objective, the Hessian reused while a full step still contracts the gradient norm four-fold,
-and the stopping rule ``||grad||_inf <= tol * ||grad at 0||_inf``. Beyond ``4096`` parameters
+and the stopping rule ``||grad||_inf <= tol * ||grad at 0||_inf``; with many rows the Hessian
+comes from every m-th row (see :func:`newton`). Beyond ``4096`` parameters
 (times outputs) scipy's L-BFGS runs on the client with distributed values and gradients.
 
 k-fold CV runs the folds in lock-step: one pass evaluates every fold's parameters on its
@@ -603,8 +604,9 @@ class LogisticRegression(_DaskGLM, _DaskClassifier, _LogisticRegression):
     ``alpha = 1 / C``), the same objective and parameters as in memory. ``solver="auto"`` is
     distributed Newton-Cholesky up to 4096 parameters (times classes), else L-BFGS;
     ``"newton-cg"`` needs the rows in memory. ``predict``, ``predict_proba`` and
-    ``decision_function`` return dask arrays. ``df_`` comes from the exact data Hessian of the
-    last Newton step (NaN with L-BFGS); ``n_passes_`` counts the passes over the data.
+    ``decision_function`` return dask arrays. ``df_`` comes from the data Hessian of the
+    last Newton step (from every m-th row when there are more than 4,000 rows per parameter;
+    NaN with L-BFGS); ``n_passes_`` counts the passes over the data.
     """
 
 
