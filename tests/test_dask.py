@@ -246,6 +246,62 @@ def test_logistic_cv_equals_in_memory_with_the_same_folds(client):
     assert m.coefs_paths_[1].shape == ref.coefs_paths_[1].shape
 
 
+@pytest.fixture
+def subset_hessians(monkeypatch):
+    """Newton's Hessian from every m-th partition even on small data; records the strides."""
+    import ridgeway.dask._glm as glm
+
+    monkeypatch.setattr(glm, "HESSIAN_ROWS_PER_PARAM", 20)
+    strides = []
+    run = glm.Passes.run
+
+    def spy(self, requests):
+        strides.extend(m for _, _, m in requests if m)
+        return run(self, requests)
+
+    monkeypatch.setattr(glm.Passes, "run", spy)
+    return strides
+
+
+@pytest.mark.parametrize("classes", [2, 3])
+def test_subset_hessian_newton_reaches_the_in_memory_optimum_on_sorted_partitions(
+        client, subset_hessians, classes):
+    # rows sorted by label and first feature: the first partitions' Hessian is far from the
+    # whole one's, yet the exact gradient and line search keep the same optimum (a tighter
+    # tol on both sides: the steps converge linearly, stopping just under tol)
+    X, y, w = classification(n=1200, classes=classes, seed=7)
+    order = np.lexsort((X[:, 0], y))
+    X, y, w = X[order], y[order], w[order]
+    m = rd.LogisticRegression(C=2.0, tol=1e-10).fit(dask_of(X, 60), dask_of(y, 60),
+                                                    sample_weight=dask_of(w, 60))
+    ref = ridgeway.LogisticRegression(C=2.0, tol=1e-10).fit(X, y, sample_weight=w)
+    assert max(subset_hessians) > 1  # some steps took the Hessian of a partition subset
+    assert rel(m.coef_, ref.coef_) < 1e-8
+    assert rel(m.intercept_, ref.intercept_) < 1e-8
+
+
+def test_subset_hessian_cv_folds_and_poisson(client, subset_hessians):
+    X, y, w = classification(n=800, seed=8)
+    order = np.argsort(X[:, 1])
+    X, y, w = X[order], y[order], w[order]
+    alphas = np.geomspace(1e-2, 1e2, 5)
+    m = rd.LogisticRegressionCV(alphas=alphas, cv=4, tol=1e-10).fit(
+        dask_of(X, 50), dask_of(y, 50), sample_weight=dask_of(w, 50))
+    ref = ridgeway.LogisticRegressionCV(alphas=alphas, cv=folds_of(800, 4), tol=1e-10,
+                                        solver="newton-cholesky").fit(X, y, sample_weight=w)
+    assert max(subset_hessians) > 1
+    assert m.alpha_ == ref.alpha_
+    assert rel(m.coef_, ref.coef_) < 1e-8
+    np.testing.assert_allclose(m.cv_results_["mean_test_score"],
+                               ref.cv_results_["mean_test_score"], rtol=1e-6)
+    rng = np.random.default_rng(9)
+    Xp = np.sort(rng.normal(size=(900, 3)), axis=0)
+    yp = rng.poisson(np.exp(0.3 + Xp @ np.array([0.4, -0.3, 0.2])))
+    mp = rd.PoissonRegressor(alpha=1.0, tol=1e-10).fit(dask_of(Xp, 45), dask_of(yp, 45))
+    refp = ridgeway.PoissonRegressor(alpha=1.0, tol=1e-10).fit(Xp, yp)
+    assert rel(mp.coef_, refp.coef_) < 1e-8
+
+
 # ---------------------------------------------------------------------------- bad input
 def test_nan_in_a_late_partition_names_partition_and_rows(client):
     X, y, _ = data(n=100)

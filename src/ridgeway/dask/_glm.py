@@ -10,7 +10,8 @@ losses, gradient ``X~' G`` and (when asked) data-term Hessian ``X~' A X~``
 workers and the client adds the penalty and solves ``H d = -g`` (Cholesky). The Newton loop is
 that of :class:`ridgeway.glm.solvers.NewtonCholesky`: Armijo backtracking on the exact
 objective, the Hessian reused while a full step still contracts the gradient norm four-fold,
-and the stopping rule ``||grad||_inf <= tol * ||grad at 0||_inf``. Beyond ``4096`` parameters
+and the stopping rule ``||grad||_inf <= tol * ||grad at 0||_inf``; with many rows the Hessian
+comes from every m-th row (see :func:`newton`). Beyond ``4096`` parameters
 (times outputs) scipy's L-BFGS runs on the client with distributed values and gradients.
 
 k-fold CV runs the folds in lock-step: one pass evaluates every fold's parameters on its
@@ -46,6 +47,10 @@ from ._ridge import _DaskLinearPredict
 
 #: Newton (a p x p Hessian per partition) up to this many parameters times outputs.
 NEWTON_MAX_PARAMS = 4096
+#: Rows per parameter (times outputs) whose Hessian first preconditions Newton (every m-th
+#: row; see ``newton``).
+HESSIAN_ROWS_PER_PARAM = 2000
+NO_HESSIAN = 0
 _MAX_DENSE = 2000
 
 
@@ -82,9 +87,14 @@ _ZERO = L2Penalty(0.0)
 
 
 def _glm_block(part, start, x, y, s, fold, target: Target, n_folds, requests, check=True):
-    """Per request ``(fold k or None, theta, want_hessian)``: the block's sums on the rows of
-    the request (all rows, or those not in fold k) ``[value, grad, H or None, held]`` with
-    ``held = (held-out loss sum, held-out weight)`` for a fold request."""
+    """Per request ``(fold k or None, theta, stride)``: the block's sums on the rows of the
+    request (all rows, or those not in fold k) ``[value, grad, H or None, held, weights]``.
+
+    ``stride`` 0: no Hessian; 1: the Hessian of those rows; m > 1: that of those whose global
+    position is a multiple of m (the same rows however X is partitioned). ``held`` is
+    ``(held-out loss sum, held-out weight)`` for a fold request; ``weights`` the fitting
+    weight of the rows and of those in H. A zero ``theta`` needs no product with ``X``.
+    """
     if check:
         x, y, s, fold = check_block(start, x, y, s, fold, n_folds, partition=part)
     else:  # a later pass over the same (checked) blocks
@@ -95,19 +105,54 @@ def _glm_block(part, start, x, y, s, fold, target: Target, n_folds, requests, ch
     Y, s_fit, s_raw = target.encode(y, s)
     ids = None if n_folds is None else fold_ids(start, x.shape[0], fold, n_folds)
     out = []
-    for k, theta, want_h in requests:
+    for k, theta, stride in requests:
         rows = slice(None) if k is None else ids != k
         data = GLMData(x[rows], Y[rows], s_fit[rows], target.fit_intercept)
         obj = Objective(data, target.loss, _ZERO)
-        value, grad, eta = obj.value_gradient(theta)
-        hess = obj.loss_hessian(eta) if want_h and data.X.shape[0] else None
+        value, grad, eta = _value_gradient(obj, theta)
+        hess, in_h = None, 0.0
+        if stride == 1 and data.X.shape[0]:
+            hess, in_h = obj.loss_hessian(eta), float(data.sample_weight.sum())
+        elif stride > 1:
+            sel = np.arange((-start) % stride, x.shape[0], stride)
+            if k is not None:
+                sel = sel[ids[sel] != k]
+            if sel.size:
+                sub = Objective(GLMData(x[sel], Y[sel], s_fit[sel], target.fit_intercept),
+                                target.loss, _ZERO)
+                hess = sub.loss_hessian(sub.data.predictor(theta))
+                in_h = float(sub.data.sample_weight.sum())
         held = None
         if k is not None:
             te = ids == k
             eta_te = GLMData(x[te], Y[te], s_raw[te], target.fit_intercept).predictor(theta)
             held = np.array([target.loss.value(Y[te], eta_te, s_raw[te]), s_raw[te].sum()])
-        out.append([value, grad, hess, held])
+        out.append([value, grad, hess, held, np.array([float(data.sample_weight.sum()), in_h])])
     return out
+
+
+_CHUNK_BYTES = 1 << 22
+
+
+def _value_gradient(obj: Objective, theta):
+    """``obj.value_gradient(theta)`` a cache-sized chunk of rows at a time (X read from memory
+    once: its product with theta and with the loss derivatives share the chunk); a zero
+    ``theta`` needs no product with ``X``."""
+    d = obj.data
+    n = d.X.shape[0]
+    if not theta.any():
+        return obj.value_gradient(theta, np.zeros(d.y.shape))
+    rows = max(64, _CHUNK_BYTES // (8 * max(d.n_features, 1)))
+    if n <= 2 * rows:
+        return obj.value_gradient(theta)
+    value, grad, eta = 0.0, np.zeros_like(theta), np.empty(d.y.shape, order="F")
+    for i in range(0, n, rows):
+        part = GLMData(d.X[i:i + rows], d.y[i:i + rows], d.sample_weight[i:i + rows],
+                       d.fit_intercept)
+        v, g, eta[i:i + rows] = Objective(part, obj.loss, _ZERO).value_gradient(theta)
+        value += v
+        grad += g
+    return value, grad, eta
 
 
 def _add(a, b):
@@ -122,23 +167,45 @@ def _add_results(a, b):
     return [[_add(u, v) for u, v in zip(ra, rb, strict=True)] for ra, rb in zip(a, b, strict=True)]
 
 
+def first_stride(n: int, rows: int) -> int:
+    """The stride ``m`` of about ``rows`` rows out of ``n``; 1 (all rows) below ``2 * rows``."""
+    m = n // max(rows, 1)
+    return m if m >= 2 else 1
+
+
 class Passes:
-    """Distributed evaluations of the data term over the partitions of one fit."""
+    """Distributed evaluations of the data term over the partitions of one fit.
+
+    ``stride``: a Newton step first takes its Hessian from every m-th row
+    (:func:`first_stride` with ``HESSIAN_ROWS_PER_PARAM`` rows per parameter); ``refs``: the
+    stopping rule's ``||grad at 0||_inf`` of each fold, once known.
+    """
 
     def __init__(self, blocks, target: Target, n_folds: int | None = None):
         self.blocks, self.target, self.n_folds = blocks, target, n_folds
         self.count = 0
+        n_params = (blocks.n_features + int(target.fit_intercept)) * target.n_outputs
+        self.stride = first_stride(blocks.n_samples, HESSIAN_ROWS_PER_PARAM * n_params)
+        self.refs: dict[int | None, float] = {}
+        self._delayed = blocks.delayed()  # the same partitions every pass
 
     def run(self, requests):
-        """Sums over all partitions for each request (see ``_glm_block``)."""
+        """Sums over all partitions for each request (see ``_glm_block``); a Hessian from a
+        stride of the rows comes back scaled to the fitting weight of all of them."""
         delayed = dask.delayed
-        reqs = delayed(list(requests), pure=True)
+        requests = [(k, np.asarray(theta, dtype=np.float64), m) for k, theta, m in requests]
+        reqs = delayed(requests, pure=True)
         check = self.count == 0  # the values are checked in the first pass only
         parts = [delayed(_glm_block)(b, start, x, y, s, f, self.target, self.n_folds, reqs,
                                      check)
-                 for b, start, x, y, s, f in self.blocks.delayed()]
+                 for b, start, x, y, s, f in self._delayed]
         self.count += 1
-        return compute(_tree_reduce(parts, _add_results))
+        out = compute(_tree_reduce(parts, _add_results))
+        for (_, _, m), res in zip(requests, out, strict=True):
+            weight, in_h = res[4]
+            if m > 1 and res[2] is not None and 0 < in_h != weight:
+                res[2] = res[2] * (weight / in_h)
+        return out
 
     def dummy(self) -> GLMData:
         """An empty problem of the right shape (the client's penalty and Hessian helpers)."""
@@ -163,6 +230,7 @@ class _Problem:
     step: np.ndarray | None = None
     t: float = 1.0
     keep: bool = False
+    stride: int = 1
     held: np.ndarray | None = None
     n_iter: int = 0
     done: bool = False
@@ -183,20 +251,47 @@ def _direction(prob: _Problem) -> np.ndarray:
     return -scipy.linalg.cho_solve((L, True), g).reshape((P, K), order="F")
 
 
-def newton(passes: Passes, problems: list[_Problem], tol: float, max_iter: int) -> None:
-    """Newton-Cholesky for several problems in lock-step (one pass per iteration for all)."""
-    first = []
+def _first_pass(passes: Passes, problems: list[_Problem]) -> list:
+    """Evaluate every problem at its start (with its Hessian) and set its ``ref``.
+
+    The stopping rule's ``||grad at 0||_inf`` (penalty gradient zero there) is that of the
+    start when the start is zero, else one more request at zero in the same pass (no product
+    with ``X``); it is kept per fold for the later fits of the same ``passes``.
+    """
+    requests, zero_index = [(prob.fold, prob.theta, prob.stride) for prob in problems], {}
     for prob in problems:
-        first.append((prob.fold, np.zeros_like(prob.theta), False))
-        first.append((prob.fold, prob.theta, True))
-    res = passes.run(first)
+        if prob.fold not in passes.refs and prob.fold not in zero_index and prob.theta.any():
+            zero_index[prob.fold] = len(requests)
+            requests.append((prob.fold, np.zeros_like(prob.theta), NO_HESSIAN))
+    res = passes.run(requests)
     for j, prob in enumerate(problems):
-        _, g0 = prob.full(np.zeros_like(prob.theta), res[2 * j][0], res[2 * j][1])
-        ref = float(np.max(np.abs(g0))) if g0.size else 0.0
-        prob.ref = ref if ref > 0 else 1.0
-        value, grad, hess, held = res[2 * j + 1]
+        if prob.fold not in passes.refs:
+            grad0 = res[zero_index.get(prob.fold, j)][1]
+            ref = float(np.max(np.abs(grad0))) if grad0.size else 0.0
+            passes.refs[prob.fold] = ref if ref > 0 else 1.0
+        prob.ref = passes.refs[prob.fold]
+    return res[: len(problems)]
+
+
+def newton(passes: Passes, problems: list[_Problem], tol: float, max_iter: int) -> None:
+    """Newton-Cholesky for several problems in lock-step (one pass per iteration for all).
+
+    With many rows the Hessian of each step comes from every m-th row (``passes.stride``, by
+    global position), scaled to all rows: a preconditioner only, since the gradient, the
+    Armijo test and the stopping rule are exact (the same optimum). A fresh one is formed at
+    every trial point (it costs a tenth of a full one or less). A step that fails to halve
+    the gradient norm, or near the optimum (Newton decrement ``-g'd`` at most the number of
+    parameters) to contract it four-fold, halves ``m``, down to the full Hessian (``m = 1``),
+    which is then reused while a full step still contracts four-fold; a step along which no
+    decrease is found switches to it at once.
+    """
+    for prob in problems:
+        prob.stride = passes.stride
+    for prob, (value, grad, hess, held, _) in zip(problems, _first_pass(passes, problems),
+                                                  strict=True):
         prob.value, prob.grad = prob.full(prob.theta, value, grad)
-        prob.hess, prob.fresh, prob.held = hess, True, held
+        prob.held = held
+        _set_hessian(prob, hess)
         prob.grad_norm = float(np.max(np.abs(prob.grad))) / prob.ref
         prob.done = prob.grad_norm <= tol
     while True:
@@ -206,14 +301,15 @@ def newton(passes: Passes, problems: list[_Problem], tol: float, max_iter: int) 
         requests = []
         for prob in active:
             if prob.hess is None:
-                requests.append((prob.fold, prob.theta, True))
+                requests.append((prob.fold, prob.theta, prob.stride))
                 continue
             if prob.step is None:
                 prob.step, prob.t = _direction(prob), 1.0
-            requests.append((prob.fold, prob.theta + prob.t * prob.step, not prob.keep))
-        for prob, (value, grad, hess, held) in zip(active, passes.run(requests), strict=True):
+            requests.append((prob.fold, prob.theta + prob.t * prob.step,
+                             NO_HESSIAN if prob.keep else prob.stride))
+        for prob, (value, grad, hess, held, _) in zip(active, passes.run(requests), strict=True):
             if prob.hess is None:
-                prob.hess, prob.fresh = hess, True
+                _set_hessian(prob, hess)
                 continue
             _update(prob, value, grad, hess, held, tol, max_iter)
     for prob in problems:
@@ -223,6 +319,13 @@ def newton(passes: Passes, problems: list[_Problem], tol: float, max_iter: int) 
             raise SeparableDataError(
                 "The coefficients diverge (|coef| > 1e10): with alpha=0 this loss has no "
                 "finite minimizer on these data. Use alpha > 0 (e.g. alpha=1e-3).")
+
+
+def _set_hessian(prob: _Problem, hess) -> None:
+    """A Hessian at the current point (None: no row in its stride; use them all)."""
+    if hess is None and prob.stride > 1:
+        prob.stride = 1
+    prob.hess, prob.fresh = hess, hess is not None
 
 
 def _update(prob: _Problem, value, grad, hess, held, tol, max_iter) -> None:
@@ -237,32 +340,39 @@ def _update(prob: _Problem, value, grad, hess, held, tol, max_iter) -> None:
         prob.grad_norm = float(np.max(np.abs(grad))) / prob.ref
         prob.n_iter += 1
         contracted = prob.t == 1.0 and prob.grad_norm <= 0.25 * before
-        if not contracted:
-            prob.hess, prob.fresh = hess, hess is not None
+        if prob.stride > 1:
+            slow = prob.grad_norm > 0.5 * before
+            if slow or (not contracted and -slope <= prob.theta.size):
+                prob.stride //= 2
+            _set_hessian(prob, hess)
+        elif not contracted:  # the Hessian at this point (None if it was not asked: next pass)
+            prob.hess, prob.fresh, prob.keep = hess, hess is not None, False
         else:
-            prob.fresh = False
-        prob.keep, prob.step = contracted, None
+            prob.fresh, prob.keep = False, True
+        prob.step = None
         prob.done = prob.grad_norm <= tol or prob.n_iter >= max_iter
         return
     prob.t *= 0.5
     if prob.t < 2.0**-40:
-        if prob.fresh:  # no decrease along an exact Newton direction: as far as float64 goes
+        if prob.fresh and prob.stride == 1:  # no decrease along an exact Newton direction
             prob.done = True
         else:
+            prob.stride = 1
             prob.hess, prob.step, prob.keep = None, None, False
 
 
 def lbfgs(passes: Passes, prob: _Problem, tol: float, max_iter: int) -> None:
     """scipy's L-BFGS-B on the client, each value and gradient one distributed pass."""
     shape = prob.theta.shape
-    zero = passes.run([(prob.fold, np.zeros(shape), False)])[0]
-    _, g0 = prob.full(np.zeros(shape), zero[0], zero[1])
-    prob.ref = float(np.max(np.abs(g0))) or 1.0
+    if prob.fold not in passes.refs:
+        grad0 = passes.run([(prob.fold, np.zeros(shape), NO_HESSIAN)])[0][1]
+        passes.refs[prob.fold] = float(np.max(np.abs(grad0))) or 1.0
+    prob.ref = passes.refs[prob.fold]
     seen = {}
 
     def fun(flat):
         theta = flat.reshape(shape)
-        value, grad, _, held = passes.run([(prob.fold, theta, False)])[0]
+        value, grad, _, held, _ = passes.run([(prob.fold, theta, NO_HESSIAN)])[0]
         value, grad = prob.full(theta, value, grad)
         seen[flat.tobytes()] = (value, grad, held)
         return value, grad.ravel()
@@ -289,7 +399,7 @@ def _warn_unconverged(prob: _Problem, tol: float, name: str) -> None:
 
 def _effective_df(prob: _Problem) -> float:
     """``tr(H_data (H_data + alpha J)^-1)`` less the intercepts, from the last data Hessian
-    (exact, not row-sampled; NaN when none was formed, i.e. with L-BFGS)."""
+    (from a stride of the rows when one was used; NaN when none was formed: L-BFGS)."""
     if prob.hess is None:
         return float("nan")
     d = prob.obj.data
@@ -494,8 +604,9 @@ class LogisticRegression(_DaskGLM, _DaskClassifier, _LogisticRegression):
     ``alpha = 1 / C``), the same objective and parameters as in memory. ``solver="auto"`` is
     distributed Newton-Cholesky up to 4096 parameters (times classes), else L-BFGS;
     ``"newton-cg"`` needs the rows in memory. ``predict``, ``predict_proba`` and
-    ``decision_function`` return dask arrays. ``df_`` comes from the exact data Hessian of the
-    last Newton step (NaN with L-BFGS); ``n_passes_`` counts the passes over the data.
+    ``decision_function`` return dask arrays. ``df_`` comes from the data Hessian of the
+    last Newton step (from every m-th row when there are more than 4,000 rows per parameter;
+    NaN with L-BFGS); ``n_passes_`` counts the passes over the data.
     """
 
 

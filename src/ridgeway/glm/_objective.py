@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.linalg.blas import dsyrk
 
 Array = np.ndarray
 
@@ -86,8 +87,7 @@ class GLMData:
         if sp.issparse(X):
             xtax = np.asarray((X.T @ X.multiply(a[:, None]).tocsr()).todense())
         elif nonnegative:
-            z = X * np.sqrt(a)[:, None]
-            xtax = z.T @ z
+            xtax = _sqrt_weighted_gram(np.asarray(X, dtype=np.float64), np.sqrt(a))
         else:
             xtax = X.T @ (X * a[:, None])
         if not self.fit_intercept:
@@ -100,6 +100,24 @@ class GLMData:
         out[p, :p] = xta
         out[p, p] = a.sum()
         return out
+
+
+_GRAM_CHUNK = 2048
+
+
+def _sqrt_weighted_gram(X: Array, r: Array) -> Array:
+    """``Z'Z`` with ``Z = diag(r) X``: rows scaled a cache-sized chunk at a time into one
+    buffer, each chunk added by ``dsyrk`` (half the flops of a product; no n x p copy)."""
+    n, p = X.shape
+    if n == 0 or p == 0:
+        return np.zeros((p, p))
+    buf = np.empty((min(n, _GRAM_CHUNK), p))
+    out = np.zeros((p, p), order="F")
+    for i in range(0, n, _GRAM_CHUNK):
+        z = buf[: min(_GRAM_CHUNK, n - i)]
+        np.multiply(X[i : i + _GRAM_CHUNK], r[i : i + _GRAM_CHUNK, None], out=z)
+        out = dsyrk(1.0, z.T, beta=1.0, c=out, trans=0, overwrite_c=1)  # upper triangle
+    return np.triu(out) + np.triu(out, 1).T
 
 
 @dataclass(frozen=True)
