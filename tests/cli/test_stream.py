@@ -321,3 +321,33 @@ def test_numeric_stream_without_standardization_equals_the_in_memory_fit(tmp_pat
     assert model.estimator.alpha == pytest.approx(memory.alpha_, rel=1e-10)
     np.testing.assert_allclose(model.estimator.coef_, memory.coef_, rtol=1e-10)
     assert model.estimator.intercept_ == pytest.approx(memory.intercept_, rel=1e-10)
+
+
+def test_stream_conventions_use_the_sd_of_every_training_target(tmp_path, monkeypatch):
+    """With more training rows than the plots' sample, the conventions table (glmnet's lambda
+    scales with sd(y)) takes sd(y) over all training rows, as the in-memory fit does, not over
+    the sample."""
+    from dataclasses import replace
+
+    from ridgeway.cli.rows import convention_rows
+
+    n = 2 * streamjob.SAMPLE_ROWS
+    table = _numeric_table(n=n)
+    pq.write_table(table, tmp_path / "d.parquet")
+    seen = {}
+    real = streamjob.statistics_outcome
+
+    def spy(*args, **kw):
+        seen["outcome"] = real(*args, **kw)
+        return seen["outcome"]
+
+    monkeypatch.setattr(streamjob, "statistics_outcome", spy)
+    assert _fit(tmp_path / "d.parquet", tmp_path / "m", "--stream") == 0
+    outcome = seen["outcome"]
+    train = ~streamjob.held_out(np.arange(n), 0.2, 0)
+    y_train = table["price"].to_numpy()[train]
+    assert len(outcome.y_train) < len(y_train)  # the plots' sample only
+    assert outcome.y_train_sd == pytest.approx(float(np.std(y_train)), rel=1e-10)
+    everything = replace(outcome, y_train=y_train, y_train_sd=None)
+    assert convention_rows(outcome) == convention_rows(everything)
+    assert convention_rows(outcome) != convention_rows(replace(outcome, y_train_sd=None))

@@ -89,6 +89,9 @@ class FitOutcome:
     exposure_test: np.ndarray | None = None
     sample_weight: np.ndarray | None = None
     positive: Any = None
+    #: population sd of every training target value, where ``y_train`` is only a sample (a
+    #: fit from statistics); None: ``np.std(y_train)``
+    y_train_sd: float | None = None
     # what the fit shows
     train_metrics: dict[str, float]
     test_metrics: dict[str, float]

@@ -84,7 +84,10 @@ def convention_rows(outcome: FitOutcome) -> list[tuple[str, str, str]]:
     weight = outcome.sample_weight
     n = rows_n if weight is None else float(np.sum(weight))
     loss = kind.convention_loss
-    sd_y = float(np.std(outcome.y_train)) if loss == "squared" else None
+    sd_y = None
+    if loss == "squared":
+        sd_y = outcome.y_train_sd if outcome.y_train_sd is not None else \
+            float(np.std(outcome.y_train))
     rows = [("ridgeway alpha", fmt(outcome.alpha), "")]
     for name in kind.conventions:
         if multiclass and name == "glum":

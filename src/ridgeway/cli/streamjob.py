@@ -366,6 +366,14 @@ def statistics_notes(how: str, dropped: int, pre: Preprocessor) -> list[str]:
     return notes
 
 
+def _target_sd(stats: GramStats) -> float | None:
+    """Population sd of the (unweighted) training target from its statistics; None for
+    weighted statistics, whose sd is not the in-memory fit's ``np.std(y_train)``."""
+    if stats.n == 0 or stats.weight_sum != stats.n:
+        return None
+    return float(np.sqrt(max(float(stats.yy[0, 0]), 0.0) / stats.weight_sum))
+
+
 def statistics_outcome(options: FitOptions, est: Any, pre: Preprocessor, *, engine: str,
                        train: GramStats, test: GramStats | None, samples: tuple,
                        notes: list[str], edge: bool, n_rows: int, cv: tuple,
@@ -392,7 +400,8 @@ def statistics_outcome(options: FitOptions, est: Any, pre: Preprocessor, *, engi
         X_test=X_test, y_test=y_test,
         train_metrics=_metrics(train, final.coef_, final.intercept_),
         test_metrics=_metrics(test, final.coef_, final.intercept_), df=df, notes=notes,
-        test_rows=samples[1].positions, options=options, cv_scheme=scheme, started=started)
+        test_rows=samples[1].positions, options=options, cv_scheme=scheme, started=started,
+        y_train_sd=_target_sd(train))
     summary["train_metrics"] = outcome.train_metrics
     summary["test_metrics"] = outcome.test_metrics
     return outcome
