@@ -253,6 +253,19 @@ def _fold_ids(fold, n_folds: int | None, start: int, m: int) -> np.ndarray | Non
     return ids.astype(np.int64, copy=False)
 
 
+def _targets(state: StreamState, y, sample_weight, fold, start: int, m: int) -> tuple:
+    """``(y, y as 2-D, weights, fold ids)`` of a batch of ``m`` rows from stream row
+    ``start``, checked against the first batch (``ValueError``)."""
+    yv = check_y(y, m)
+    if state.n_features is not None and yv.shape[1:] != state.y_shape:
+        first = "(n,)" if not state.y_shape else f"(n, {state.y_shape[0]})"
+        raise ValueError(
+            f"y has shape {yv.shape} but the first batch's y had shape {first}; give "
+            "every batch the same targets.")
+    y2 = yv[:, None] if yv.ndim == 1 else yv
+    return yv, y2, _weights(sample_weight, m), _fold_ids(fold, state.n_folds, start, m)
+
+
 def _validate(probe, state: StreamState, X, y, sample_weight, fold) -> _Batch | None:
     """The batch checked against the stream's first batch; None for an empty batch.
 
@@ -266,23 +279,15 @@ def _validate(probe, state: StreamState, X, y, sample_weight, fold) -> _Batch | 
         if m == 0:
             return None
         Xv = check_X(X, feature_names=column_names(X))
-        yv = check_y(y, m)
-        if state.n_features is not None:
-            if Xv.dtype != state.dtype:
-                raise ValueError(
-                    f"X has dtype {Xv.dtype} but the first batch had {state.dtype}; give "
-                    f"every batch one dtype (e.g. X.astype(np.{state.dtype})).")
-            if yv.shape[1:] != state.y_shape:
-                first = "(n,)" if not state.y_shape else f"(n, {state.y_shape[0]})"
-                raise ValueError(
-                    f"y has shape {yv.shape} but the first batch's y had shape {first}; give "
-                    "every batch the same targets.")
-        sw = _weights(sample_weight, m)
-        folds = _fold_ids(fold, state.n_folds, start, m)
+        if state.n_features is not None and Xv.dtype != state.dtype:
+            raise ValueError(
+                f"X has dtype {Xv.dtype} but the first batch had {state.dtype}; give "
+                f"every batch one dtype (e.g. X.astype(np.{state.dtype})).")
+        yv, y2, sw, folds = _targets(state, y, sample_weight, fold, start, m)
     except ValueError as exc:
         raise BatchError(f"{where}: {exc}", number, (start, start + m)) from None
     columns = None if sp.issparse(Xv) else [Xv[:, j] for j in range(Xv.shape[1])]
-    return _Batch(Xv, yv[:, None] if yv.ndim == 1 else yv, sw, folds, yv.shape[1:], columns)
+    return _Batch(Xv, y2, sw, folds, yv.shape[1:], columns)
 
 
 def _validate_block(probe, state: StreamState, block: Block) -> _Batch | None:
@@ -299,15 +304,10 @@ def _validate_block(probe, state: StreamState, block: Block) -> _Batch | None:
                              f"{state.n_features}; give every batch the same columns.")
         if m == 0:
             return None
-        yv = check_y(block.y, m)
-        if state.n_features is not None and yv.shape[1:] != state.y_shape:
-            raise ValueError("y has another shape than the first batch's y.")
-        sw = _weights(block.weight, m)
-        folds = _fold_ids(block.fold, state.n_folds, start, m)
+        yv, y2, sw, folds = _targets(state, block.y, block.weight, block.fold, start, m)
     except ValueError as exc:
         raise BatchError(f"{where}: {exc}", number, (start, start + m)) from None
-    return _Batch(None, yv[:, None] if yv.ndim == 1 else yv, sw, folds, yv.shape[1:],
-                  block.columns, block, block.rows)
+    return _Batch(None, y2, sw, folds, yv.shape[1:], block.columns, block, block.rows)
 
 
 class _Workspace:
