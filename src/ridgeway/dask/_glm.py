@@ -207,6 +207,11 @@ class Passes:
                 res[2] = res[2] * (weight / in_h)
         return out
 
+    def set_ref(self, fold: int | None, grad0: np.ndarray) -> None:
+        """Keep ``||grad at 0||_inf`` of ``fold``'s data term (1 where it is zero)."""
+        ref = float(np.max(np.abs(grad0))) if grad0.size else 0.0
+        self.refs[fold] = ref if ref > 0 else 1.0
+
     def dummy(self) -> GLMData:
         """An empty problem of the right shape (the client's penalty and Hessian helpers)."""
         p, K = self.blocks.n_features, self.target.n_outputs
@@ -266,9 +271,7 @@ def _first_pass(passes: Passes, problems: list[_Problem]) -> list:
     res = passes.run(requests)
     for j, prob in enumerate(problems):
         if prob.fold not in passes.refs:
-            grad0 = res[zero_index.get(prob.fold, j)][1]
-            ref = float(np.max(np.abs(grad0))) if grad0.size else 0.0
-            passes.refs[prob.fold] = ref if ref > 0 else 1.0
+            passes.set_ref(prob.fold, res[zero_index.get(prob.fold, j)][1])
         prob.ref = passes.refs[prob.fold]
     return res[: len(problems)]
 
@@ -365,8 +368,7 @@ def lbfgs(passes: Passes, prob: _Problem, tol: float, max_iter: int) -> None:
     """scipy's L-BFGS-B on the client, each value and gradient one distributed pass."""
     shape = prob.theta.shape
     if prob.fold not in passes.refs:
-        grad0 = passes.run([(prob.fold, np.zeros(shape), NO_HESSIAN)])[0][1]
-        passes.refs[prob.fold] = float(np.max(np.abs(grad0))) or 1.0
+        passes.set_ref(prob.fold, passes.run([(prob.fold, np.zeros(shape), NO_HESSIAN)])[0][1])
     prob.ref = passes.refs[prob.fold]
     seen = {}
 
