@@ -327,7 +327,8 @@ def _fold_bounds(folds: np.ndarray | None, n_folds: int | None, m: int):
     """The batch's rows grouped by fold: ``(order, bounds)``, ``order`` None without folds."""
     if folds is None:
         return None, (0, m)
-    order = np.argsort(folds, kind="stable")
+    small = np.uint8 if n_folds <= 256 else np.uint16 if n_folds <= 65536 else folds.dtype
+    order = np.argsort(folds.astype(small, copy=False), kind="stable")  # a radix sort
     return order, np.concatenate([[0], np.cumsum(np.bincount(folds, minlength=n_folds))])
 
 
@@ -337,7 +338,7 @@ def _fill(row: np.ndarray, col: np.ndarray, order, shift: float, root) -> None:
         np.subtract(col, shift, out=row, dtype=np.float64)
     else:
         if col.dtype == np.float64:
-            np.take(col, order, out=row)
+            np.take(col, order, out=row, mode="clip")  # "raise" would buffer the output
         else:
             row[:] = col[order]
         row -= shift
