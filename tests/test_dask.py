@@ -302,6 +302,97 @@ def test_subset_hessian_cv_folds_and_poisson(client, subset_hessians):
     assert rel(mp.coef_, refp.coef_) < 1e-8
 
 
+@pytest.fixture
+def sample_starts(monkeypatch):
+    """Newton started from the in-memory fit of every m-th row even on small data; records
+    whether each fit's start came from its sample."""
+    import ridgeway.dask._glm as glm
+
+    monkeypatch.setattr(glm, "START_ROWS_PER_PARAM", 4)
+    used = []
+    sample_start = glm.sample_start
+
+    def spy(sample, target, alpha, start, total):
+        theta = sample_start(sample, target, alpha, start, total)
+        used.append(theta is not start)
+        return theta
+
+    monkeypatch.setattr(glm, "sample_start", spy)
+    return used
+
+
+@pytest.mark.parametrize("classes", [2, 3])
+@pytest.mark.parametrize("intercept", [True, False])
+def test_sample_start_reaches_the_in_memory_optimum(client, sample_starts, classes, intercept):
+    # the rows sorted by label: the sample (every m-th row by position) still covers them all
+    X, y, w = classification(n=1500, classes=classes, seed=11)
+    order = np.argsort(y, kind="stable")
+    X, y, w = X[order], y[order], w[order]
+    m = rd.LogisticRegression(C=0.5, fit_intercept=intercept, class_weight="balanced").fit(
+        dask_of(X, 70), dask_of(y, 70), sample_weight=dask_of(w, 70))
+    ref = ridgeway.LogisticRegression(C=0.5, fit_intercept=intercept, class_weight="balanced",
+                                      tol=1e-12).fit(X, y, sample_weight=w)
+    assert sample_starts == [True]
+    assert rel(m.coef_, ref.coef_) < 1e-7
+    if intercept:
+        assert rel(m.intercept_, ref.intercept_) < 1e-7
+    rng = np.random.default_rng(12)
+    Xp = rng.normal(size=(1000, 3))
+    yp = rng.poisson(np.exp(0.3 + Xp @ np.array([0.4, -0.3, 0.2])))
+    mp = rd.PoissonRegressor(alpha=1.0).fit(dask_of(Xp, 45), dask_of(yp, 45))
+    refp = ridgeway.PoissonRegressor(alpha=1.0, tol=1e-12).fit(Xp, yp)
+    assert sample_starts == [True, True]
+    assert rel(mp.coef_, refp.coef_) < 1e-7
+
+
+def test_sample_start_is_near_the_optimum_and_saves_passes(client, monkeypatch):
+    # 400 sampled rows of 8,000, their weights scaled to all rows: the start's error is of
+    # the order of sqrt(parameters / sampled rows) = 0.11, and Newton from it takes fewer
+    # passes than from zero to the same optimum
+    import ridgeway.dask._glm as glm
+
+    monkeypatch.setattr(glm, "START_ROWS_PER_PARAM", 80)
+    starts = []
+    sample_start = glm.sample_start
+    monkeypatch.setattr(glm, "sample_start",
+                        lambda *a: starts.append(sample_start(*a)) or starts[-1])
+    rng = np.random.default_rng(14)
+    X = rng.normal(size=(8000, 4))
+    y = (rng.uniform(size=8000) < 1 / (1 + np.exp(-(X @ [1.5, -1.0, 0.5, 2.0] + 0.5))))
+    ref = ridgeway.LogisticRegression(C=1 / 20, tol=1e-12).fit(X, y)
+    best = np.append(ref.coef_.ravel(), ref.intercept_)
+    warm = rd.LogisticRegression(C=1 / 20).fit(dask_of(X, 500), dask_of(y, 500))
+    assert len(starts) == 1 and rel(starts[0].ravel(), best) < 0.3
+    monkeypatch.setattr(glm, "START_MIN_STRIDE", 10**9)
+    cold = rd.LogisticRegression(C=1 / 20).fit(dask_of(X, 500), dask_of(y, 500))
+    assert len(starts) == 1
+    assert warm.n_passes_ < cold.n_passes_
+    assert rel(warm.coef_, ref.coef_) < 1e-7 and rel(cold.coef_, ref.coef_) < 1e-7
+
+
+def test_sample_start_falls_back_on_a_separable_sample(client, sample_starts):
+    # alpha = 0 on a sample whose classes a line separates: its fit diverges, so Newton
+    # starts from zero; the whole data overlap, and the fit reaches their optimum
+    rng = np.random.default_rng(13)
+    X = rng.normal(size=(1200, 2))
+    y = (X[:, 0] > 0).astype(int)
+    flip = np.zeros(1200, bool)
+    flip[1::2] = rng.uniform(size=600) < 0.3  # odd positions only: the sample (even) stays clean
+    y[flip] = 1 - y[flip]
+    m = rd.LogisticRegression(C=np.inf).fit(dask_of(X, 100), dask_of(y, 100))
+    ref = ridgeway.LogisticRegression(C=np.inf, tol=1e-12).fit(X, y)
+    assert sample_starts == [False]
+    assert rel(m.coef_, ref.coef_) < 1e-7
+
+
+def test_nan_in_the_sample_is_named_by_the_first_pass(client, sample_starts):
+    Xc, yc, _ = classification(n=1000)
+    Xc[500, 1] = np.nan  # position 500: a sampled row (stride 1000 // 20 = 50)
+    with pytest.raises(ValueError, match=r"partition 5, rows 500-599.*row 500, column 1"):
+        rd.LogisticRegression().fit(dask_of(Xc, 100), dask_of(yc, 100))
+    assert sample_starts == [False]
+
+
 # ---------------------------------------------------------------------------- bad input
 def test_nan_in_a_late_partition_names_partition_and_rows(client):
     X, y, _ = data(n=100)

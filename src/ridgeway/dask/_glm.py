@@ -11,7 +11,8 @@ workers and the client adds the penalty and solves ``H d = -g`` (Cholesky). The 
 that of :class:`ridgeway.glm.solvers.NewtonCholesky`: Armijo backtracking on the exact
 objective, the Hessian reused while a full step still contracts the gradient norm four-fold,
 and the stopping rule ``||grad||_inf <= tol * ||grad at 0||_inf``; with many rows the Hessian
-comes from every m-th row (see :func:`newton`). Beyond ``4096`` parameters
+comes from every m-th row (see :func:`newton`), and ``fit`` starts from the in-memory fit
+of a sample of the rows (:func:`sample_start`). Beyond ``4096`` parameters
 (times outputs) scipy's L-BFGS runs on the client with distributed values and gradients.
 
 k-fold CV runs the folds in lock-step: one pass evaluates every fold's parameters on its
@@ -34,7 +35,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..exceptions import ConvergenceWarning, SeparableDataError
 from ..glm import GLMData, L2Penalty, LogisticLoss, MultinomialLoss, Objective, PoissonLoss
 from ..glm.cvpath import GENERAL_PATH_TOL, CVPoint
-from ..glm.solvers import FitResult, cholesky
+from ..glm.solvers import FitResult, NewtonCholesky, cholesky
 from ..linear_model import LogisticRegression as _LogisticRegression
 from ..linear_model import LogisticRegressionCV as _LogisticRegressionCV
 from ..linear_model import PoissonRegressor as _PoissonRegressor
@@ -50,6 +51,11 @@ NEWTON_MAX_PARAMS = 4096
 #: Rows per parameter (times outputs) whose Hessian first preconditions Newton (every m-th
 #: row; see ``newton``).
 HESSIAN_ROWS_PER_PARAM = 2000
+#: Rows per parameter of the sample (every m-th row) whose in-memory fit starts Newton in
+#: ``fit``, when the data hold at least ``START_MIN_STRIDE`` times as many rows (see
+#: ``sample_start``).
+START_ROWS_PER_PARAM = 200
+START_MIN_STRIDE = 20
 NO_HESSIAN = 0
 _MAX_DENSE = 2000
 
@@ -104,55 +110,66 @@ def _glm_block(part, start, x, y, s, fold, target: Target, n_folds, requests, ch
         return None
     Y, s_fit, s_raw = target.encode(y, s)
     ids = None if n_folds is None else fold_ids(start, x.shape[0], fold, n_folds)
-    out = []
-    for k, theta, stride in requests:
+    out = [None] * len(requests)
+    for k in dict.fromkeys(k for k, _, _ in requests):  # the requests on the same rows
+        same = [j for j, req in enumerate(requests) if req[0] == k]
         rows = slice(None) if k is None else ids != k
         data = GLMData(x[rows], Y[rows], s_fit[rows], target.fit_intercept)
         obj = Objective(data, target.loss, _ZERO)
-        value, grad, eta = _value_gradient(obj, theta)
-        hess, in_h = None, 0.0
-        if stride == 1 and data.X.shape[0]:
-            hess, in_h = obj.loss_hessian(eta), float(data.sample_weight.sum())
-        elif stride > 1:
-            sel = np.arange((-start) % stride, x.shape[0], stride)
-            if k is not None:
-                sel = sel[ids[sel] != k]
-            if sel.size:
-                sub = Objective(GLMData(x[sel], Y[sel], s_fit[sel], target.fit_intercept),
-                                target.loss, _ZERO)
-                hess = sub.loss_hessian(sub.data.predictor(theta))
-                in_h = float(sub.data.sample_weight.sum())
-        held = None
-        if k is not None:
-            te = ids == k
-            eta_te = GLMData(x[te], Y[te], s_raw[te], target.fit_intercept).predictor(theta)
-            held = np.array([target.loss.value(Y[te], eta_te, s_raw[te]), s_raw[te].sum()])
-        out.append([value, grad, hess, held, np.array([float(data.sample_weight.sum()), in_h])])
+        values = _value_gradients(obj, [requests[j][1] for j in same])
+        for j, (value, grad, eta) in zip(same, values, strict=True):
+            out[j] = _request_sums(x, Y, s_fit, s_raw, start, ids, target, requests[j], obj,
+                                   value, grad, eta)
     return out
+
+
+def _request_sums(x, Y, s_fit, s_raw, start, ids, target, request, obj, value, grad, eta):
+    """One request's ``[value, grad, H or None, held, weights]`` (see ``_glm_block``)."""
+    k, theta, stride = request
+    data = obj.data
+    hess, in_h = None, 0.0
+    if stride == 1 and data.X.shape[0]:
+        hess, in_h = obj.loss_hessian(eta), float(data.sample_weight.sum())
+    elif stride > 1:
+        sel = np.arange((-start) % stride, x.shape[0], stride)
+        if k is not None:
+            sel = sel[ids[sel] != k]
+        if sel.size:
+            sub = Objective(GLMData(x[sel], Y[sel], s_fit[sel], target.fit_intercept),
+                            target.loss, _ZERO)
+            hess = sub.loss_hessian(sub.data.predictor(theta))
+            in_h = float(sub.data.sample_weight.sum())
+    held = None
+    if k is not None:
+        te = ids == k
+        eta_te = GLMData(x[te], Y[te], s_raw[te], target.fit_intercept).predictor(theta)
+        held = np.array([target.loss.value(Y[te], eta_te, s_raw[te]), s_raw[te].sum()])
+    return [value, grad, hess, held, np.array([float(data.sample_weight.sum()), in_h])]
 
 
 _CHUNK_BYTES = 1 << 22
 
 
-def _value_gradient(obj: Objective, theta):
-    """``obj.value_gradient(theta)`` a cache-sized chunk of rows at a time (X read from memory
-    once: its product with theta and with the loss derivatives share the chunk); a zero
-    ``theta`` needs no product with ``X``."""
+def _value_gradients(obj: Objective, thetas: list) -> list:
+    """``obj.value_gradient(theta)`` for each of ``thetas``, a cache-sized chunk of rows at a
+    time: X is read from memory once for all of them (each theta's product with the chunk
+    and with its loss derivatives meet it in cache); a zero theta needs no product with X."""
     d = obj.data
     n = d.X.shape[0]
-    if not theta.any():
-        return obj.value_gradient(theta, np.zeros(d.y.shape))
     rows = max(64, _CHUNK_BYTES // (8 * max(d.n_features, 1)))
     if n <= 2 * rows:
-        return obj.value_gradient(theta)
-    value, grad, eta = 0.0, np.zeros_like(theta), np.empty(d.y.shape, order="F")
+        return [obj.value_gradient(theta, None if theta.any() else np.zeros(d.y.shape))
+                for theta in thetas]
+    out = [[0.0, np.zeros_like(theta), np.empty(d.y.shape, order="F")] for theta in thetas]
     for i in range(0, n, rows):
-        part = GLMData(d.X[i:i + rows], d.y[i:i + rows], d.sample_weight[i:i + rows],
-                       d.fit_intercept)
-        v, g, eta[i:i + rows] = Objective(part, obj.loss, _ZERO).value_gradient(theta)
-        value += v
-        grad += g
-    return value, grad, eta
+        part = Objective(GLMData(d.X[i:i + rows], d.y[i:i + rows],
+                                 d.sample_weight[i:i + rows], d.fit_intercept), obj.loss, _ZERO)
+        for acc, theta in zip(out, thetas, strict=True):
+            eta = None if theta.any() else np.zeros(part.data.y.shape)
+            v, g, acc[2][i:i + rows] = part.value_gradient(theta, eta)
+            acc[0] += v
+            acc[1] += g
+    return [tuple(acc) for acc in out]
 
 
 def _add(a, b):
@@ -423,8 +440,19 @@ def _fit_result(prob: _Problem, tol: float) -> FitResult:
 
 
 # ---------------------------------------------------------------------------- first pass
-def _target_block(part, start, y, s, classify: bool):
-    """Labels with their counts and weights (classifiers), or the weighted count sums."""
+def _target_block(part, start, x, y, s, classify: bool, stride: int = 0):
+    """``[summary, sample]``: labels with their counts and weights (classifiers) or the
+    weighted count sums; and ``(x, y, s)`` of the rows whose global position is a multiple
+    of ``stride`` (None for ``stride`` 0)."""
+    sample = None
+    if stride:
+        sel = np.arange((-start) % stride, len(y), stride)
+        sample = (np.asarray(x)[sel], np.asarray(y)[sel],
+                  None if s is None else np.asarray(s, dtype=np.float64)[sel])
+    return [_summary(part, start, y, s, classify), sample]
+
+
+def _summary(part, start, y, s, classify: bool):
     start_stop = (start, start + len(y))
     y = np.asarray(y)
     s = None if s is None else np.asarray(s, dtype=np.float64)
@@ -453,11 +481,53 @@ def _merge_counts(a, b):
     return a + b
 
 
-def target_summary(blocks, classify: bool):
+def _concat(a, b):
+    if a is None or b is None:
+        return b if a is None else a
+    return tuple(None if u is None else np.concatenate([u, v]) for u, v in zip(a, b, strict=True))
+
+
+def _merge_summaries(a, b):
+    return [_merge_counts(a[0], b[0]), _concat(a[1], b[1])]
+
+
+def target_summary(blocks, classify: bool, stride: int = 0):
+    """The target's summary (see ``_target_block``) and the sample of every ``stride``-th
+    row (None for ``stride`` 0), in one pass."""
     delayed = dask.delayed
-    parts = [delayed(_target_block)(b, start, y, s, classify)
-             for b, start, _, y, s, _ in blocks.delayed()]
-    return compute(_tree_reduce(parts, _merge_counts))
+    parts = [delayed(_target_block)(b, start, x, y, s, classify, stride)
+             for b, start, x, y, s, _ in blocks.delayed()]
+    return compute(_tree_reduce(parts, _merge_summaries))
+
+
+def sample_start(sample, target: Target, alpha: float, start: np.ndarray,
+                 total_weight: float) -> np.ndarray:
+    """Newton's start from a sample of the rows: the in-memory fit of
+    ``(W / W_sample) sum_{i in sample} s_i loss_i + alpha/2 ||W||^2`` (``W`` the fitting
+    weight of all rows), whose error shrinks like ``sqrt(params / sample rows)``; it skips
+    the damped steps that Newton takes from ``start``, far from the optimum.
+
+    Only the start changes: the distributed Newton that follows has the same gradient, line
+    search and stopping rule, so the same optimum. ``start`` is kept when the sample is
+    empty or holds values the first pass will refuse (it names them), or its fit fails.
+    """
+    x, y, s = sample
+    if x.shape[0] == 0 or not np.all(np.isfinite(x)):
+        return start
+    Y, s_fit, _ = target.encode(y, s)
+    if not (np.all(np.isfinite(s_fit)) and np.all(s_fit >= 0) and s_fit.sum() > 0):
+        return start
+    data = GLMData(np.asarray(x, dtype=np.float64), Y, s_fit * (total_weight / s_fit.sum()),
+                   target.fit_intercept)
+    obj = Objective(data, target.loss, L2Penalty(alpha))
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            res = NewtonCholesky().solve(obj, start, 1e-6, 50)
+    except (SeparableDataError, np.linalg.LinAlgError):
+        return start
+    theta = res.theta if target.fit_intercept else res.coef
+    return theta if res.converged and np.all(np.isfinite(theta)) else start
 
 
 def _null_curvature_block(start, x, y, s, target: Target, theta):
@@ -476,15 +546,16 @@ def _null_curvature_block(start, x, y, s, target: Target, theta):
 class _DaskGLM:
     """Shared ``fit`` pieces of the Dask GLMs (mixed in before the in-memory estimator)."""
 
-    def _target(self, blocks) -> Target:
+    def _target(self, blocks, stride: int = 0) -> tuple[Target, tuple | None]:
+        """The fit's target and the sample of every ``stride``-th row (None for 0)."""
         fit_intercept = bool(self.fit_intercept)
-        summary = target_summary(blocks, is_classifier(self))
+        summary, sample = target_summary(blocks, is_classifier(self), stride)
         if not is_classifier(self):
             if not summary[0] > 0:
                 raise ValueError("y is zero everywhere: Poisson regression needs at least one "
                                  "positive count.")
             self._means = summary
-            return Target(PoissonLoss(), fit_intercept)
+            return Target(PoissonLoss(), fit_intercept), sample
         classes = np.array(sorted(summary))
         if len(classes) < 2:
             raise ValueError(
@@ -500,7 +571,7 @@ class _DaskGLM:
         self.classes_ = classes
         self._class_fit_weight = weights * (1.0 if cw is None else cw)
         loss = LogisticLoss() if len(classes) == 2 else MultinomialLoss()
-        return Target(loss, fit_intercept, classes, cw)
+        return Target(loss, fit_intercept, classes, cw), sample
 
     def _start(self, target: Target, p: int) -> np.ndarray:
         """Zero coefficients and the loss's intercept-only optimum (as in memory)."""
@@ -558,10 +629,16 @@ class _DaskGLM:
         if blocks.y.ndim != 1:
             raise ValueError(f"y must be 1-D, got shape {blocks.y.shape}.")
         self._set_features(blocks)
-        target = self._target(blocks)
+        P = blocks.n_features + int(bool(self.fit_intercept))
+        stride = blocks.n_samples // (START_ROWS_PER_PARAM * P)
+        target, sample = self._target(blocks, stride if stride >= START_MIN_STRIDE else 0)
         self.solver_ = self._solver(blocks.n_features, target)
         passes = Passes(blocks, target)
-        prob = self._problem(passes, alpha, self._start(target, blocks.n_features))
+        start = self._start(target, blocks.n_features)
+        if sample is not None and self.solver_ == "newton-cholesky":
+            total = self._means[1] if target.classes is None else self._class_fit_weight.sum()
+            start = sample_start(sample, target, alpha, start, float(total))
+        prob = self._problem(passes, alpha, start)
         max_iter = max_iter_for(self.solver_, self.max_iter)
         self._solve(passes, [prob], self.tol, max_iter)
         _warn_unconverged(prob, self.tol, self.solver_)
@@ -667,7 +744,7 @@ class LogisticRegressionCV(_DaskGLM, _DaskClassifier, _LogisticRegressionCV):
         if blocks.y.ndim != 1:
             raise ValueError(f"y must be 1-D, got shape {blocks.y.shape}.")
         self._set_features(blocks)
-        target = self._target(blocks)
+        target, _ = self._target(blocks)
         self.solver_ = self._solver(blocks.n_features, target)
         passes = Passes(blocks, target, n_folds)
         start = self._start(target, blocks.n_features)
