@@ -110,65 +110,68 @@ def _glm_block(part, start, x, y, s, fold, target: Target, n_folds, requests, ch
         return None
     Y, s_fit, s_raw = target.encode(y, s)
     ids = None if n_folds is None else fold_ids(start, x.shape[0], fold, n_folds)
-    out = [None] * len(requests)
-    for k in dict.fromkeys(k for k, _, _ in requests):  # the requests on the same rows
-        same = [j for j, req in enumerate(requests) if req[0] == k]
-        rows = slice(None) if k is None else ids != k
-        data = GLMData(x[rows], Y[rows], s_fit[rows], target.fit_intercept)
-        obj = Objective(data, target.loss, _ZERO)
-        values = _value_gradients(obj, [requests[j][1] for j in same])
-        for j, (value, grad, eta) in zip(same, values, strict=True):
-            out[j] = _request_sums(x, Y, s_fit, s_raw, start, ids, target, requests[j], obj,
-                                   value, grad, eta)
-    return out
+    data = GLMData(x, Y, s_fit, target.fit_intercept)
+    train = {k: None if k is None else ids != k for k in dict.fromkeys(k for k, _, _ in requests)}
+    values = _value_gradients(data, target.loss, [(theta, train[k]) for k, theta, _ in requests])
+    return [_request_sums(data, s_raw, start, ids, target, req, train[req[0]], *vals)
+            for req, vals in zip(requests, values, strict=True)]
 
 
-def _request_sums(x, Y, s_fit, s_raw, start, ids, target, request, obj, value, grad, eta):
-    """One request's ``[value, grad, H or None, held, weights]`` (see ``_glm_block``)."""
-    k, theta, stride = request
-    data = obj.data
+def _request_sums(data: GLMData, s_raw, start, ids, target, request, train, value, grad, eta):
+    """One request's ``[value, grad, H or None, held, weights]`` (see ``_glm_block``), from its
+    value and gradient on its ``train`` rows (None: all) and its predictor ``eta`` on all."""
+    k, _, stride = request
+    weight = data.sample_weight if train is None else data.sample_weight[train]
     hess, in_h = None, 0.0
-    if stride == 1 and data.X.shape[0]:
-        hess, in_h = obj.loss_hessian(eta), float(data.sample_weight.sum())
+    sel = None
+    if stride == 1 and weight.size:
+        sel = slice(None) if train is None else train
     elif stride > 1:
-        sel = np.arange((-start) % stride, x.shape[0], stride)
+        sel = np.arange((-start) % stride, data.X.shape[0], stride)
         if k is not None:
             sel = sel[ids[sel] != k]
-        if sel.size:
-            sub = Objective(GLMData(x[sel], Y[sel], s_fit[sel], target.fit_intercept),
-                            target.loss, _ZERO)
-            hess = sub.loss_hessian(sub.data.predictor(theta))
-            in_h = float(sub.data.sample_weight.sum())
+        sel = sel if sel.size else None
+    if sel is not None:
+        sub = Objective(data.subset(sel), target.loss, _ZERO)
+        hess, in_h = sub.loss_hessian(eta[sel]), float(sub.data.sample_weight.sum())
     held = None
     if k is not None:
-        te = ids == k
-        eta_te = GLMData(x[te], Y[te], s_raw[te], target.fit_intercept).predictor(theta)
-        held = np.array([target.loss.value(Y[te], eta_te, s_raw[te]), s_raw[te].sum()])
-    return [value, grad, hess, held, np.array([float(data.sample_weight.sum()), in_h])]
+        te = ~train
+        held = np.array([target.loss.value(data.y[te], eta[te], s_raw[te]), s_raw[te].sum()])
+    return [value, grad, hess, held, np.array([float(weight.sum()), in_h])]
 
 
 _CHUNK_BYTES = 1 << 22
 
 
-def _value_gradients(obj: Objective, thetas: list) -> list:
-    """``obj.value_gradient(theta)`` for each of ``thetas``, a cache-sized chunk of rows at a
-    time: X is read from memory once for all of them (each theta's product with the chunk
-    and with its loss derivatives meet it in cache); a zero theta needs no product with X."""
-    d = obj.data
-    n = d.X.shape[0]
-    rows = max(64, _CHUNK_BYTES // (8 * max(d.n_features, 1)))
-    if n <= 2 * rows:
-        return [obj.value_gradient(theta, None if theta.any() else np.zeros(d.y.shape))
-                for theta in thetas]
-    out = [[0.0, np.zeros_like(theta), np.empty(d.y.shape, order="F")] for theta in thetas]
+def _value_gradients(data: GLMData, loss, requests: list) -> list:
+    """Per request ``(theta, train)``: the data term's value and gradient on the ``train``
+    rows (a boolean mask; None: all rows) and the linear predictor on every row.
+
+    A cache-sized chunk of rows at a time, so that X is read from memory once for all the
+    requests (each one's products with the chunk, ``X_c theta`` and ``X_c' G``, meet it in
+    cache); a fold's rows are selected in the loss's vectors (``G`` is zero on the held-out
+    rows), never in X; a zero theta needs no product with X.
+    """
+    n = data.X.shape[0]
+    rows = max(64, _CHUNK_BYTES // (8 * max(data.n_features, 1)))
+    out = [[0.0, np.zeros_like(theta), np.empty(data.y.shape, order="F")]
+           for theta, _ in requests]
     for i in range(0, n, rows):
-        part = Objective(GLMData(d.X[i:i + rows], d.y[i:i + rows],
-                                 d.sample_weight[i:i + rows], d.fit_intercept), obj.loss, _ZERO)
-        for acc, theta in zip(out, thetas, strict=True):
-            eta = None if theta.any() else np.zeros(part.data.y.shape)
-            v, g, acc[2][i:i + rows] = part.value_gradient(theta, eta)
-            acc[0] += v
-            acc[1] += g
+        c = slice(i, i + rows)
+        part = GLMData(data.X[c], data.y[c], data.sample_weight[c], data.fit_intercept)
+        for acc, (theta, train) in zip(out, requests, strict=True):
+            eta = part.predictor(theta) if theta.any() else np.zeros(part.y.shape)
+            if train is None:
+                value, g = loss.gradient(part.y, eta, part.sample_weight)
+            else:
+                t = train[c]
+                value, g_t = loss.gradient(part.y[t], eta[t], part.sample_weight[t])
+                g = np.zeros(eta.shape, order="F")
+                g[t] = g_t
+            acc[0] += value
+            acc[1] += part.back_project(g)
+            acc[2][c] = eta
     return [tuple(acc) for acc in out]
 
 
