@@ -37,10 +37,13 @@ Run: ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python bench/bench_stream.py
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -53,7 +56,9 @@ import resource, subprocess, sys
 r = subprocess.run(sys.argv[1:], capture_output=True, text=True)
 sys.stdout.write(r.stdout)
 sys.stderr.write(r.stderr)
-print("PEAK", resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024)
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print("CPU", usage.ru_utime + usage.ru_stime)
+print("PEAK", usage.ru_maxrss * 1024)
 sys.exit(r.returncode)
 """
 
@@ -126,13 +131,38 @@ def _after_imports(case: Timing, imports: Timing) -> Timing:
                   [max(case.cpu_median - imports.cpu_median, 1e-9)])
 
 
-def _run(args: list[str]) -> tuple[int, str]:
+def _run(args: list[str]) -> tuple[int, float]:
+    """``(peak RSS in bytes, CPU seconds of all its threads)`` of ``python ARGS``."""
     res = subprocess.run([sys.executable, "-c", WRAPPER, sys.executable, *args],
                          capture_output=True, text=True)
     if res.returncode != 0:
         raise RuntimeError(f"{args} failed: {res.stderr[-2000:]}")
-    peak = int(res.stdout.rsplit("PEAK", 1)[1])
-    return peak, res.stdout
+    cpu, peak = res.stdout.rsplit("CPU", 1)[1].split("PEAK")
+    return int(peak), float(cpu)
+
+
+def _child_cpu(timings: dict[str, Timing], cpus: dict[str, list[float]]) -> None:
+    """Each case's CPU times: its child process's, not this script's."""
+    for name, timing in timings.items():
+        timing.cpu_times = cpus.pop(name)
+
+
+def gram_seconds(n: int, q: int, folds: int = 5, batch: int = 32768) -> float:
+    """One thread's time for the fold Grams of ``n`` rows: ``B_f @ B_f.T`` on ``q x n_f``
+    slices of ``q x batch`` buffers (the arithmetic no exact one-pass k-fold can skip)."""
+    from threadpoolctl import threadpool_limits
+
+    B = np.random.default_rng(0).standard_normal((q, batch))
+    bounds = np.linspace(0, batch, folds + 1).astype(int)
+    with threadpool_limits(1):
+        best = np.inf
+        for _ in range(3):
+            start = time.perf_counter()
+            for _ in range(n // batch):
+                for a, b in pairwise(bounds):
+                    B[:, a:b] @ B[:, a:b].T
+            best = min(best, time.perf_counter() - start)
+    return best * n / (batch * (n // batch))
 
 
 #: (generator, full size?) of each file
@@ -158,11 +188,13 @@ def main(argv=None) -> int:
         cli = ["-m", "ridgeway", "fit", "--target", "y", "--stream", "--cv", "5",
                "--no-report"]
         peaks: dict[str, int] = {}
+        cpus: dict[str, list[float]] = {}
 
-        def case(name, words, path):
+        def case(name, words, path, key=None):
             def run():
-                peaks[name], _ = _run([*words[:3], str(path), *words[3:]]
-                                      if words[0] == "-m" else [*words, str(path)])
+                peaks[name], cpu = _run([*words[:3], str(path), *words[3:]]
+                                        if words[0] == "-m" else [*words, str(path)])
+                cpus.setdefault(key or name, []).append(cpu)
             return run
 
         floor = None  # pyarrow alone on the first file
@@ -170,12 +202,16 @@ def main(argv=None) -> int:
         for kind, full in FILES[:3]:
             path, tag = paths[kind, full], f"{kind}, {n if full else n_small} rows"
             cases = {
-                "pyarrow alone": case(f"pyarrow alone {tag}", ["-c", PYARROW], path),
-                "ridgeway stream": case(f"ridgeway stream {tag}", ["-c", RIDGEWAY], path),
+                "pyarrow alone": case(f"pyarrow alone {tag}", ["-c", PYARROW], path,
+                                      "pyarrow alone"),
+                "ridgeway stream": case(f"ridgeway stream {tag}", ["-c", RIDGEWAY], path,
+                                        "ridgeway stream"),
                 "ridgeway fit --stream": case(f"ridgeway fit --stream {tag}",
-                                              [*cli, "--out", str(tmp / "out")], path),
+                                              [*cli, "--out", str(tmp / "out")], path,
+                                              "ridgeway fit --stream"),
             }
             t = time_interleaved(cases, args.repeat, threads=args.threads)
+            _child_cpu(t, cpus)
             report.add_timings(t, target=tag)
             per_file.append(((tag, full), t))
             floor = floor or t["pyarrow alone"]
@@ -184,9 +220,15 @@ def main(argv=None) -> int:
             report.compare("fit --stream vs pyarrow, whole process", t["ridgeway fit --stream"],
                            t["pyarrow alone"], target=tag,
                            note="one pass: every feature is numeric")
+        def imported(name, code):
+            def run():
+                cpus.setdefault(name, []).append(_run(["-c", code])[1])
+            return run
+
         imports = time_interleaved(
-            {f"imports of {name}": (lambda code=code: _run(["-c", code]))
+            {f"imports of {name}": imported(f"imports of {name}", code)
              for name, code in IMPORTS.items()}, args.repeat, threads=args.threads)
+        _child_cpu(imports, cpus)
         report.add_timings(imports)
         report.compare("imports of ridgeway stream vs pyarrow alone [centered]",
                        imports["imports of ridgeway stream"], floor,
@@ -200,6 +242,17 @@ def main(argv=None) -> int:
                                after["pyarrow alone"], target=tag,
                                max_ratio=1.5 if full else None,
                                note="each case's wall time less its own imports' median")
+            if full:  # what any exact one-pass 5-fold fit must spend, on this machine's cores
+                floor_cpu = after["pyarrow alone"].cpu_median
+                gram = gram_seconds(n, p + 2)
+                bound = (floor_cpu + gram) / (os.cpu_count() or 1)
+                report.check(
+                    "lower bound of a one-pass 5-fold fit's wall / pyarrow alone's, after "
+                    "imports", f"({floor_cpu:.2f} s decoding + {gram:.2f} s fold Grams) / "
+                    f"{os.cpu_count()} cores = {bound:.2f} s: "
+                    f"{bound / after['pyarrow alone'].median:.2f}x", None, target=tag,
+                    note="pyarrow's own CPU time to decode the batches, plus one thread's "
+                         "B_f @ B_f.T over the rows, spread perfectly over every core")
         for name in ("ridgeway stream", "ridgeway fit --stream"):
             big, small = f"{name} centered, {n} rows", f"{name} centered, {n_small} rows"
             case(small, ["-c", RIDGEWAY] if name == "ridgeway stream" else
