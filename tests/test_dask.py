@@ -385,6 +385,19 @@ def test_sample_start_falls_back_on_a_separable_sample(client, sample_starts):
     assert rel(m.coef_, ref.coef_) < 1e-7
 
 
+def test_sample_start_needs_every_class_in_the_sample(client, sample_starts):
+    # class 2 only at odd positions, the sample (every 50th row) has none of it: its fit would
+    # push that intercept off, so Newton starts from the intercept-only optimum
+    X, y, _ = classification(n=1000, classes=3, seed=15)
+    y = np.where(y == 2, 0, y)
+    y[1::2][: 100] = 2
+    m = rd.LogisticRegression(C=0.5).fit(dask_of(X, 100), dask_of(y, 100))
+    ref = ridgeway.LogisticRegression(C=0.5, tol=1e-12).fit(X, y)
+    assert sample_starts == [False]
+    assert rel(m.coef_, ref.coef_) < 1e-7
+    assert rel(m.intercept_, ref.intercept_) < 1e-7
+
+
 def test_nan_in_the_sample_is_named_by_the_first_pass(client, sample_starts):
     Xc, yc, _ = classification(n=1000)
     Xc[500, 1] = np.nan  # position 500: a sampled row (stride 1000 // 20 = 50)

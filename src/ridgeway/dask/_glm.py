@@ -512,10 +512,13 @@ def sample_start(sample, target: Target, alpha: float, start: np.ndarray,
 
     Only the start changes: the distributed Newton that follows has the same gradient, line
     search and stopping rule, so the same optimum. ``start`` is kept when the sample is
-    empty or holds values the first pass will refuse (it names them), or its fit fails.
+    empty, lacks a class (its intercept would run off), holds values the first pass will
+    refuse (it names them), or its fit fails.
     """
     x, y, s = sample
     if x.shape[0] == 0 or not np.all(np.isfinite(x)):
+        return start
+    if target.classes is not None and len(np.unique(y)) < len(target.classes):
         return start
     Y, s_fit, _ = target.encode(y, s)
     if not (np.all(np.isfinite(s_fit)) and np.all(s_fit >= 0) and s_fit.sum() > 0):
