@@ -691,7 +691,9 @@ class LogisticRegression(_DaskGLM, _DaskClassifier, _LogisticRegression):
     ``"newton-cg"`` needs the rows in memory. ``predict``, ``predict_proba`` and
     ``decision_function`` return dask arrays. ``df_`` comes from the data Hessian of the
     last Newton step (from every m-th row when there are more than 4,000 rows per parameter;
-    NaN with L-BFGS); ``n_passes_`` counts the passes over the data.
+    NaN with L-BFGS); ``n_passes_`` counts the passes over the data. With 4,000 rows or more
+    per parameter, Newton starts from the in-memory fit of a sample of the rows (every m-th
+    row, 200 per parameter; :func:`sample_start`): the same optimum in fewer passes.
     """
 
 
@@ -700,7 +702,8 @@ class PoissonRegressor(_DaskGLM, _DaskLinearPredict, _PoissonRegressor):
 
     Minimizes ``sum_i s_i (y_i log(y_i / mu_i) - y_i + mu_i) + alpha / 2 * ||w||^2`` with
     ``mu_i = exp(x_i . w + b)``, as in memory. ``predict`` returns the expected counts as a
-    dask array.
+    dask array. Fitted as :class:`LogisticRegression` is (distributed Newton, started from a
+    sample's fit on large data).
     """
 
     def predict(self, X):
