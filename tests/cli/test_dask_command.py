@@ -106,6 +106,26 @@ def test_train_metrics_are_those_of_the_training_rows(tmp_path, address, mode):
     np.testing.assert_allclose(m["summary"]["train_metrics"]["mse"], mse, rtol=1e-9)
 
 
+def test_row_counts_and_conventions_use_every_row_not_the_plot_sample(
+        tmp_path, address, capsys, monkeypatch):
+    # a plot sample smaller than the data: the counts, the n of the conventions table and
+    # the lambdas written from it are those of all training rows, as with --stream
+    from ridgeway.cli import daskjob, streamjob
+
+    monkeypatch.setattr(streamjob, "SAMPLE_ROWS", 50)
+    monkeypatch.setattr(daskjob, "SAMPLE_ROWS", 50)
+    path = _write(tmp_path, "parquet")
+    outs = {}
+    for mode, how in (("s", ["--stream"]), ("d", ["--dask", address])):
+        m = _model(path, tmp_path / mode, *how, "--drop", "fold")
+        outs[mode] = capsys.readouterr().out
+        n_train = m["summary"]["n_train"]
+        assert f"Train vs held-out ({n_train} / {2000 - n_train} rows)" in outs[mode]
+        assert f"n = {n_train};" in outs[mode]
+    lam = [[line for line in outs[k].splitlines() if "glmnet" in line] for k in "sd"]
+    assert lam[0] and lam[0] == lam[1]
+
+
 def test_dask_local_starts_its_own_cluster(tmp_path):
     path = _write(tmp_path, "parquet", files=1)
     stream = _model(path, tmp_path / "s", "--stream", "--drop", "fold")

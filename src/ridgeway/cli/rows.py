@@ -66,10 +66,10 @@ def cv_line(outcome: FitOutcome) -> str:
 
 
 def row_counts(outcome: FitOutcome) -> tuple[int, int]:
-    """(training rows, held-out rows) of the fit: all of them, also for a streamed fit, whose
-    ``y_train``/``y_test`` are only the plots' sample."""
+    """(training rows, held-out rows) of the fit: all of them, also for a fit from statistics
+    (``--stream``, ``--dask``), whose ``y_train``/``y_test`` are only the plots' sample."""
     summary = outcome.saved.summary
-    if summary.get("stream"):
+    if summary.get("stream") or summary.get("dask"):
         n_train = int(summary["n_train"])
         return n_train, outcome.n_rows - n_train
     return len(outcome.y_train), len(outcome.y_test)
