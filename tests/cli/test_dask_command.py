@@ -143,6 +143,22 @@ def test_bad_address_is_a_user_error_naming_it(tmp_path, capsys):
     assert not (tmp_path / "o").exists()
 
 
+def test_a_workers_data_error_is_one_line_without_its_log(tmp_path, capfd):
+    # the workers of --dask local are processes writing to this stderr: their log of the
+    # failed task (a traceback) must not reach the user, only ridgeway's named error
+    table = _table()
+    fold = np.arange(2000) % 4
+    fold[1500] = 7
+    path = _write(tmp_path, "parquet", table.set_column(4, "fold", pa.array(fold)), files=1)
+    rc = main(["fit", str(path), "--target", "price", "--fold-column", "fold", "--cv", "4",
+               "--out", str(tmp_path / "o"), "--dask", "local"])
+    err = capfd.readouterr().err
+    assert rc == 2
+    assert "7 on row 1501" in err  # 1-based, as every error names rows
+    assert "Traceback" not in err and "Compute Failed" not in err
+    assert not (tmp_path / "o").exists()
+
+
 def test_glm_kinds_are_refused_naming_ridge(tmp_path, capsys):
     path = _write(tmp_path, "csv")
     rc = main(["fit", str(path), "--target", "price", "--model", "poisson",

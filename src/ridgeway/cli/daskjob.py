@@ -18,6 +18,7 @@ So ``--dask`` and ``--stream`` on the same data give the same model.
 
 from __future__ import annotations
 
+import logging
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -74,8 +75,10 @@ def cluster(address: str):
     from distributed import Client, LocalCluster
 
     if address == "local":
-        with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=":0") as local, \
-                Client(local) as client:
+        # a data error in a task is raised here, named; the workers' log of it (a traceback)
+        # is not the user's to read
+        with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=":0",
+                          silence_logs=logging.CRITICAL) as local, Client(local) as client:
             yield client
         return
     try:
