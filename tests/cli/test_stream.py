@@ -143,6 +143,21 @@ def test_predict_stream_equals_in_memory_predict(tmp_path):
     np.testing.assert_array_equal(a["prediction"].to_numpy(), b["prediction"].to_numpy())
 
 
+def test_predict_stream_to_stdout_writes_nothing_when_a_late_batch_fails(tmp_path, capfd):
+    pq.write_table(_table(n=2000), tmp_path / "d.parquet")
+    assert _fit(tmp_path / "d.parquet", tmp_path / "m", "--stream") == 0
+    capfd.readouterr()
+    new = _table(n=70_000, seed=1)
+    new = new.set_column(0, "f0", pa.array(
+        np.where(np.arange(70_000) == 69_000, np.nan, new["f0"].to_numpy())))
+    pq.write_table(new, tmp_path / "new.parquet")
+    code = main(["predict", str(tmp_path / "m" / "model.json"), str(tmp_path / "new.parquet"),
+                 "--stream"])
+    out, err = capfd.readouterr()
+    assert code == 2 and "f0" in err
+    assert out == ""  # the first batches' predictions are not left on stdout
+
+
 def _error(capsys, *args):
     code = main([str(a) for a in args])
     return code, " ".join(capsys.readouterr().err.split())

@@ -496,9 +496,11 @@ def predict_file(model, data_path: Path, out: Path | None, *, ids=(), sep: str |
                  ) -> int:
     """``ridgeway predict --stream``: the checks of the in-memory command, then
     :func:`predict_stream` into ``out`` (written atomically: a failing batch leaves no file)
-    or stdout; one warning per column with categories unseen in training."""
+    or stdout (spooled to a temporary file first, so that a failing batch writes nothing
+    there either); one warning per column with categories unseen in training."""
+    import shutil
     import sys
-
+    import tempfile
 
     source = DataSource(data_path, sep=sep)
     table = source.schema.empty_table().replace_schema_metadata(
@@ -510,7 +512,10 @@ def predict_file(model, data_path: Path, out: Path | None, *, ids=(), sep: str |
         raise DataError(f"--id {clash[0]}: the predictions file has its own column named "
                         f"{clash[0]!r}; rename that column of {data_path}.")
     if out is None:
-        unseen = predict_stream(model, source, sys.stdout.buffer, list(ids))
+        with tempfile.TemporaryFile() as spool:
+            unseen = predict_stream(model, source, spool, list(ids))
+            spool.seek(0)
+            shutil.copyfileobj(spool, sys.stdout.buffer)
         sys.stdout.flush()
     else:
         with atomic_open(out) as fh:
