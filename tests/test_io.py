@@ -21,6 +21,7 @@ from ridgeway.io import (
     check_missing,
     iter_batches,
     read_table,
+    source_rows,
 )
 
 
@@ -406,3 +407,10 @@ def test_levels_pass_refuses_late_missing_values_and_unseen_levels(tmp_path):
     with pytest.raises(DataError, match=r"column 'c' has the level 'z' \(1 row\(s\), first on "
                                         r"row 2 of the data\) that the levels pass did not see"):
         pre.transform_known(late)
+
+
+@given(st.lists(st.booleans(), min_size=1, max_size=60))
+def test_source_rows_inverts_a_drop(dropped_mask):
+    mask = np.array(dropped_mask)
+    kept = np.flatnonzero(~mask)
+    assert np.array_equal(source_rows(np.arange(len(kept)), np.flatnonzero(mask)), kept)

@@ -368,6 +368,24 @@ def inexact_integers(table: pa.Table, names: Sequence[str]) -> list[str]:
     return out
 
 
+def source_rows(positions: np.ndarray, dropped: np.ndarray | None) -> np.ndarray:
+    """The rows of the input (0-based, before any row was dropped) of the kept rows at
+    ``positions`` (0-based among the kept rows), given the sorted rows ``dropped``."""
+    positions = np.asarray(positions, dtype=np.int64)
+    if dropped is None or not len(dropped):
+        return positions
+    before = np.asarray(dropped, dtype=np.int64) - np.arange(len(dropped))  # kept rows before
+    return positions + np.searchsorted(before, positions, side="right")
+
+
+def missing_target_rows(table: pa.Table, target: str) -> np.ndarray:
+    """The rows (0-based) whose ``target`` is missing (null or NaN)."""
+    if target not in table.column_names:
+        return np.empty(0, dtype=np.int64)
+    bad = pc.is_null(table.column(target), nan_is_null=True)
+    return np.flatnonzero(np.asarray(bad.to_numpy(zero_copy_only=False), dtype=bool))
+
+
 def missing_target(table: pa.Table, target: str, drop: bool) -> tuple[pa.Table, int]:
     """Check the target column for missing values; drop those rows when ``drop``.
 
@@ -873,18 +891,20 @@ class Block:
     features) in Fortran order, refusing missing and infinite values with the file and row
     (:class:`DataError`); ``fit_stream``, which reads the columns, names such a value the
     same way.
-    ``weight`` and ``fold`` are None unless asked for.
+    ``weight`` and ``fold`` are None unless asked for; ``dropped`` the rows of the batch
+    (0-based) dropped for a missing target (None: none).
     """
 
-    __slots__ = ("_X", "_table", "batch", "columns", "fold", "names", "rows", "weight", "y")
+    __slots__ = ("_X", "_table", "batch", "columns", "dropped", "fold", "names", "rows",
+                 "weight", "y")
 
     def __init__(self, columns: Sequence[np.ndarray], names: Sequence[str], y: np.ndarray,
                  weight: np.ndarray | None, fold: np.ndarray | None, batch: StreamBatch,
                  table: pa.Table | None = None, X: np.ndarray | None = None,
-                 rows: np.ndarray | None = None) -> None:
+                 rows: np.ndarray | None = None, dropped: np.ndarray | None = None) -> None:
         self.columns, self.names, self.y = list(columns), list(names), y
         self.weight, self.fold, self.batch, self.rows = weight, fold, batch, rows
-        self._table, self._X = table, X
+        self._table, self._X, self.dropped = table, X, dropped
 
     @property
     def X(self) -> np.ndarray:
@@ -1091,8 +1111,12 @@ def _block(batch: StreamBatch, target: str, features: Sequence[str], transform, 
                             f"negative or infinite value(s) (first on {where(table, first)}).")
     ids = None if fold is None else _fold_ids(table, fold, n_folds)
     done = replace(batch, table=None)
+    gone = (table.schema.metadata or {}).get(b"ridgeway.dropped")
+    dropped = None if gone is None else np.frombuffer(gone, dtype="<i8")
     if transform is None:
-        return Block(_numeric_columns(table, features), features, y, w, ids, done, table)
+        return Block(_numeric_columns(table, features), features, y, w, ids, done, table,
+                     dropped=dropped)
     X = transform(table)
     return Block([X[:, j] for j in range(X.shape[1])],
-                 [f"output column {j + 1}" for j in range(X.shape[1])], y, w, ids, done, X=X)
+                 [f"output column {j + 1}" for j in range(X.shape[1])], y, w, ids, done, X=X,
+                 dropped=dropped)

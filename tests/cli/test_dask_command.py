@@ -126,6 +126,23 @@ def test_row_counts_and_conventions_use_every_row_not_the_plot_sample(
     assert lam[0] and lam[0] == lam[1]
 
 
+@pytest.mark.parametrize("mode", ["memory", "--stream", "--dask"])
+def test_heldout_rows_are_rows_of_the_input_after_dropped_targets(tmp_path, address, mode):
+    # rows with a missing target dropped (some of them in the first of the 4 files): each
+    # held-out row's `row` is its row of the input, whose target is its `actual`
+    table = _table()
+    y = table["price"].to_numpy().copy()
+    y[[3, 40, 41, 700, 1499, 1500]] = np.nan
+    table = table.set_column(5, "price", pa.array(y))
+    path = _write(tmp_path, "parquet", table)
+    how = {"memory": [], "--stream": ["--stream"], "--dask": ["--dask", address]}[mode]
+    _model(path, tmp_path / "o", *how, "--drop", "fold", "--drop-missing-target")
+    held = csv.read_csv(tmp_path / "o" / "heldout_predictions.csv")
+    rows, actual = held["row"].to_numpy(), held["actual"].to_numpy()
+    assert len(rows) > 300 and rows.max() > 1500
+    np.testing.assert_array_equal(actual, y[rows])
+
+
 def test_dask_local_starts_its_own_cluster(tmp_path):
     path = _write(tmp_path, "parquet", files=1)
     stream = _model(path, tmp_path / "s", "--stream", "--drop", "fold")

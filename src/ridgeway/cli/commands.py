@@ -290,8 +290,9 @@ def path(console: Console, args: argparse.Namespace) -> int:
     """
     if args.n_alphas < 2:
         raise DataError(f"--n-alphas must be at least 2, got {args.n_alphas}.")
-    table, target, source = load_table(FitOptions(data=args.data, target=args.target, sep=args.sep,
-                                             drop_missing_target=args.drop_missing_target))
+    table, target, source, _ = load_table(FitOptions(
+        data=args.data, target=args.target, sep=args.sep,
+        drop_missing_target=args.drop_missing_target))
     check_columns(table, [target], "target column")
     check_columns(table, args.drop, "column in --drop")
     features = [c for c in table.column_names if c != target and c not in args.drop]

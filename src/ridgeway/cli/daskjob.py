@@ -114,9 +114,12 @@ def _arrow(frame, job: _Job, part: int) -> pa.Table:
                                           f"{job.options.data}".encode()})
 
 
-def _kept_rows(frame, job: _Job, part: int) -> int:
+def _kept_rows(frame, job: _Job, part: int) -> tuple[int, np.ndarray]:
+    """``(rows of the partition, those of them dropped for a missing target)``."""
     table = _arrow(frame, job, part)
-    return with_target(table, job.options.target, job.options.drop_missing_target).num_rows
+    kept = with_target(table, job.options.target, job.options.drop_missing_target)
+    gone = (kept.schema.metadata or {}).get(b"ridgeway.dropped")
+    return table.num_rows, np.empty(0, np.int64) if gone is None else np.frombuffer(gone, "<i8")
 
 
 def _prepare(frame, job: _Job, part: int, start: int) -> tuple:
@@ -166,15 +169,18 @@ def _partitions(client, source: DataSource, job: _Job):
     columns = list(dict.fromkeys([*job.features, o.target, *(
         [o.fold_column] if o.fold_column else [])]))
     frames = _read(source, columns).to_delayed()
-    counts = client.compute([dask.delayed(_kept_rows)(f, job, i)
-                             for i, f in enumerate(frames)], sync=True)
+    sizes = client.compute([dask.delayed(_kept_rows)(f, job, i)
+                            for i, f in enumerate(frames)], sync=True)
+    counts = [n - len(gone) for n, gone in sizes]
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(int)
+    first = np.concatenate([[0], np.cumsum([n for n, _ in sizes])[:-1]]).astype(int)
+    lost = np.concatenate([r + gone for r, (_, gone) in zip(first, sizes, strict=True)])
     n_train = [int((~held_out(np.arange(s, s + n), o.test_size, o.random_state)).sum())
                for s, n in zip(starts, counts, strict=True)]
     parts = [dask.delayed(_prepare, nout=7)(f, job, i, int(s))
              for i, (f, s) in enumerate(zip(frames, starts, strict=True))]
     parts = client.persist(parts)
-    return parts, n_train, int(sum(counts))
+    return parts, n_train, int(sum(counts)), lost if lost.size else None
 
 
 def _training_arrays(parts, n_train: list[int], p: int, with_fold: bool):
@@ -236,7 +242,7 @@ def _how(source: DataSource, client, cv: Any) -> str:
 
 
 def _fit_on_cluster(client, source, job: _Job, cv, progress: Progress):
-    parts, n_train, n_rows = _partitions(client, source, job)
+    parts, n_train, n_rows, lost = _partitions(client, source, job)
     X, y, fold = _training_arrays(parts, n_train, len(job.pre.feature_names),
                                   job.options.fold_column is not None)
     progress.stage("fit on the cluster")
@@ -246,7 +252,7 @@ def _fit_on_cluster(client, source, job: _Job, cv, progress: Progress):
         warnings.simplefilter("always", AlphaEdgeWarning)
         est.fit(X, y, fold=fold)
     edge = any(issubclass(w.category, AlphaEdgeWarning) for w in caught)
-    return est, edge, _gathered(parts), n_rows
+    return est, edge, _gathered(parts), n_rows, lost
 
 
 def run_dask(options: FitOptions, progress: Progress | None = None) -> FitOutcome:
@@ -266,10 +272,10 @@ def run_dask(options: FitOptions, progress: Progress | None = None) -> FitOutcom
     with cluster(options.dask) as client:
         pre, _, dropped = _levels_pass(source, options, features, progress)
         job = _Job(source.schema, options, features, pre, cv if options.fold_column else None)
-        est, edge, (train, test, *samples), n_rows = _fit_on_cluster(client, source, job, cv,
-                                                                     progress)
+        est, edge, (train, test, *samples), n_rows, lost = _fit_on_cluster(
+            client, source, job, cv, progress)
         how = _how(source, client, cv)
     return statistics_outcome(
         options, est, pre, engine="dask", train=train, test=test, samples=samples,
         notes=statistics_notes(how, dropped, pre), edge=edge, n_rows=n_rows,
-        cv=(cv, cv_label, scheme), started=started)
+        cv=(cv, cv_label, scheme), started=started, lost=lost)

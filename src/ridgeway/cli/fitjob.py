@@ -39,9 +39,11 @@ from ..io import (
     float_values,
     inexact_integers,
     missing_target,
+    missing_target_rows,
     read_note,
     read_table,
     release_unused,
+    source_rows,
 )
 from ..linalg import RidgeSpectrum
 from ..linear_model import kinds
@@ -181,25 +183,30 @@ def parse_alphas(text: str | None) -> Any:
     return np.array(values)
 
 
-def load_table(options: FitOptions) -> tuple[pa.Table, str, str]:
-    """The table of a fit (``options.data``, or the bundled demo), its target column and a
-    description of its source."""
+def load_table(options: FitOptions) -> tuple[pa.Table, str, str, np.ndarray | None]:
+    """The table of a fit (``options.data``, or the bundled demo), its target column, a
+    description of its source and the rows of the file dropped for a missing target (None
+    when none were)."""
     swallowed = [c for c in options.drop if Path(c).suffix and Path(c).is_file()]
     if options.data is None and swallowed:
         raise DataError(f"--drop took the file name {swallowed[0]!r} as a column; put DATA "
                         "before --drop (ridgeway fit DATA --target COL --drop COL ...).")
     if options.data is None:
         path, target = demo_path("regression")
-        return read_table(path), options.target or target, f"bundled demo data ({path.name})"
+        return (read_table(path), options.target or target,
+                f"bundled demo data ({path.name})", None)
     table = read_table(options.data, sep=options.sep)
     if options.target is None:
         raise DataError(f"--target is required with a data file; columns are: "
                         f"{', '.join(table.column_names[:12])}.")
+    lost = missing_target_rows(table, options.target) if options.drop_missing_target else None
     table, dropped = missing_target(table, options.target, options.drop_missing_target)
     notes = [n for n in (read_note(table),) if n]
     if dropped:
         notes.append(f"{dropped} rows with a missing target dropped")
-    return table, options.target, str(options.data) + (f" ({'; '.join(notes)})" if notes else "")
+    return (table, options.target,
+            str(options.data) + (f" ({'; '.join(notes)})" if notes else ""),
+            lost if dropped else None)
 
 
 def count_like(col: pa.ChunkedArray) -> bool:
@@ -361,6 +368,7 @@ class _Prepared:
     rows: np.ndarray
     exposure: np.ndarray | None = None
     positive: Any = None
+    lost: np.ndarray | None = None  # the file's rows dropped for a missing target
 
 
 def _id_like(table: pa.Table, features: list[str]) -> list[str]:
@@ -437,7 +445,7 @@ def _positive(kind: ModelKind, y: np.ndarray, target: str, options: FitOptions) 
 
 def _prepare(options: FitOptions, progress: Progress) -> _Prepared:
     """Read and check the table, choose the model, split, and preprocess."""
-    table, target, source = load_table(options)
+    table, target, source, lost = load_table(options)
     _check_options(table, target, options)
     name, decision = choose_model(table, target, options.model)
     kind = KINDS[name]
@@ -470,7 +478,7 @@ def _prepare(options: FitOptions, progress: Progress) -> _Prepared:
                      f"{n_train} rows, held out the latest {len(rows) - n_train}")
     return _Prepared(pre, kind, decision, target, source, n_rows, X, y_all[rows],
                      n_train, notes, rows, None if exposure is None else exposure[rows],
-                     positive)
+                     positive, lost)
 
 
 def _data_notes(table: pa.Table, pre: Preprocessor, features: list[str], target: str,
@@ -644,7 +652,7 @@ def run_fit(options: FitOptions, progress: Progress | None = None) -> FitOutcome
         options=options, decision=d.decision, cv_label=sel.cv_label, cv_scheme=sel.cv_scheme,
         df=df, source=d.source, n_rows=d.n_rows, feature_names=d.pre.feature_names,
         X_train=d.X[:k], y_train=d.y[:k], X_test=d.X[k:], y_test=d.y[k:],
-        test_rows=d.rows[k:], exposure_train=e_tr, exposure_test=e_te,
+        test_rows=source_rows(d.rows[k:], d.lost), exposure_train=e_tr, exposure_test=e_te,
         sample_weight=sel.weight, positive=d.positive,
         train_metrics=model_metrics(final, d.X[:k], d.y[:k], exposure=e_tr,
                                     positive=d.positive),

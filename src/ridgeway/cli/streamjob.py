@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import AlphaEdgeWarning
-from ..io import DataError, DataSource, check_columns, iter_blocks, with_target
+from ..io import DataError, DataSource, check_columns, iter_blocks, source_rows, with_target
 from ..linalg import GramStats, fold_of
 from ..linear_model import RidgeCV
 from ..linear_model._stream import RowStats, fit_stream, standardized
@@ -303,6 +303,7 @@ class _FitPass:
         self.samples = (_Sample(SAMPLE_ROWS, options.random_state),
                         _Sample(SAMPLE_ROWS, options.random_state + 1))
         self.passes = self.n_rows = self.dropped = 0
+        self._lost: list[np.ndarray] = []  # stream rows dropped for a missing target
 
     def __call__(self):
         options, first = self.options, self.passes == 0
@@ -323,6 +324,8 @@ class _FitPass:
             train, test = np.flatnonzero(~out), np.flatnonzero(out)
             if first:
                 self.dropped += block.batch.n_rows - len(y)
+                if block.dropped is not None:
+                    self._lost.append(block.batch.start + block.dropped)
                 if test.size:
                     self._test.add(block.subset(test))
                 self.samples[0].add(positions, _Rows(block), y, train)
@@ -332,6 +335,11 @@ class _FitPass:
             yield block.subset(train)
         self.n_rows = position
         self.test = self._test.stats
+
+    @property
+    def lost(self) -> np.ndarray | None:
+        """The stream rows dropped for a missing target (None: none)."""
+        return np.concatenate(self._lost) if self._lost else None
 
     def standardize(self, mean: np.ndarray, scale: np.ndarray) -> None:
         """The one-pass mode's held-out statistics and samples, standardized."""
@@ -377,10 +385,11 @@ def _target_sd(stats: GramStats) -> float | None:
 def statistics_outcome(options: FitOptions, est: Any, pre: Preprocessor, *, engine: str,
                        train: GramStats, test: GramStats | None, samples: tuple,
                        notes: list[str], edge: bool, n_rows: int, cv: tuple,
-                       started: str) -> FitOutcome:
+                       started: str, lost: np.ndarray | None = None) -> FitOutcome:
     """The :class:`FitOutcome` of a ridge fit from statistics (``--stream``, ``--dask``):
     metrics exact from the training and held-out statistics, the plots on ``samples``;
-    ``cv`` is ``(cv, label, scheme)`` of :func:`_cv`."""
+    ``cv`` is ``(cv, label, scheme)`` of :func:`_cv`; ``lost`` the input's rows dropped for a
+    missing target (the held-out rows are named by their row of the input)."""
     _, cv_label, scheme = cv
     p = len(pre.feature_names)
     final = KINDS["ridge"].final_estimator(est)
@@ -400,7 +409,8 @@ def statistics_outcome(options: FitOptions, est: Any, pre: Preprocessor, *, engi
         X_test=X_test, y_test=y_test,
         train_metrics=_metrics(train, final.coef_, final.intercept_),
         test_metrics=_metrics(test, final.coef_, final.intercept_), df=df, notes=notes,
-        test_rows=samples[1].positions, options=options, cv_scheme=scheme, started=started,
+        test_rows=source_rows(samples[1].positions, lost), options=options, cv_scheme=scheme,
+        started=started,
         y_train_sd=_target_sd(train))
     summary["train_metrics"] = outcome.train_metrics
     summary["test_metrics"] = outcome.test_metrics
@@ -464,7 +474,8 @@ def run_stream(options: FitOptions, progress: Progress | None = None) -> FitOutc
         options, est, pre, engine="stream", train=est.stats_, test=fit_pass.test,
         samples=fit_pass.samples, notes=statistics_notes(how, fit_pass.dropped, pre),
         edge=any(issubclass(w.category, AlphaEdgeWarning) for w in caught),
-        n_rows=fit_pass.n_rows, cv=(cv, cv_label, scheme), started=started)
+        n_rows=fit_pass.n_rows, cv=(cv, cv_label, scheme), started=started,
+        lost=fit_pass.lost)
 
 
 def predict_stream(model, source: DataSource, fh, ids: list[str]) -> dict[str, int]:
