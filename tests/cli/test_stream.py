@@ -185,6 +185,24 @@ def test_stream_nan_in_a_late_batch_names_file_batch_rows_and_writes_nothing(tmp
     assert not (tmp_path / "m").exists()
 
 
+@pytest.mark.parametrize("mode", ["--stream", "--dask"])
+def test_missing_category_is_refused_without_impute_as_in_memory(tmp_path, capsys, mode):
+    table = _table(n=3000)
+    city = table["city"].to_pylist()
+    city[2500] = None
+    pq.write_table(table.set_column(4, "city", pa.array(city)), tmp_path / "d.parquet")
+    how = ["--stream"] if mode == "--stream" else ["--dask", "local"]
+    code, err = _error(capsys, "fit", tmp_path / "d.parquet", "--target", "price", *how,
+                       "--drop", "fold", "--out", tmp_path / "m")
+    assert code == 2 and "column 'city' has 1 missing value(s) (first on row 2501" in err
+    assert "--impute mean" in err and "--drop city" in err
+    assert not (tmp_path / "m").exists()
+    code, err = _error(capsys, "fit", tmp_path / "d.parquet", "--target", "price",
+                       "--drop", "fold", "--out", tmp_path / "m")  # in memory: refused too
+    assert code == 2 and "city (1)" in err
+    assert _fit(tmp_path / "d.parquet", tmp_path / "m", *how, "--impute", "mean") == 0
+
+
 def test_stream_csv_ending_mid_row_and_text_in_a_late_block(tmp_path, capsys):
     text = "a,b,price\n" + "".join(f"{i % 7}.5,{i % 3},{i % 11}\n" for i in range(700_000))
     (tmp_path / "cut.csv").write_text(text + "5,6")

@@ -166,6 +166,12 @@ class _StreamTally:
             self.moments[name] = _merge_moments(self.moments[name], values[~np.isnan(values)])
         for name in self.text:
             col = _text(table.column(name))
+            if self.impute == "none" and col.null_count:  # as in memory: one-hot zeros only
+                first = int(pc.index(pc.is_null(col), True).as_py())  # with --impute
+                raise DataError(
+                    f"column {name!r} has {col.null_count} missing value(s) (first on "
+                    f"{where(table, first)}); use --impute mean (a missing category is then "
+                    f"encoded as no category, as in memory), or --drop {name}.")
             self.nulls[name] += col.null_count
             for level in pc.unique(col).drop_null().to_pylist():
                 self.counts[name].setdefault(level, 0)
