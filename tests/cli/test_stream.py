@@ -71,6 +71,32 @@ def test_stream_fit_equals_the_in_memory_fit_on_the_same_rows(tmp_path, fmt):
     np.testing.assert_allclose(model.preprocessor.scale, pre.scale, rtol=1e-12)
 
 
+@pytest.mark.parametrize("how", [[], ["--stream", "--impute", "mean"]])
+def test_standardization_of_huge_means_is_exact(tmp_path, how):
+    # columns 1e12 + N(0, 1) and 1e9 + 1e-3 N(0, 1): in memory and in the stream's levels
+    # pass (--impute mean), the mean and SD equal the exact ones (rational arithmetic on
+    # the stored doubles) to 1e-13; a plain two-pass SD is off by ~1e-8 here
+    from fractions import Fraction
+
+    rng = np.random.default_rng(21)
+    n = 40_000  # two batches of the stream
+    m12 = 1e12 + rng.normal(size=n)
+    m9 = 1e9 + 1e-3 * rng.normal(size=n)
+    x = rng.normal(size=n)
+    y = 2 * (m12 - 1e12) + 3e3 * (m9 - 1e9) + x + rng.normal(size=n)
+    pq.write_table(pa.table({"m12": m12, "m9": m9, "x": x, "fold": np.zeros(n), "price": y}),
+                   tmp_path / "d.parquet")
+    assert _fit(tmp_path / "d.parquet", tmp_path / "m", "--test-size", "0", "--cv", "gcv",
+                *how) == 0
+    pre = load_model(tmp_path / "m" / "model.json").preprocessor
+    for j, col in enumerate((m12, m9)):
+        exact = [Fraction(float(v)) for v in col]
+        mean = sum(exact) / n
+        var = sum((v - mean) ** 2 for v in exact) / n
+        assert pre.mean[j] == pytest.approx(float(mean), rel=1e-15)
+        assert pre.scale[j] == pytest.approx(float(var) ** 0.5, rel=1e-13)
+
+
 def test_stream_fit_with_a_fold_column_and_mean_imputation(tmp_path):
     table = _table(missing=True)
     pq.write_table(table, tmp_path / "d.parquet")

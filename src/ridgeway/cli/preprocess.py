@@ -81,7 +81,19 @@ def _mean_sd(train: np.ndarray) -> tuple[float, float, float]:
     top = float(np.max(np.abs(train))) if train.size else 0.0
     a = top if top > _HUGE else 1.0
     t = train / a if a != 1.0 else train
-    return a * float(t.mean()), a * float(t.std()), a
+    m, c, m2 = _corrected_moments(t)
+    return a * (m + c), a * float(np.sqrt(m2 / t.size)) if t.size else 0.0, a
+
+
+def _corrected_moments(values: np.ndarray) -> tuple[float, float, float]:
+    """``(m, c, M2)``: the mean is ``m + c`` and ``M2 = sum (x - mean)^2``, by the corrected
+    two-pass algorithm (Chan, Golub and LeVeque): ``c``, the mean of ``x - m``, takes out the
+    rounding of ``m``, whose square would otherwise enter M2 (a relative error of
+    ``(eps |mean| / sd)^2``: 1e-8 for a column 1e12 + N(0, 1))."""
+    m = float(values.mean())
+    d = values - m
+    c = float(d.mean())
+    return m, c, max(float(np.dot(d, d)) - values.size * c * c, 0.0)
 
 
 def _merge_moments(acc: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -89,8 +101,8 @@ def _merge_moments(acc: np.ndarray, values: np.ndarray) -> np.ndarray:
     k = values.size
     if k == 0:
         return acc
-    m = float(values.mean())
-    m2 = float(((values - m) ** 2).sum())
+    m, c, m2 = _corrected_moments(values)
+    m += c
     n = acc[0] + k
     d = m - acc[1]
     return np.array([n, acc[1] + d * k / n, acc[2] + m2 + d * d * acc[0] * k / n])
@@ -147,7 +159,10 @@ class _StreamTally:
         self.impute = impute
         self.numeric = [c for c in columns if kinds[c] in ("numeric", "bool", "null")]
         self.text = [c for c in columns if kinds[c] == "categorical"]
-        self.moments = {c: np.zeros(3) for c in self.numeric}  # count, mean, M2 (non-missing)
+        # count, mean, M2 of the non-missing training values less ``shift`` (the first
+        # batch's mean: the merged batch means are then small, and so their rounding)
+        self.moments = {c: np.zeros(3) for c in self.numeric}
+        self.shift = dict.fromkeys(self.numeric, 0.0)
         self.counts: dict[str, dict[str, int]] = {c: {} for c in self.text}
         self.nulls = dict.fromkeys(self.text, 0)
         self.n_train = 0
@@ -163,7 +178,10 @@ class _StreamTally:
                     f"column {name!r} has {int(gap.sum())} missing value(s) (first on "
                     f"{where(table, first)}); use --impute mean, or --drop {name}.")
             values = values[train]
-            self.moments[name] = _merge_moments(self.moments[name], values[~np.isnan(values)])
+            values = values[~np.isnan(values)]
+            if self.moments[name][0] == 0 and values.size:
+                self.shift[name] = float(values.mean())
+            self.moments[name] = _merge_moments(self.moments[name], values - self.shift[name])
         for name in self.text:
             col = _text(table.column(name))
             if self.impute == "none" and col.null_count:  # as in memory: one-hot zeros only
@@ -199,6 +217,7 @@ class _StreamTally:
         for column, level in pre.sources:
             if level is None:
                 _, m, m2 = self.moments[column]
+                m += self.shift[column]
                 var = m2 / self.n_train  # imputed values sit at the mean: they add no spread
                 if var == 0:
                     constant.append(f"{column!r} (always {m:g})")
@@ -324,7 +343,7 @@ class Preprocessor:
                 if tally.moments[name][0] == 0:
                     raise DataError(f"column {name!r} has no value in the training rows to "
                                     "impute.")
-                pre.fill[name] = float(tally.moments[name][1])
+                pre.fill[name] = tally.shift[name] + float(tally.moments[name][1])
         mean, scale = tally.standardization(pre)
         if standardize:
             pre.mean, pre.scale = mean, scale
