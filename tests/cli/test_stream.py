@@ -229,6 +229,23 @@ def test_missing_category_is_refused_without_impute_as_in_memory(tmp_path, capsy
     assert _fit(tmp_path / "d.parquet", tmp_path / "m", *how, "--impute", "mean") == 0
 
 
+@pytest.mark.parametrize("mode", ["--stream", "--dask"])
+def test_a_0_1_target_is_noted_as_a_linear_probability_model(tmp_path, capsys, mode):
+    # 3% ones: ridge is fitted as asked, and the output says what in memory would be fitted
+    table = _table(n=4000)
+    rng = np.random.default_rng(5)
+    rare = (rng.uniform(size=4000) < 0.03).astype(np.int64)
+    pq.write_table(table.set_column(6, "price", pa.array(rare)), tmp_path / "d.parquet")
+    how = ["--stream"] if mode == "--stream" else ["--dask", "local"]
+    assert _fit(tmp_path / "d.parquet", tmp_path / "m", *how) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    share = 100 * rare[~streamjob.held_out(np.arange(4000), 0.2, 0)].mean()
+    assert f"holds only 0 and 1 ({share:.3g}% ones)" in out and "logistic regression" in out
+    pq.write_table(table, tmp_path / "e.parquet")  # a continuous target: no such note
+    assert _fit(tmp_path / "e.parquet", tmp_path / "n", *how) == 0
+    assert "holds only 0 and 1" not in capsys.readouterr().out
+
+
 def test_stream_csv_ending_mid_row_and_text_in_a_late_block(tmp_path, capsys):
     text = "a,b,price\n" + "".join(f"{i % 7}.5,{i % 3},{i % 11}\n" for i in range(700_000))
     (tmp_path / "cut.csv").write_text(text + "5,6")

@@ -374,6 +374,19 @@ def statistics_notes(how: str, dropped: int, pre: Preprocessor) -> list[str]:
     return notes
 
 
+def _share_of_ones(stats: GramStats) -> float | None:
+    """The weighted share of ones when the training target holds only 0 and 1 (from the
+    statistics: for values in [0, 1], sum y^2 = sum y exactly when each is 0 or 1), else
+    None."""
+    if stats.weight_sum <= 0 or stats.n_targets != 1:
+        return None
+    m = float(stats.y_mean[0])
+    square = float(stats.yy[0, 0]) + stats.weight_sum * m * m  # sum of s y^2
+    if not 0 < m < 1 or abs(square - stats.weight_sum * m) > 1e-9 * stats.weight_sum * m:
+        return None
+    return m
+
+
 def _target_sd(stats: GramStats) -> float | None:
     """Population sd of the (unweighted) training target from its statistics; None for
     weighted statistics, whose sd is not the in-memory fit's ``np.std(y_train)``."""
@@ -399,6 +412,12 @@ def statistics_outcome(options: FitOptions, est: Any, pre: Preprocessor, *, engi
     (X_train, y_train), (X_test, y_test) = samples[0].arrays(p), samples[1].arrays(p)
     if edge and len(y_train):
         notes = notes + _edge_notes(est, df, X_train, KINDS["ridge"])
+    ones = _share_of_ones(train)
+    if ones is not None:
+        notes = [*notes, (
+            f"the target {options.target!r} holds only 0 and 1 ({100 * ones:.3g}% ones): "
+            f"--{engine} fits ridge to it, a linear probability model; without --{engine} "
+            "ridgeway fits a logistic regression (in memory)")]
     summary = {"alpha": float(est.alpha_), "cv": cv_label, "selection": options.selection,
                "n_train": int(train.n), engine: True}
     outcome = FitOutcome(
