@@ -63,10 +63,7 @@ def where(table: pa.Table, index: int) -> str:
     the row named is the row of the file.
     """
     meta = table.schema.metadata or {}
-    dropped = meta.get(b"ridgeway.dropped")
-    if dropped:  # rows removed before (with_target): count the rows of the file
-        gaps = np.frombuffer(dropped, dtype="<i8")
-        index += int(np.searchsorted(gaps - np.arange(gaps.size), index, side="right"))
+    index = int(source_rows(index, dropped_rows(table)))  # rows removed before: the file's
     index += int(meta.get(b"ridgeway.row0", b"0"))
     if meta.get(b"ridgeway.format") == b"csv":
         return f"row {index + 1} (line {index + 2} of {source_of(table)})"
@@ -378,12 +375,20 @@ def source_rows(positions: np.ndarray, dropped: np.ndarray | None) -> np.ndarray
     return positions + np.searchsorted(before, positions, side="right")
 
 
-def missing_target_rows(table: pa.Table, target: str) -> np.ndarray:
-    """The rows (0-based) whose ``target`` is missing (null or NaN)."""
-    if target not in table.column_names:
-        return np.empty(0, dtype=np.int64)
-    bad = pc.is_null(table.column(target), nan_is_null=True)
-    return np.flatnonzero(np.asarray(bad.to_numpy(zero_copy_only=False), dtype=bool))
+def dropped_rows(table: pa.Table) -> np.ndarray | None:
+    """The rows (0-based, sorted) that :func:`missing_target` or :func:`with_target` dropped
+    from the table they made (None: none), as recorded in its metadata."""
+    gone = (table.schema.metadata or {}).get(b"ridgeway.dropped")
+    return None if gone is None else np.frombuffer(gone, dtype="<i8")
+
+
+def _without(table: pa.Table, missing: pa.ChunkedArray) -> pa.Table:
+    """``table`` without the rows where ``missing`` is true, recording them in its metadata
+    (:func:`dropped_rows`; :func:`where` then names rows of the file)."""
+    gone = np.flatnonzero(missing.to_numpy(zero_copy_only=False))
+    meta = dict(table.schema.metadata or {})
+    meta[b"ridgeway.dropped"] = gone.astype("<i8").tobytes()
+    return table.filter(pc.invert(missing)).replace_schema_metadata(meta)
 
 
 def missing_target(table: pa.Table, target: str, drop: bool) -> tuple[pa.Table, int]:
@@ -415,7 +420,7 @@ def missing_target(table: pa.Table, target: str, drop: bool) -> tuple[pa.Table, 
             f"rows (first on {where(table, first)}); drop those rows with "
             "--drop-missing-target, or fill them in."
         )
-    return table.filter(pc.invert(bad)), k
+    return _without(table, bad), k
 
 
 def suggest(name: str, choices: Sequence[str]) -> str:
@@ -1081,12 +1086,7 @@ def with_target(table: pa.Table, target: str, drop: bool) -> pa.Table:
     row without one; with ``drop``, the others are dropped."""
     missing = pc.is_null(table.column(target), nan_is_null=True)
     if drop:
-        if not pc.any(missing).as_py():
-            return table
-        gone = np.flatnonzero(missing.to_numpy(zero_copy_only=False))
-        meta = dict(table.schema.metadata or {})
-        meta[b"ridgeway.dropped"] = gone.astype("<i8").tobytes()
-        return table.filter(pc.invert(missing)).replace_schema_metadata(meta)
+        return _without(table, missing) if pc.any(missing).as_py() else table
     if pc.any(missing).as_py():
         first = int(pc.index(missing, True).as_py())
         raise DataError(f"the target {target!r} is missing on {where(table, first)}; drop such "
@@ -1111,8 +1111,7 @@ def _block(batch: StreamBatch, target: str, features: Sequence[str], transform, 
                             f"negative or infinite value(s) (first on {where(table, first)}).")
     ids = None if fold is None else _fold_ids(table, fold, n_folds)
     done = replace(batch, table=None)
-    gone = (table.schema.metadata or {}).get(b"ridgeway.dropped")
-    dropped = None if gone is None else np.frombuffer(gone, dtype="<i8")
+    dropped = dropped_rows(table)
     if transform is None:
         return Block(_numeric_columns(table, features), features, y, w, ids, done, table,
                      dropped=dropped)

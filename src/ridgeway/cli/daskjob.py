@@ -30,7 +30,7 @@ import pyarrow as pa
 
 from .._optional import import_optional
 from ..exceptions import AlphaEdgeWarning
-from ..io import DataError, DataSource, _fold_ids, float_values, with_target
+from ..io import DataError, DataSource, _fold_ids, dropped_rows, float_values, with_target
 from ..linalg import GramStats
 from .fitjob import FitOutcome, Progress, parse_alphas
 from .options import FitOptions
@@ -117,9 +117,8 @@ def _arrow(frame, job: _Job, part: int) -> pa.Table:
 def _kept_rows(frame, job: _Job, part: int) -> tuple[int, np.ndarray]:
     """``(rows of the partition, those of them dropped for a missing target)``."""
     table = _arrow(frame, job, part)
-    kept = with_target(table, job.options.target, job.options.drop_missing_target)
-    gone = (kept.schema.metadata or {}).get(b"ridgeway.dropped")
-    return table.num_rows, np.empty(0, np.int64) if gone is None else np.frombuffer(gone, "<i8")
+    gone = dropped_rows(with_target(table, job.options.target, job.options.drop_missing_target))
+    return table.num_rows, np.empty(0, np.int64) if gone is None else gone
 
 
 def _prepare(frame, job: _Job, part: int, start: int) -> tuple:

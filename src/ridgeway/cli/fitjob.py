@@ -36,10 +36,10 @@ from ..io import (
     check_columns,
     check_missing,
     column_kind,
+    dropped_rows,
     float_values,
     inexact_integers,
     missing_target,
-    missing_target_rows,
     read_note,
     read_table,
     release_unused,
@@ -199,14 +199,13 @@ def load_table(options: FitOptions) -> tuple[pa.Table, str, str, np.ndarray | No
     if options.target is None:
         raise DataError(f"--target is required with a data file; columns are: "
                         f"{', '.join(table.column_names[:12])}.")
-    lost = missing_target_rows(table, options.target) if options.drop_missing_target else None
     table, dropped = missing_target(table, options.target, options.drop_missing_target)
     notes = [n for n in (read_note(table),) if n]
     if dropped:
         notes.append(f"{dropped} rows with a missing target dropped")
     return (table, options.target,
             str(options.data) + (f" ({'; '.join(notes)})" if notes else ""),
-            lost if dropped else None)
+            dropped_rows(table))
 
 
 def count_like(col: pa.ChunkedArray) -> bool:

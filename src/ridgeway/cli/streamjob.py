@@ -302,7 +302,7 @@ class _FitPass:
         self._test = RowStats()
         self.samples = (_Sample(SAMPLE_ROWS, options.random_state),
                         _Sample(SAMPLE_ROWS, options.random_state + 1))
-        self.passes = self.n_rows = self.dropped = 0
+        self.passes = self.n_rows = 0
         self._lost: list[np.ndarray] = []  # stream rows dropped for a missing target
 
     def __call__(self):
@@ -323,7 +323,6 @@ class _FitPass:
             out = held_out(positions, options.test_size, options.random_state)
             train, test = np.flatnonzero(~out), np.flatnonzero(out)
             if first:
-                self.dropped += block.batch.n_rows - len(y)
                 if block.dropped is not None:
                     self._lost.append(block.batch.start + block.dropped)
                 if test.size:
@@ -340,6 +339,10 @@ class _FitPass:
     def lost(self) -> np.ndarray | None:
         """The stream rows dropped for a missing target (None: none)."""
         return np.concatenate(self._lost) if self._lost else None
+
+    @property
+    def dropped(self) -> int:
+        return sum(len(rows) for rows in self._lost)
 
     def standardize(self, mean: np.ndarray, scale: np.ndarray) -> None:
         """The one-pass mode's held-out statistics and samples, standardized."""
